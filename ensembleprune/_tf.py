@@ -1,0 +1,25 @@
+"""The one place that imports TensorFlow, tf_keras and tfmot.
+
+TensorFlow is imported lazily, only when a model is trained or rebuilt, so that
+predicting with, pickling and loading a fitted ensemble need numpy and scipy only.
+"""
+
+import os
+from functools import lru_cache
+
+
+@lru_cache(maxsize=1)
+def import_tf():
+    """Return ``(tf, tf_keras, tfmot_sparsity)``, importing them on first use.
+
+    tfmot prunes Keras 2 models only, so every model in this package is built with
+    ``tf_keras``; ``TF_USE_LEGACY_KERAS`` makes ``tf.keras`` agree with it.
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ["TF_USE_LEGACY_KERAS"] = "1"
+    import tensorflow as tf
+    import tf_keras
+    from tensorflow_model_optimization import sparsity as tfmot_sparsity
+
+    tf.get_logger().setLevel("ERROR")
+    return tf, tf_keras, tfmot_sparsity.keras

@@ -1,0 +1,64 @@
+"""Data sets: the article's wide linear regression and a nonlinear companion.
+
+Both are generated, never downloaded.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.datasets import make_friedman1, make_regression
+from sklearn.model_selection import train_test_split
+
+
+@dataclass
+class RegressionSplit:
+    """A train/validation split, plus the true coefficients when they are known."""
+
+    X_train: np.ndarray
+    X_val: np.ndarray
+    y_train: np.ndarray
+    y_val: np.ndarray
+    coef: np.ndarray = None
+
+    @property
+    def informative(self):
+        """Boolean mask of the features that carry signal (``coef != 0``)."""
+        return None if self.coef is None else self.coef != 0
+
+
+def make_article_regression(n_samples=10000, n_features=1000, n_informative=500, noise=3.0, random_state=0):
+    """The article's data: ``make_regression``, max-abs scaled, split 80/20.
+
+    Each feature is divided by its maximum absolute value and the target by its
+    own, then the rows are split 80/20 with ``random_state=42`` as in the article.
+    ``coef`` is returned in the scaled units (zero for the uninformative features).
+    """
+    X, y, coef = make_regression(
+        n_samples=n_samples,
+        n_features=n_features,
+        n_informative=n_informative,
+        noise=noise,
+        coef=True,
+        random_state=random_state,
+    )
+    x_scale = np.abs(X).max(axis=0)
+    y_scale = np.abs(y).max()
+    X = (X / x_scale).astype(np.float32)
+    y = (y / y_scale).astype(np.float32)
+    X_train, X_val, y_train, y_val = train_test_split(X, y, test_size=0.2, random_state=42)
+    return RegressionSplit(X_train, X_val, y_train, y_val, coef * x_scale / y_scale)
+
+
+def make_wide_friedman(n_samples=5000, n_features=200, noise=0.5, random_state=0):
+    """Friedman #1 (nonlinear, 5 informative features) padded with noise features.
+
+    Features lie in [0, 1]; the target is scaled by its max-abs; split 80/20.
+    """
+    X, y = make_friedman1(n_samples=n_samples, n_features=n_features, noise=noise, random_state=random_state)
+    y = y / np.abs(y).max()
+    X_train, X_val, y_train, y_val = train_test_split(
+        X.astype(np.float32), y.astype(np.float32), test_size=0.2, random_state=42
+    )
+    coef = np.zeros(n_features)
+    coef[:5] = 1.0
+    return RegressionSplit(X_train, X_val, y_train, y_val, coef)

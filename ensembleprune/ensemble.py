@@ -1,0 +1,295 @@
+"""PrunedEnsembleRegressor: a scikit-learn regressor made of pruned MLP members.
+
+The members are trained by :class:`~ensembleprune.factory.PrunedMLPFactory`,
+stripped to :class:`~ensembleprune.compact.CompactMLP` and combined by their
+mean, their median, or a meta-learner fitted on out-of-fold predictions
+(stacking, as :class:`sklearn.ensemble.StackingRegressor` does). A fitted
+estimator holds no TensorFlow object: it pickles, clones and predicts with numpy
+and scipy only.
+"""
+
+import numbers
+
+import numpy as np
+from sklearn.base import BaseEstimator, RegressorMixin, clone
+from sklearn.linear_model import LinearRegression
+from sklearn.model_selection import check_cv
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from .compact import ACTIVATIONS, strip
+from .factory import MemberSpec, PrunedMLPFactory
+from .schedule import PruningSchedule
+
+_MAX_SEED = 2**31 - 1
+
+
+class PrunedEnsembleRegressor(RegressorMixin, BaseEstimator):
+    """Ensemble of gradually magnitude-pruned MLPs of different sparsity and seed.
+
+    Each member is an MLP pruned with tfmot's polynomial-decay schedule from
+    ``initial_sparsity`` to its own final sparsity; members cycle over
+    ``sparsities`` and each gets its own seed drawn from ``random_state``.
+
+    Parameters
+    ----------
+    n_members : int, default=4
+        Number of members.
+    sparsities : sequence of float, default=(0.8, 0.9, 0.95, 0.98)
+        Final sparsities in [0, 1); member ``i`` gets ``sparsities[i % len(sparsities)]``.
+    hidden_layer_sizes : tuple of int, default=(1024, 1024)
+        Hidden layer widths of every member (the article's architecture).
+    activation : {"relu", "tanh", "sigmoid", "elu", "linear"}, default="relu"
+    epochs : int, default=100
+    batch_size : int, default=1024
+        Capped at the number of training rows.
+    learning_rate : float, default=1e-3
+        Adam's learning rate.
+    initial_sparsity : float, default=0.0
+        Sparsity when pruning starts (capped at each member's final sparsity).
+    pruning_start, pruning_end : float, default=0.1, 0.6
+        Fractions of training where pruning starts and reaches the final sparsity.
+    pruning_frequency : int or "auto", default="auto"
+        Steps between mask updates; "auto" makes about 16 updates.
+    combine : {"mean", "median", "stack"}, default="mean"
+        How member predictions are combined.
+    final_estimator : regressor, default=None
+        Meta-learner for ``combine="stack"``, fitted per output on out-of-fold
+        member predictions. ``None`` means ``LinearRegression(positive=True)``.
+    cv : int, cross-validation generator or iterable, default=5
+        Splits for the out-of-fold predictions of ``combine="stack"``.
+    training : {"fused", "independent"}, default="fused"
+        See :class:`~ensembleprune.factory.PrunedMLPFactory`.
+    n_jobs : int, default=None
+        Processes for ``training="independent"``.
+    random_state : int, RandomState instance or None, default=None
+        Draws the members' seeds; the same value gives the same predictions.
+    verbose : int, default=0
+        0 silent, 1 a progress bar, 2 also Keras' per-epoch lines.
+
+    Attributes
+    ----------
+    members_ : list of CompactMLP
+        The stripped members; each predicts in standardized target units.
+    member_sparsities_ : ndarray of shape (n_members,)
+        Final sparsity each member was trained to.
+    member_seeds_ : ndarray of shape (n_members,)
+    member_layer_sparsity_ : list of list of float
+        Achieved fraction of zero weights in each layer of each member.
+    history_ : list of dict
+        Per-member training history (``loss`` per epoch, in standardized units).
+    final_estimators_ : list of regressors
+        The fitted meta-learners, one per output (``combine="stack"`` only).
+    y_mean_, y_scale_ : ndarray of shape (n_outputs,)
+        The members learn ``(y - y_mean_) / y_scale_``; predictions are mapped back.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Defined only when ``X`` has feature names that are all strings.
+
+    Notes
+    -----
+    The target is standardized before training so that the network's learning
+    rate and loss scale do not depend on the units of ``y``.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_friedman1
+    >>> from ensembleprune import PrunedEnsembleRegressor
+    >>> X, y = make_friedman1(n_samples=500, n_features=50, random_state=0)
+    >>> model = PrunedEnsembleRegressor(n_members=2, hidden_layer_sizes=(64,), epochs=20,
+    ...                                 random_state=0).fit(X, y)
+    >>> y_pred, y_std = model.predict(X[:3], return_std=True)
+    """
+
+    _parameter_constraints = {
+        "n_members": [Interval(numbers.Integral, 1, None, closed="left")],
+        "sparsities": ["array-like"],
+        "hidden_layer_sizes": ["array-like", Interval(numbers.Integral, 1, None, closed="left")],
+        "activation": [StrOptions(set(ACTIVATIONS))],
+        "epochs": [Interval(numbers.Integral, 1, None, closed="left")],
+        "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
+        "learning_rate": [Interval(numbers.Real, 0, None, closed="neither")],
+        "initial_sparsity": [Interval(numbers.Real, 0, 1, closed="left")],
+        "pruning_start": [Interval(numbers.Real, 0, 1, closed="left")],
+        "pruning_end": [Interval(numbers.Real, 0, 1, closed="right")],
+        "pruning_frequency": [Interval(numbers.Integral, 1, None, closed="left"), StrOptions({"auto"})],
+        "combine": [StrOptions({"mean", "median", "stack"})],
+        "final_estimator": [None, HasMethods(["fit", "predict"])],
+        "cv": ["cv_object"],
+        "training": [StrOptions({"fused", "independent"})],
+        "n_jobs": [None, numbers.Integral],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        n_members=4,
+        sparsities=(0.8, 0.9, 0.95, 0.98),
+        hidden_layer_sizes=(1024, 1024),
+        activation="relu",
+        epochs=100,
+        batch_size=1024,
+        learning_rate=1e-3,
+        initial_sparsity=0.0,
+        pruning_start=0.1,
+        pruning_end=0.6,
+        pruning_frequency="auto",
+        combine="mean",
+        final_estimator=None,
+        cv=5,
+        training="fused",
+        n_jobs=None,
+        random_state=None,
+        verbose=0,
+    ):
+        self.n_members = n_members
+        self.sparsities = sparsities
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.initial_sparsity = initial_sparsity
+        self.pruning_start = pruning_start
+        self.pruning_end = pruning_end
+        self.pruning_frequency = pruning_frequency
+        self.combine = combine
+        self.final_estimator = final_estimator
+        self.cv = cv
+        self.training = training
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
+
+    def fit(self, X, y):
+        """Train the members on ``(X, y)`` and, for stacking, the meta-learner.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+
+        Returns
+        -------
+        self : PrunedEnsembleRegressor
+        """
+        self._validate_params()
+        X, y = validate_data(self, X, y, multi_output=True, y_numeric=True, dtype=[np.float64, np.float32])
+        specs = self._member_specs()
+        self._y_is_1d = y.ndim == 1
+        Y = y.reshape(len(y), -1).astype(np.float64)
+        self.y_mean_ = Y.mean(axis=0)
+        scale = Y.std(axis=0)
+        self.y_scale_ = np.where(scale > 0, scale, 1.0)
+        Y = (Y - self.y_mean_) / self.y_scale_
+        trained = self._factory().train(X, Y, specs)
+        self.members_ = [strip(member.model) for member in trained]
+        self.member_layer_sparsity_ = [member.layer_sparsity for member in trained]
+        self.history_ = [member.history for member in trained]
+        self.member_seeds_ = np.array([spec.seed for spec in specs])
+        self.member_sparsities_ = np.array([spec.final_sparsity for spec in specs])
+
+        if self.combine == "stack":
+            self.final_estimators_ = self._fit_final_estimators(X, Y, specs)
+        return self
+
+    def _member_specs(self):
+        sparsities = np.asarray(self.sparsities, dtype=float).ravel()
+        if sparsities.size == 0 or not np.all((sparsities >= 0) & (sparsities < 1)):
+            raise ValueError(f"sparsities must be a non-empty sequence of floats in [0, 1), got {self.sparsities!r}")
+        if self.pruning_start >= self.pruning_end:
+            raise ValueError(
+                f"pruning_start must be < pruning_end, got {self.pruning_start} and {self.pruning_end}"
+            )
+        hidden = np.atleast_1d(np.asarray(self.hidden_layer_sizes))
+        if hidden.ndim != 1 or not np.issubdtype(hidden.dtype, np.integer) or np.any(hidden < 1):
+            raise ValueError(f"hidden_layer_sizes must be positive integers, got {self.hidden_layer_sizes!r}")
+        rng = check_random_state(self.random_state)
+        seeds = rng.randint(0, _MAX_SEED, size=self.n_members)
+        specs = []
+        for index, seed in enumerate(seeds):
+            final = float(sparsities[index % sparsities.size])
+            schedule = PruningSchedule(
+                final_sparsity=final,
+                initial_sparsity=min(float(self.initial_sparsity), final),
+                begin=float(self.pruning_start),
+                end=float(self.pruning_end),
+                frequency=self.pruning_frequency,
+            )
+            specs.append(MemberSpec(int(seed), schedule, tuple(int(h) for h in hidden), self.activation))
+        return specs
+
+    def _factory(self):
+        return PrunedMLPFactory(
+            epochs=self.epochs,
+            batch_size=self.batch_size,
+            learning_rate=self.learning_rate,
+            training=self.training,
+            n_jobs=self.n_jobs,
+            verbose=self.verbose,
+        )
+
+    def _fit_final_estimators(self, X, Y, specs):
+        """Fit one meta-learner per output on out-of-fold member predictions."""
+        cv = check_cv(self.cv)
+        out_of_fold = np.zeros((len(X), len(specs), Y.shape[1]))
+        for train, test in cv.split(X, Y):
+            fold_members = self._factory().train(X[train], Y[train], specs)
+            for k, member in enumerate(fold_members):
+                out_of_fold[test, k] = strip(member.model).predict(X[test])
+        base = LinearRegression(positive=True) if self.final_estimator is None else self.final_estimator
+        return [clone(base).fit(out_of_fold[:, :, j], Y[:, j]) for j in range(Y.shape[1])]
+
+    def predict_members(self, X):
+        """Predictions of every member, in the units of ``y``.
+
+        Returns
+        -------
+        ndarray of shape (n_members, n_samples) or (n_members, n_samples, n_outputs)
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        standardized = np.stack([member.predict(X) for member in self.members_]).astype(np.float64)
+        predictions = standardized * self.y_scale_ + self.y_mean_
+        return predictions[:, :, 0] if self._y_is_1d else predictions
+
+    def predict(self, X, return_std=False):
+        """Predict with the combined members.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        return_std : bool, default=False
+            Also return the standard deviation of the members' predictions.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+        y_std : ndarray of the same shape, only when ``return_std`` is True
+        """
+        members = self.predict_members(X)
+        if self.combine == "mean":
+            y_pred = members.mean(axis=0)
+        elif self.combine == "median":
+            y_pred = np.median(members, axis=0)
+        else:
+            y_pred = self._predict_stacked(members)
+        if return_std:
+            return y_pred, members.std(axis=0)
+        return y_pred
+
+    def _predict_stacked(self, members):
+        standardized = (members.reshape(len(self.members_), members.shape[1], -1) - self.y_mean_) / self.y_scale_
+        columns = [
+            estimator.predict(standardized[:, :, j].T) * self.y_scale_[j] + self.y_mean_[j]
+            for j, estimator in enumerate(self.final_estimators_)
+        ]
+        y_pred = np.column_stack(columns)
+        return y_pred[:, 0] if self._y_is_1d else y_pred
