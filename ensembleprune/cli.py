@@ -19,11 +19,11 @@ DEMO_SIZES = {
 }
 
 
-def run_demo(out_dir, full=False, n_members=4, epochs=None, random_state=0, verbose=1):
+def run_demo(out_dir, size=DEMO_SIZES["default"], n_members=4, epochs=None, random_state=0, verbose=1):
     """Train a dense MLP, pruned members, their ensembles and a RidgeCV baseline.
 
-    Returns the list of result rows; writes ``results.json`` and the fitted mean
-    ensemble (``ensemble.joblib``) to ``out_dir``.
+    ``size`` holds the data and model sizes (see ``DEMO_SIZES``). Returns the list
+    of result rows; writes ``results.json`` and the fitted mean ensemble to ``out_dir``.
     """
     import joblib
     from sklearn.linear_model import RidgeCV
@@ -32,7 +32,6 @@ def run_demo(out_dir, full=False, n_members=4, epochs=None, random_state=0, verb
     from .datasets import make_article_regression
     from .ensemble import PrunedEnsembleRegressor
 
-    size = DEMO_SIZES["full" if full else "default"]
     epochs = epochs or size["epochs"]
     data = make_article_regression(
         n_samples=size["n_samples"], n_features=size["n_features"], n_informative=size["n_informative"],
@@ -94,7 +93,7 @@ def format_table(rows):
 
 
 def _demo(args):
-    rows = run_demo(args.out, full=args.full, n_members=args.members, epochs=args.epochs,
+    rows = run_demo(args.out, DEMO_SIZES["full" if args.full else "default"], n_members=args.members, epochs=args.epochs,
                     random_state=args.seed, verbose=0 if args.quiet else 1)
     print(format_table(rows))
     print(f"\nresults and fitted ensemble written to {args.out}/")

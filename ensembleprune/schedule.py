@@ -145,9 +145,7 @@ class PruningSchedule:
             raise ValueError(f"need steps_per_epoch >= 1 and epochs >= 1, got {steps_per_epoch} and {epochs}")
         total_steps = steps_per_epoch * epochs
         scale = {"fraction": total_steps, "epoch": steps_per_epoch, "step": 1}[self.unit]
-        # tfmot's first training batch is step 1; a schedule that begins at the
-        # start of training begins there.
-        begin_step = max(1, int(round(self.begin * scale)))
+        begin_step = int(round(self.begin * scale))
         raw_end = max(begin_step + 1, int(round(self.end * scale)))
         frequency = max(1, (raw_end - begin_step) // 16) if self.frequency == "auto" else int(self.frequency)
         n_updates = math.ceil((raw_end - begin_step) / frequency)

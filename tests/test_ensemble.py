@@ -1,0 +1,140 @@
+import subprocess
+import sys
+
+import joblib
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.linear_model import LinearRegression, Ridge
+from sklearn.model_selection import GridSearchCV, KFold, cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from ensembleprune import CompactMLP, PrunedEnsembleRegressor
+
+TINY = dict(n_members=3, sparsities=(0.5, 0.8), hidden_layer_sizes=(32,), epochs=25, batch_size=32,
+            learning_rate=5e-3, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def fitted(tiny_regression):
+    X, y = tiny_regression
+    return PrunedEnsembleRegressor(**TINY).fit(X, y)
+
+
+def test_fitted_attributes(fitted, tiny_regression):
+    X, _ = tiny_regression
+    assert len(fitted.members_) == 3
+    assert all(isinstance(member, CompactMLP) for member in fitted.members_)
+    np.testing.assert_array_equal(fitted.member_sparsities_, [0.5, 0.8, 0.5])
+    assert len(set(fitted.member_seeds_)) == 3
+    assert fitted.n_features_in_ == X.shape[1]
+    assert [len(h["loss"]) for h in fitted.history_] == [25, 25, 25]
+    for layers, target in zip(fitted.member_layer_sparsity_, fitted.member_sparsities_):
+        assert np.all(np.abs(np.array(layers) - target) <= 0.02)
+
+
+def test_predict_learns_and_returns_member_spread(fitted, tiny_regression):
+    X, y = tiny_regression
+    assert fitted.score(X, y) > 0.6
+    y_pred, y_std = fitted.predict(X, return_std=True)
+    members = fitted.predict_members(X)
+    assert members.shape == (3, len(X))
+    np.testing.assert_allclose(y_pred, members.mean(axis=0))
+    np.testing.assert_allclose(y_std, members.std(axis=0))
+    assert np.all(y_std > 0)
+
+
+def test_median_and_stack(tiny_regression):
+    X, y = tiny_regression
+    median = PrunedEnsembleRegressor(**dict(TINY, combine="median")).fit(X, y)
+    np.testing.assert_allclose(median.predict(X), np.median(median.predict_members(X), axis=0))
+    stacked = PrunedEnsembleRegressor(**dict(TINY, combine="stack", cv=3)).fit(X, y)
+    (meta,) = stacked.final_estimators_
+    assert isinstance(meta, LinearRegression) and meta.positive
+    assert np.all(meta.coef_ >= 0)
+    assert stacked.score(X, y) > 0.6
+    custom = PrunedEnsembleRegressor(**dict(TINY, combine="stack", cv=KFold(2), final_estimator=Ridge())).fit(X, y)
+    assert isinstance(custom.final_estimators_[0], Ridge)
+
+
+def test_two_dimensional_targets(tiny_regression):
+    X, y = tiny_regression
+    Y = np.column_stack([y, 100 * X[:, 0] + 50])
+    model = PrunedEnsembleRegressor(**dict(TINY, combine="stack", cv=2)).fit(X, Y)
+    y_pred, y_std = model.predict(X, return_std=True)
+    assert y_pred.shape == y_std.shape == (len(X), 2)
+    assert model.predict_members(X).shape == (3, len(X), 2)
+    # The target is standardized per output, so the large-scale column is learned as well.
+    assert model.score(X, Y) > 0.6
+    column = PrunedEnsembleRegressor(**TINY).fit(X, y.reshape(-1, 1))
+    assert column.predict(X).shape == (len(X), 1)
+
+
+def test_same_random_state_same_predictions(fitted, tiny_regression):
+    X, y = tiny_regression
+    again = PrunedEnsembleRegressor(**TINY).fit(X, y)
+    np.testing.assert_array_equal(again.predict(X), fitted.predict(X))
+    other = PrunedEnsembleRegressor(**dict(TINY, random_state=1)).fit(X, y)
+    assert not np.array_equal(other.predict(X), fitted.predict(X))
+
+
+def test_pipeline_grid_search_and_clone(tiny_regression):
+    X, y = tiny_regression
+    pipeline = make_pipeline(StandardScaler(), PrunedEnsembleRegressor(**dict(TINY, n_members=2, epochs=10)))
+    search = GridSearchCV(pipeline, {"prunedensembleregressor__sparsities": [(0.5,), (0.9,)]}, cv=2)
+    search.fit(X, y)
+    assert search.best_params_["prunedensembleregressor__sparsities"] in [(0.5,), (0.9,)]
+    assert np.isfinite(search.best_score_)
+    fresh = clone(search.best_estimator_)
+    assert not hasattr(fresh[-1], "members_")
+    assert fresh.get_params()["prunedensembleregressor__epochs"] == 10
+
+
+def test_cross_val_score_in_parallel_processes(tiny_regression):
+    X, y = tiny_regression
+    scores = cross_val_score(PrunedEnsembleRegressor(**dict(TINY, n_members=2, epochs=10)), X, y, cv=2, n_jobs=2)
+    assert scores.shape == (2,) and np.all(np.isfinite(scores))
+
+
+def test_pickled_ensemble_predicts_identically_without_tensorflow(fitted, tiny_regression, tmp_path):
+    X, _ = tiny_regression
+    path = tmp_path / "ensemble.joblib"
+    joblib.dump(fitted, path)
+    np.save(tmp_path / "X.npy", X)
+    np.save(tmp_path / "expected.npy", fitted.predict(X))
+    script = (
+        "import sys, joblib, numpy as np\n"
+        f"model = joblib.load({str(path)!r})\n"
+        f"X = np.load({str(tmp_path / 'X.npy')!r})\n"
+        f"np.testing.assert_array_equal(model.predict(X), np.load({str(tmp_path / 'expected.npy')!r}))\n"
+        "assert 'tensorflow' not in sys.modules, 'predicting imported TensorFlow'\n"
+        "print('ok')\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok"
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        (dict(sparsities=(0.5, 1.0)), r"sparsities must be a non-empty sequence of floats in \[0, 1\)"),
+        (dict(sparsities=()), "sparsities must be a non-empty"),
+        (dict(pruning_start=0.7, pruning_end=0.6), "pruning_start must be < pruning_end"),
+        (dict(hidden_layer_sizes=(16, 0)), "hidden_layer_sizes must be positive integers"),
+        (dict(combine="vote"), "'combine' parameter"),
+        (dict(n_members=0), "'n_members' parameter"),
+        (dict(epochs=1, batch_size=10, pruning_frequency=1000), "cannot reach final_sparsity"),
+    ],
+)
+def test_bad_parameters_are_refused_clearly(tiny_regression, params, message):
+    X, y = tiny_regression
+    with pytest.raises(ValueError, match=message):
+        PrunedEnsembleRegressor(**dict(TINY, **params)).fit(X, y)
+
+
+def test_wrong_feature_count_at_predict(fitted, tiny_regression):
+    X, _ = tiny_regression
+    with pytest.raises(ValueError, match="features"):
+        fitted.predict(X[:, :5])

@@ -1,0 +1,51 @@
+"""The examples and the demo, run end to end at tiny size."""
+
+import json
+import runpy
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from ensembleprune.cli import format_table, run_demo
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def test_quickstart_runs(capsys):
+    model = runpy.run_path(str(EXAMPLES / "quickstart.py"))["main"](tiny=True)
+    out = capsys.readouterr().out
+    assert "pruned ensemble  validation MSE" in out
+    assert len(model.members_) == 2
+
+
+def test_pipeline_grid_search_runs(capsys):
+    search = runpy.run_path(str(EXAMPLES / "pipeline_grid_search.py"))["main"](tiny=True)
+    assert "best parameters" in capsys.readouterr().out
+    assert len(search.cv_results_["params"]) == 4
+
+
+def test_demo_writes_table_results_and_ensemble(tmp_path):
+    tiny = dict(n_samples=400, n_features=40, n_informative=20, hidden=(32,), epochs=12)
+    rows = run_demo(tmp_path, tiny, n_members=2, verbose=0)
+    names = [row["model"] for row in rows]
+    assert names[0] == "dense MLP" and names[-1] == "RidgeCV (linear baseline)"
+    assert sum(name.startswith("member") for name in names) == 2
+    assert all(np.isfinite(row["val_mse"]) and row["nonzeros"] <= row["params"] for row in rows)
+    dense, member = rows[0], rows[1]
+    assert member["nonzeros"] < 0.3 * dense["nonzeros"]  # a member pruned to 0.8 keeps ~20% of weights
+    saved = json.loads((tmp_path / "results.json").read_text())
+    assert saved["results"] == rows
+    assert len([p for p in tmp_path.iterdir() if p.name.startswith("ensemble")]) == 1
+    table = format_table(rows)
+    assert "val MSE" in table and "RidgeCV" in table
+
+
+def test_cli_reports_bad_arguments():
+    result = subprocess.run(
+        [sys.executable, "-m", "ensembleprune.cli", "demo", "--members", "0", "--out", "/nonexistent/x"],
+        capture_output=True, text=True,
+    )
+    assert result.returncode == 2
+    assert "n_members" in result.stderr
