@@ -9,6 +9,7 @@ and scipy only.
 """
 
 import numbers
+import warnings
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin, clone
@@ -23,6 +24,24 @@ from .factory import MemberSpec, PrunedMLPFactory
 from .schedule import PruningSchedule
 
 _MAX_SEED = 2**31 - 1
+
+
+class MemberDivergedError(ValueError):
+    """A member's training diverged: its loss or weights became NaN or infinite."""
+
+
+class MemberDivergedWarning(UserWarning):
+    """A diverged member was left out of the ensemble (``on_member_failure="skip"``)."""
+
+
+def _check_float32_range(values, name):
+    # Members train in float32: larger values would become infinite there.
+    largest = np.abs(values).max(initial=0.0)
+    if largest > np.finfo(np.float32).max / 1e6:
+        raise ValueError(
+            f"{name} holds values too large to train on in float32 (largest |value| {largest:.3g}); "
+            f"rescale {name}, for example with StandardScaler."
+        )
 
 
 class PrunedEnsembleRegressor(RegressorMixin, BaseEstimator):
@@ -63,6 +82,10 @@ class PrunedEnsembleRegressor(RegressorMixin, BaseEstimator):
         See :class:`~ensembleprune.factory.PrunedMLPFactory`.
     n_jobs : int, default=None
         Processes for ``training="independent"``.
+    on_member_failure : {"raise", "skip"}, default="raise"
+        What to do with a member whose training diverged (loss or weights not
+        finite): raise :class:`MemberDivergedError`, or leave the member out with a
+        warning. The fit fails if no member is left.
     random_state : int, RandomState instance or None, default=None
         Draws the members' seeds; the same value gives the same predictions.
     verbose : int, default=0
@@ -119,6 +142,7 @@ class PrunedEnsembleRegressor(RegressorMixin, BaseEstimator):
         "cv": ["cv_object"],
         "training": [StrOptions({"fused", "independent"})],
         "n_jobs": [None, numbers.Integral],
+        "on_member_failure": [StrOptions({"raise", "skip"})],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
@@ -141,6 +165,7 @@ class PrunedEnsembleRegressor(RegressorMixin, BaseEstimator):
         cv=5,
         training="fused",
         n_jobs=None,
+        on_member_failure="raise",
         random_state=None,
         verbose=0,
     ):
@@ -160,6 +185,7 @@ class PrunedEnsembleRegressor(RegressorMixin, BaseEstimator):
         self.cv = cv
         self.training = training
         self.n_jobs = n_jobs
+        self.on_member_failure = on_member_failure
         self.random_state = random_state
         self.verbose = verbose
 
@@ -182,23 +208,56 @@ class PrunedEnsembleRegressor(RegressorMixin, BaseEstimator):
         """
         self._validate_params()
         X, y = validate_data(self, X, y, multi_output=True, y_numeric=True, dtype=[np.float64, np.float32])
+        _check_float32_range(X, "X")
         specs = self._member_specs()
         self._y_is_1d = y.ndim == 1
         Y = y.reshape(len(y), -1).astype(np.float64)
-        self.y_mean_ = Y.mean(axis=0)
-        scale = Y.std(axis=0)
+        with np.errstate(over="ignore", invalid="ignore"):
+            self.y_mean_ = Y.mean(axis=0)
+            scale = Y.std(axis=0)
+        if not np.all(np.isfinite(scale)):
+            raise ValueError("y holds values so large that their variance overflows float64; rescale y.")
         self.y_scale_ = np.where(scale > 0, scale, 1.0)
         Y = (Y - self.y_mean_) / self.y_scale_
+
         trained = self._factory().train(X, Y, specs)
+        kept = self._drop_diverged(trained)
+        if self.combine == "stack":
+            self.final_estimators_, kept = self._fit_final_estimators(X, Y, [trained[k].spec for k in kept], kept)
+        trained = [trained[k] for k in kept]
         self.members_ = [strip(member.model) for member in trained]
         self.member_layer_sparsity_ = [member.layer_sparsity for member in trained]
         self.history_ = [member.history for member in trained]
-        self.member_seeds_ = np.array([spec.seed for spec in specs])
-        self.member_sparsities_ = np.array([spec.final_sparsity for spec in specs])
-
-        if self.combine == "stack":
-            self.final_estimators_ = self._fit_final_estimators(X, Y, specs)
+        self.member_seeds_ = np.array([member.spec.seed for member in trained])
+        self.member_sparsities_ = np.array([member.spec.final_sparsity for member in trained])
         return self
+
+    def _drop_diverged(self, trained):
+        """Indices of the members whose loss and weights stayed finite; raise per policy."""
+        kept = []
+        for index, member in enumerate(trained):
+            losses = np.asarray(member.history.get("loss", []), dtype=float)
+            weights_finite = all(np.all(np.isfinite(w)) for w in member.model.get_weights())
+            if np.all(np.isfinite(losses)) and weights_finite:
+                kept.append(index)
+            else:
+                self._member_failed(index, member.spec)
+        if not kept:
+            raise MemberDivergedError(
+                "every member diverged, so the ensemble has no member left. Lower learning_rate, or scale X "
+                "and check it for extreme values (e.g. with StandardScaler)."
+            )
+        return kept
+
+    def _member_failed(self, index, spec):
+        message = (
+            f"member {index} (seed {spec.seed}, final sparsity {spec.final_sparsity}, learning_rate "
+            f"{self.learning_rate}) diverged: its training loss or weights became NaN or infinite. "
+            "Lower learning_rate, or scale X and check it for extreme values (e.g. with StandardScaler)."
+        )
+        if self.on_member_failure == "raise":
+            raise MemberDivergedError(message)
+        warnings.warn(message + " It is left out of the ensemble.", MemberDivergedWarning, stacklevel=4)
 
     def _member_specs(self):
         sparsities = np.asarray(self.sparsities, dtype=float).ravel()
@@ -236,16 +295,26 @@ class PrunedEnsembleRegressor(RegressorMixin, BaseEstimator):
             verbose=self.verbose,
         )
 
-    def _fit_final_estimators(self, X, Y, specs):
-        """Fit one meta-learner per output on out-of-fold member predictions."""
+    def _fit_final_estimators(self, X, Y, specs, indices):
+        """Fit one meta-learner per output on out-of-fold member predictions.
+
+        ``indices`` numbers the members as in the full fit. Returns the fitted
+        meta-learners and the indices of the members that did not diverge in any fold.
+        """
         cv = check_cv(self.cv)
         out_of_fold = np.zeros((len(X), len(specs), Y.shape[1]))
         for train, test in cv.split(X, Y):
             fold_members = self._factory().train(X[train], Y[train], specs)
             for k, member in enumerate(fold_members):
                 out_of_fold[test, k] = strip(member.model).predict(X[test])
+        finite = [k for k in range(len(specs)) if np.all(np.isfinite(out_of_fold[:, k]))]
+        for k in sorted(set(range(len(specs))) - set(finite)):
+            self._member_failed(indices[k], specs[k])
+        if not finite:
+            raise MemberDivergedError("every member diverged in cross-validation; no member is left to stack.")
         base = LinearRegression(positive=True) if self.final_estimator is None else self.final_estimator
-        return [clone(base).fit(out_of_fold[:, :, j], Y[:, j]) for j in range(Y.shape[1])]
+        estimators = [clone(base).fit(out_of_fold[:, finite, j], Y[:, j]) for j in range(Y.shape[1])]
+        return estimators, [indices[k] for k in finite]
 
     def predict_members(self, X):
         """Predictions of every member, in the units of ``y``.
@@ -281,6 +350,11 @@ class PrunedEnsembleRegressor(RegressorMixin, BaseEstimator):
             y_pred = np.median(members, axis=0)
         else:
             y_pred = self._predict_stacked(members)
+        if not np.all(np.isfinite(y_pred)):
+            raise ValueError(
+                "the ensemble's predictions are not finite for some rows of X: X holds values far outside "
+                "the range seen in training, or too large for float32. Check X for extreme values."
+            )
         if return_std:
             return y_pred, members.std(axis=0)
         return y_pred
