@@ -1,0 +1,103 @@
+"""MemberCheckpoint: finished members on disk, so that a killed fit can resume.
+
+A checkpoint folder holds ``fingerprint.json`` (a digest of the training data and
+of every setting that changes what a member learns) and one ``.npz`` file per
+finished member with its weights, history and achieved sparsity. Files are
+written to a temporary name and renamed, so a fit killed at any moment leaves
+either a whole member file or none. Member files are read with
+``allow_pickle=False``: loading one never executes code.
+"""
+
+import hashlib
+import json
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+FINGERPRINT_FILE = "fingerprint.json"
+
+
+def fingerprint(arrays, settings):
+    """Digest of ``arrays`` (their dtype, shape and bytes) and of JSON-able ``settings``."""
+    digest = hashlib.sha256()
+    for array in arrays:
+        array = np.ascontiguousarray(array)
+        digest.update(f"{array.dtype.str}{array.shape}".encode())
+        digest.update(array.tobytes())
+    digest.update(json.dumps(settings, sort_keys=True, default=str).encode())
+    return digest.hexdigest()
+
+
+def atomic_write(path, write):
+    """Call ``write(file)`` on a temporary file beside ``path``, then rename it to ``path``."""
+    path = Path(path)
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(descriptor, "wb") as file:
+            write(file)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise
+
+
+class MemberCheckpoint:
+    """Saves and finds the finished members of one fit in ``directory``.
+
+    Parameters
+    ----------
+    directory : str or Path
+        Created if missing. A folder written for another fingerprint is refused.
+    fingerprint : str
+        From :func:`fingerprint` of the training data and settings.
+
+    Raises
+    ------
+    ValueError
+        If ``directory`` holds a checkpoint of other data or other settings.
+    """
+
+    def __init__(self, directory, fingerprint):
+        self.directory = Path(directory)
+        self.fingerprint = fingerprint
+        self.directory.mkdir(parents=True, exist_ok=True)
+        marker = self.directory / FINGERPRINT_FILE
+        if marker.exists():
+            try:
+                found = json.loads(marker.read_text())["fingerprint"]
+            except (ValueError, KeyError, TypeError) as error:
+                raise ValueError(f"{marker} is not a valid checkpoint fingerprint ({error}); delete the folder") from None
+            if found != fingerprint:
+                raise ValueError(
+                    f"checkpoint_dir {str(self.directory)!r} holds members trained on other data or with other "
+                    "parameters; resuming from it would mix two fits. Use an empty folder, or delete this one."
+                )
+        else:
+            atomic_write(marker, lambda f: f.write(json.dumps({"fingerprint": fingerprint}).encode()))
+
+    def _path(self, key):
+        return self.directory / f"member-{key}.npz"
+
+    def save(self, key, weights, history, layer_sparsity):
+        """Write one finished member atomically."""
+        meta = json.dumps({"history": history, "layer_sparsity": layer_sparsity, "n_weights": len(weights)})
+        arrays = {f"weight_{i}": np.asarray(w) for i, w in enumerate(weights)}
+        atomic_write(self._path(key), lambda f: np.savez(f, meta=np.array(meta), **arrays))
+
+    def load(self, key):
+        """Return ``(weights, history, layer_sparsity)`` of a saved member, or None."""
+        path = self._path(key)
+        if not path.exists():
+            return None
+        try:
+            with np.load(path, allow_pickle=False) as saved:
+                meta = json.loads(str(saved["meta"]))
+                weights = [saved[f"weight_{i}"] for i in range(meta["n_weights"])]
+        except (ValueError, KeyError, OSError, EOFError, zipfile.BadZipFile) as error:
+            raise ValueError(f"checkpoint file {path} is unreadable ({error}); delete it to train that member again")
+        return weights, meta["history"], meta["layer_sparsity"]
