@@ -5,6 +5,7 @@ predicting with, pickling and loading a fitted ensemble need numpy and scipy onl
 """
 
 import os
+from contextlib import contextmanager
 from functools import lru_cache
 
 
@@ -23,3 +24,23 @@ def import_tf():
 
     tf.get_logger().setLevel("ERROR")
     return tf, tf_keras, tfmot_sparsity.keras
+
+
+@contextmanager
+def op_determinism():
+    """Run TensorFlow's ops deterministically inside the block.
+
+    The setting is process-wide, so it is restored on exit and training leaves
+    the caller's own TensorFlow work as it found it.
+    """
+    tf, _, _ = import_tf()
+    # The switch back off exists only in TensorFlow's framework module.
+    from tensorflow.python.framework import config as tf_config
+
+    was_enabled = tf_config.is_op_determinism_enabled()
+    tf.config.experimental.enable_op_determinism()
+    try:
+        yield
+    finally:
+        if not was_enabled:
+            tf_config.disable_op_determinism()
