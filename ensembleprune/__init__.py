@@ -8,20 +8,28 @@ training.
 from .compact import CompactLayer, CompactMLP, strip
 from .datasets import make_article_regression, make_wide_friedman
 from .ensemble import PrunedEnsembleRegressor
+from .experiments import robustness_report, sparsity_sweep
 from .factory import MemberSpec, PrunedMLPFactory, TrainedMember
 from .schedule import PruningSchedule
+from .serialization import InvalidModelFileError, UnsafeToSaveError, load, save
 
 __version__ = "0.1.0"
 
 __all__ = [
     "CompactLayer",
     "CompactMLP",
+    "InvalidModelFileError",
     "MemberSpec",
     "PrunedEnsembleRegressor",
     "PrunedMLPFactory",
     "PruningSchedule",
     "TrainedMember",
+    "UnsafeToSaveError",
+    "load",
     "make_article_regression",
     "make_wide_friedman",
+    "robustness_report",
+    "save",
+    "sparsity_sweep",
     "strip",
 ]

@@ -25,12 +25,12 @@ def run_demo(out_dir, size=DEMO_SIZES["default"], n_members=4, epochs=None, rand
     ``size`` holds the data and model sizes (see ``DEMO_SIZES``). Returns the list
     of result rows; writes ``results.json`` and the fitted mean ensemble to ``out_dir``.
     """
-    import joblib
     from sklearn.linear_model import RidgeCV
     from sklearn.metrics import mean_squared_error
 
     from .datasets import make_article_regression
     from .ensemble import PrunedEnsembleRegressor
+    from .serialization import SUFFIX, save
 
     epochs = epochs or size["epochs"]
     data = make_article_regression(
@@ -76,7 +76,7 @@ def run_demo(out_dir, size=DEMO_SIZES["default"], n_members=4, epochs=None, rand
     out_dir.mkdir(parents=True, exist_ok=True)
     config = dict(size, epochs=epochs, n_members=n_members, sparsities=DEMO_SPARSITIES, random_state=random_state)
     (out_dir / "results.json").write_text(json.dumps({"config": config, "results": rows}, indent=2, default=list))
-    joblib.dump(ensemble, out_dir / "ensemble.joblib")
+    save(ensemble, out_dir / f"ensemble{SUFFIX}")
     return rows
 
 
@@ -99,6 +99,151 @@ def _demo(args):
     print(f"\nresults and fitted ensemble written to {args.out}/")
 
 
+def _comma_separated(convert):
+    """An argparse type for lists such as ``0,0.5,0.9``."""
+
+    def parse(text):
+        try:
+            return tuple(convert(item) for item in text.split(",") if item.strip())
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected comma-separated {convert.__name__}s, got {text!r}") from None
+
+    return parse
+
+
+def _sweep(args):
+    from .experiments import SWEEP_PRESETS, load_experiment_data, sparsity_sweep
+
+    preset = SWEEP_PRESETS[args.preset]
+    data = load_experiment_data(args.data, args.target, **preset["data"])
+    result = sparsity_sweep(
+        data.X_train, data.y_train,
+        sparsities=args.sparsities or preset["sparsities"],
+        seeds=args.seeds or preset["seeds"],
+        X_val=data.X_val, y_val=data.y_val,
+        hidden_layer_sizes=args.hidden or preset["hidden_layer_sizes"],
+        epochs=args.epochs or preset["epochs"],
+        output_dir=args.out, n_jobs=args.n_jobs, verbose=0 if args.quiet else 1,
+    )
+    print(result.format_table())
+    print("\narticle's shape:", json.dumps(result.shape_checks()))
+    print(f"tables, plots and one file per (sparsity, seed) pair written to {args.out}/")
+
+
+def _robustness(args):
+    from .experiments import load_experiment_data, robustness_report
+
+    data = load_experiment_data(args.data, args.target, args.dataset, args.samples, args.features)
+    report = robustness_report(
+        data.X_train, data.y_train, data.X_val, data.y_val, coef=data.coef,
+        sparsities=args.sparsities, seeds=args.seeds, hidden_layer_sizes=args.hidden, epochs=args.epochs,
+        cv=args.cv, output_dir=args.out, verbose=0 if args.quiet else 1,
+    )
+    print(f"{'model':<20} {'clean test MSE':>24}")
+    for model in report["models"]:
+        cell = report["clean"][model]
+        print(f"{model:<20} {cell['mean']:>12.3e} ± {cell['std']:<9.2e}")
+    print(f"\nrobustness.json and robustness.png written to {args.out}/")
+
+
+def describe_model_file(path):
+    """What ``ensembleprune inspect`` prints: each member's layers, densities, nonzeros, bytes, used features."""
+    from .compact import CompactMLP
+    from .serialization import load
+
+    model = load(path)
+    members = [model] if isinstance(model, CompactMLP) else model.members_
+    lines = [f"{path}: {type(model).__name__}, {Path(path).stat().st_size:,} bytes, "
+             f"{len(members)} member{'s' * (len(members) != 1)}"]
+    if not isinstance(model, CompactMLP):
+        lines.append(f"combine: {model.combine}")
+        for j, learner in enumerate(getattr(model, "final_estimators_", [])):
+            coef = np.array2string(np.ravel(learner.coef_), precision=4, separator=", ")
+            lines.append(f"  meta-learner {j}: {type(learner).__name__}, coef_ {coef}, intercept_ "
+                         f"{float(np.ravel(learner.intercept_)[0]):.4g}")
+    for k, member in enumerate(members):
+        title = f"member {k}: {' -> '.join(map(str, member.architecture))}"
+        if not isinstance(model, CompactMLP):
+            title += f" (final sparsity {model.member_sparsities_[k]:.2f}, seed {model.member_seeds_[k]})"
+        lines.append(title)
+        lines.append(f"  used features {member.used_features_.size} of {member.n_features_in_}; "
+                     f"nonzeros {member.nnz:,} of {member.n_params:,} parameters; {member.nbytes:,} bytes")
+        for index, layer in enumerate(member.layers):
+            n_inputs, n_units = layer.shape
+            stored = "CSR" if "indices" in layer.arrays() else "dense"
+            lines.append(f"  layer {index}: {f'{n_inputs} -> {n_units}':<14} {layer.activation:<7} {stored:<5} "
+                         f"density {layer.nnz / max(n_inputs * n_units, 1):7.2%}  nonzeros {layer.nnz:>9,}  "
+                         f"bytes {layer.nbytes:>10,}")
+    return "\n".join(lines)
+
+
+def _inspect(args):
+    print(describe_model_file(args.path))
+
+
+def _read_feature_csv(path, model):
+    """The rows of a numeric CSV file with a header, as the columns ``model`` was fitted on.
+
+    With ``feature_names_in_`` the columns are picked by name (others, such as the
+    target, are ignored); without, the file must hold exactly the model's features.
+    """
+    import csv
+
+    with open(path, newline="") as file:
+        header = [name.strip() for name in next(csv.reader(file), [])]
+    if not header:
+        raise ValueError(f"{path} is empty; expected a header row of column names, then numeric rows")
+    X = np.loadtxt(path, delimiter=",", skiprows=1, ndmin=2, dtype=np.float64)
+    if X.shape[0] and X.shape[1] != len(header):
+        raise ValueError(f"{path} has {len(header)} column names but rows of {X.shape[1]} cells")
+    names = getattr(model, "feature_names_in_", None)
+    if names is not None:
+        missing = [name for name in names if name not in header]
+        if missing:
+            raise ValueError(f"{path} lacks the feature columns {missing[:5]} that the model was fitted on")
+        return X[:, [header.index(name) for name in names]]
+    if len(header) != model.n_features_in_:
+        raise ValueError(f"{path} has {len(header)} columns; the model takes {model.n_features_in_} features")
+    return X
+
+
+def _predict(args):
+    import csv
+    import io
+    import warnings
+
+    from .checkpoint import atomic_write
+    from .compact import CompactMLP
+    from .serialization import load
+
+    model = load(args.path)
+    X = _read_feature_csv(args.data, model)
+    with warnings.catch_warnings():
+        # The columns were matched by name above; a bare array has none to check.
+        warnings.filterwarnings("ignore", message="X does not have valid feature names")
+        if isinstance(model, CompactMLP):
+            y_pred, y_std = model.predict(X), None
+        elif args.std:
+            y_pred, y_std = model.predict(X, return_std=True)
+        else:
+            y_pred, y_std = model.predict(X), None
+    y_pred = y_pred.reshape(len(X), -1)
+    columns = ["prediction"] if y_pred.shape[1] == 1 else [f"prediction_{j}" for j in range(y_pred.shape[1])]
+    table = y_pred
+    if y_std is not None:
+        columns += [name.replace("prediction", "std") for name in columns]
+        table = np.hstack([y_pred, y_std.reshape(len(X), -1)])
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\n")
+    writer.writerow(columns)
+    # repr() writes the shortest text that reads back as the same float.
+    writer.writerows([repr(float(value)) for value in row] for row in table)
+    if args.output:
+        atomic_write(args.output, lambda file: file.write(text.getvalue().encode()))
+    else:
+        sys.stdout.write(text.getvalue())
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="ensembleprune", description="Ensembles of pruned MLPs.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -111,6 +256,52 @@ def build_parser():
     demo.add_argument("--seed", type=int, default=0, help="random state (default: 0)")
     demo.add_argument("--quiet", action="store_true", help="no progress bars")
     demo.set_defaults(handler=_demo)
+
+    sweep = commands.add_parser("sweep", help="the article's figure: losses against final sparsity, over seeds")
+    sweep.add_argument("--out", default="sweep_output", help="output folder; a killed sweep resumes from it "
+                       "(default: sweep_output)")
+    sweep.add_argument("--preset", choices=["quick", "article"], default="quick",
+                       help="quick: reduced data and model, minutes on 2 cores; article: the article's data, "
+                       "model, 200 epochs and 10 seeds (default: quick)")
+    sweep.add_argument("--data", help="your own numeric CSV file (with a header) instead of the article's data")
+    sweep.add_argument("--target", help="the target column of --data")
+    sweep.add_argument("--sparsities", type=_comma_separated(float), help="override the final sparsities, e.g. 0,0.5,0.9")
+    sweep.add_argument("--seeds", type=int, help="override the number of seeds")
+    sweep.add_argument("--epochs", type=int, help="override the number of epochs")
+    sweep.add_argument("--hidden", type=_comma_separated(int), help="override the hidden layer sizes, e.g. 256,256")
+    sweep.add_argument("--n-jobs", type=int, default=-1, help="pairs trained at once (default: -1, all cores)")
+    sweep.add_argument("--quiet", action="store_true", help="no progress bar")
+    sweep.set_defaults(handler=_sweep)
+
+    robustness = commands.add_parser("robustness", help="dense vs pruned vs ensembles vs linear under noisy inputs")
+    robustness.add_argument("--out", default="robustness_output", help="output folder (default: robustness_output)")
+    robustness.add_argument("--dataset", choices=["article", "friedman"], default="article",
+                            help="generated data: the article's regression or wide Friedman #1 (default: article)")
+    robustness.add_argument("--data", help="your own numeric CSV file (with a header) instead of --dataset")
+    robustness.add_argument("--target", help="the target column of --data")
+    robustness.add_argument("--samples", type=int, default=4000, help="rows of --dataset (default: 4000)")
+    robustness.add_argument("--features", type=int, default=500, help="features of --dataset (default: 500)")
+    robustness.add_argument("--sparsities", type=_comma_separated(float), default=(0.8, 0.9, 0.95, 0.98),
+                            help="final sparsities of the members (default: 0.8,0.9,0.95,0.98)")
+    robustness.add_argument("--seeds", type=int, default=3, help="repetitions with other seeds (default: 3)")
+    robustness.add_argument("--hidden", type=_comma_separated(int), default=(256, 256),
+                            help="hidden layer sizes (default: 256,256)")
+    robustness.add_argument("--epochs", type=int, default=60, help="epochs (default: 60)")
+    robustness.add_argument("--cv", type=int, default=3, help="folds of the stacked ensemble (default: 3)")
+    robustness.add_argument("--quiet", action="store_true", help="no progress bar")
+    robustness.set_defaults(handler=_robustness)
+
+    inspect = commands.add_parser("inspect", help="a model file's members: layers, densities, nonzeros, bytes")
+    inspect.add_argument("path", help="a file written by ensembleprune.save (.epz)")
+    inspect.set_defaults(handler=_inspect)
+
+    predict = commands.add_parser("predict", help="predict the rows of a CSV file with a model file")
+    predict.add_argument("path", help="a file written by ensembleprune.save (.epz)")
+    predict.add_argument("data", help="numeric CSV with a header row; columns are matched by name when the model "
+                         "was fitted with feature names (others are ignored)")
+    predict.add_argument("--output", help="CSV file to write (default: standard output)")
+    predict.add_argument("--std", action="store_true", help="also write the spread of the members' predictions")
+    predict.set_defaults(handler=_predict)
     return parser
 
 

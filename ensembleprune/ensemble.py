@@ -19,7 +19,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .compact import ACTIVATIONS, strip
+from .compact import ACTIVATIONS, predict_all, strip
 from .factory import MemberSpec, PrunedMLPFactory
 from .schedule import PruningSchedule
 
@@ -82,6 +82,23 @@ class PrunedEnsembleRegressor(RegressorMixin, BaseEstimator):
         See :class:`~ensembleprune.factory.PrunedMLPFactory`.
     n_jobs : int, default=None
         Processes for ``training="independent"``.
+    bootstrap : bool, default=False
+        Train each member on its own bootstrap sample of the rows, drawn from
+        the member's seed (as per-row weights, so fused training still works).
+    early_stopping : bool, default=False
+        Stop each member when its loss on a held-out ``validation_fraction`` of
+        the rows has not improved by more than ``tol`` for ``n_iter_no_change``
+        epochs, and keep the weights of its best epoch. Epochs count only once
+        the member's pruning has finished, so every member reaches its final
+        sparsity. As in :class:`~sklearn.neural_network.MLPRegressor`.
+    validation_fraction : float, default=0.1
+        Fraction of the rows held out for early stopping, in (0, 1); the same
+        rows for every member.
+    n_iter_no_change : int, default=10
+        Epochs without improvement after which a member stops.
+    tol : float, default=1e-4
+        Smallest decrease of the validation loss (in standardized target units)
+        that counts as an improvement.
     on_member_failure : {"raise", "skip"}, default="raise"
         What to do with a member whose training diverged (loss or weights not
         finite): raise :class:`MemberDivergedError`, or leave the member out with a
@@ -142,6 +159,11 @@ class PrunedEnsembleRegressor(RegressorMixin, BaseEstimator):
         "cv": ["cv_object"],
         "training": [StrOptions({"fused", "independent"})],
         "n_jobs": [None, numbers.Integral],
+        "bootstrap": ["boolean"],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(numbers.Integral, 1, None, closed="left")],
+        "tol": [Interval(numbers.Real, 0, None, closed="left")],
         "on_member_failure": [StrOptions({"raise", "skip"})],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -165,6 +187,11 @@ class PrunedEnsembleRegressor(RegressorMixin, BaseEstimator):
         cv=5,
         training="fused",
         n_jobs=None,
+        bootstrap=False,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
         on_member_failure="raise",
         random_state=None,
         verbose=0,
@@ -185,6 +212,11 @@ class PrunedEnsembleRegressor(RegressorMixin, BaseEstimator):
         self.cv = cv
         self.training = training
         self.n_jobs = n_jobs
+        self.bootstrap = bootstrap
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
         self.on_member_failure = on_member_failure
         self.random_state = random_state
         self.verbose = verbose
@@ -293,6 +325,11 @@ class PrunedEnsembleRegressor(RegressorMixin, BaseEstimator):
             training=self.training,
             n_jobs=self.n_jobs,
             verbose=self.verbose,
+            bootstrap=self.bootstrap,
+            early_stopping=self.early_stopping,
+            validation_fraction=self.validation_fraction,
+            n_iter_no_change=self.n_iter_no_change,
+            tol=self.tol,
         )
 
     def _fit_final_estimators(self, X, Y, specs, indices):
@@ -325,7 +362,8 @@ class PrunedEnsembleRegressor(RegressorMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
-        standardized = np.stack([member.predict(X) for member in self.members_]).astype(np.float64)
+        # One pass over X for all members: each block of rows is converted once, in cache.
+        standardized = predict_all(self.members_, X).astype(np.float64)
         predictions = standardized * self.y_scale_ + self.y_mean_
         return predictions[:, :, 0] if self._y_is_1d else predictions
 

@@ -7,8 +7,11 @@ or *independent* (one ``fit`` per member, spread over processes with joblib, so
 ``joblib.parallel_config(backend="dask")`` spreads them over a cluster).
 """
 
+import numbers
 import os
 from dataclasses import dataclass, field
+from functools import lru_cache
+from types import SimpleNamespace
 
 import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
@@ -88,12 +91,17 @@ class TrainedMember:
         Per-epoch ``loss`` (and ``val_loss`` when validation data was given).
     layer_sparsity : list of float
         Achieved fraction of zeros in each layer's kernel, input to output.
+    best_epoch : int or None
+        With early stopping, the (0-based) epoch whose weights the member holds;
+        ``history`` then ends at the epoch where the member stopped. ``None``
+        without early stopping.
     """
 
     spec: MemberSpec
     model: object
     history: dict = field(default_factory=dict)
     layer_sparsity: list = field(default_factory=list)
+    best_epoch: int = None
 
 
 class PrunedMLPFactory:
@@ -112,19 +120,73 @@ class PrunedMLPFactory:
     n_jobs : int, default=None
         Processes for independent training (joblib; ``None`` means 1, ``-1`` all
         cores). Each worker limits TensorFlow's threads to its share of the cores.
+        Inside ``joblib.parallel_config(backend="dask")`` the members run on the
+        Dask cluster instead.
     verbose : int, default=0
-        0 silent, 1 a progress bar, 2 also Keras' per-epoch lines.
+        0 silent, 1 one progress bar (over epochs when fused, over members when
+        independent), 2 also Keras' per-epoch lines.
+    bootstrap : bool, default=False
+        Train each member on a bootstrap sample of the rows, drawn from the
+        member's seed and given to it as per-row weights (bootstrap counts), so
+        that fused members still share one input pipeline.
+    early_stopping : bool, default=False
+        Stop each member once its validation loss has not improved by more than
+        ``tol`` for ``n_iter_no_change`` epochs, and give it back the weights of
+        its best epoch. Epochs count only once the member's pruning schedule has
+        finished, so a member is never stopped, nor restored, before it reaches
+        its final sparsity. Validation data is ``validation_data`` when given to
+        :meth:`train`, else a ``validation_fraction`` of the rows held out.
+    validation_fraction : float, default=0.1
+        Fraction of the rows held out for early stopping, in (0, 1).
+    n_iter_no_change : int, default=10
+        Epochs without improvement after which a member stops.
+    tol : float, default=1e-4
+        Smallest decrease of the validation loss that counts as an improvement.
     """
 
-    def __init__(self, epochs=100, batch_size=1024, learning_rate=1e-3, training="fused", n_jobs=None, verbose=0):
+    def __init__(
+        self,
+        epochs=100,
+        batch_size=1024,
+        learning_rate=1e-3,
+        training="fused",
+        n_jobs=None,
+        verbose=0,
+        bootstrap=False,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
+    ):
         self.epochs = epochs
         self.batch_size = batch_size
         self.learning_rate = learning_rate
         self.training = training
         self.n_jobs = n_jobs
         self.verbose = verbose
+        self.bootstrap = bootstrap
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
         if training not in _TRAININGS:
             raise ValueError(f"training must be one of {_TRAININGS}, got {training!r}")
+        if not 0 < validation_fraction < 1:
+            raise ValueError(f"validation_fraction must be in (0, 1), got {validation_fraction!r}")
+        if not isinstance(n_iter_no_change, numbers.Integral) or n_iter_no_change < 1:
+            raise ValueError(f"n_iter_no_change must be an integer >= 1 (epochs), got {n_iter_no_change!r}")
+        if not tol >= 0:
+            raise ValueError(f"tol must be >= 0, got {tol!r}")
+
+    def _params(self):
+        """The constructor arguments, to rebuild this factory in a worker process."""
+        return {
+            name: getattr(self, name)
+            for name in (
+                "epochs", "batch_size", "learning_rate", "training", "n_jobs", "verbose", "bootstrap",
+                "early_stopping", "validation_fraction", "n_iter_no_change", "tol",
+            )
+        }
 
     def steps_per_epoch(self, n_samples):
         return -(-n_samples // min(self.batch_size, n_samples))
@@ -139,7 +201,8 @@ class PrunedMLPFactory:
 
     def _branch(self, spec, inputs, n_outputs, steps_per_epoch, name):
         """The pruned layers of one member, applied to ``inputs``."""
-        _, keras, tfmot = import_tf()
+        _, keras, _ = import_tf()
+        prune_low_magnitude = _pruning_classes().PruneLowMagnitude
         schedule = spec.schedule.to_tfmot(steps_per_epoch, self.epochs)
         widths = list(spec.hidden_layer_sizes) + [n_outputs]
         x = inputs
@@ -155,7 +218,7 @@ class PrunedMLPFactory:
                 kernel_initializer=initializer,
                 name=f"{name}_dense_{index}",
             )
-            x = tfmot.prune_low_magnitude(dense, pruning_schedule=schedule, name=f"{name}_pruned_{index}")(x)
+            x = prune_low_magnitude(dense, pruning_schedule=schedule, name=f"{name}_pruned_{index}")(x)
         return x
 
     def train(self, X, y, members, sample_weight=None, validation_data=None):
@@ -167,30 +230,82 @@ class PrunedMLPFactory:
         y : array of shape (n_samples,) or (n_samples, n_outputs)
         members : list of MemberSpec
         sample_weight : array of shape (n_members, n_samples), default=None
-            One weight vector per member (bootstrap counts, for example).
+            One weight vector per member. With ``bootstrap=True`` each member's
+            bootstrap counts multiply its weights.
         validation_data : tuple (X_val, y_val), default=None
-            Evaluated after every epoch and recorded as ``val_loss``.
+            Evaluated after every epoch and recorded as ``val_loss``; with
+            ``early_stopping=True`` it replaces the held-out fraction.
 
         Returns
         -------
         list of TrainedMember, in the order of ``members``.
         """
-        X = np.asarray(X, dtype=np.float32)
-        y = np.asarray(y, dtype=np.float32).reshape(len(X), -1)
-        if validation_data is not None:
-            X_val, y_val = validation_data
-            validation_data = (np.asarray(X_val, np.float32), np.asarray(y_val, np.float32).reshape(len(X_val), -1))
         members = list(members)
         if not members:
             raise ValueError("members is empty: give at least one MemberSpec")
-        # Fail on an impossible schedule before any training starts.
+        X, y, weights, validation_data = self._prepare(X, y, members, sample_weight, validation_data)
+        if self.training == "fused":
+            return self._train_fused(X, y, members, weights, validation_data)
+        return self._train_independent(X, y, members, weights, validation_data)
+
+    def fit_one(self, X, y, spec, sample_weight=None, validation_data=None):
+        """Train one member in this process and return its TrainedMember.
+
+        ``sample_weight`` is one weight per row; bootstrap and early stopping
+        apply as in :meth:`train`.
+        """
+        weights = None if sample_weight is None else [sample_weight]
+        X, y, weights, validation_data = self._prepare(X, y, [spec], weights, validation_data)
+        return self._fit_prepared(X, y, spec, weights[0], validation_data, progress_bar=True)
+
+    def _prepare(self, X, y, members, sample_weight, validation_data):
+        """Cast the data, hold out the validation rows, draw the bootstrap weights.
+
+        Returns ``(X, y, weights, validation_data)`` where ``weights`` holds one
+        row-weight vector (or None) per member. Fails on a schedule that cannot
+        finish inside training before anything is trained.
+        """
+        X = np.asarray(X, dtype=np.float32)
+        y = np.asarray(y, dtype=np.float32).reshape(len(X), -1)
+        if sample_weight is not None:
+            sample_weight = np.asarray(sample_weight, dtype=np.float32)
+            if sample_weight.shape != (len(members), len(X)):
+                raise ValueError(
+                    f"sample_weight must have shape (n_members, n_samples) = {(len(members), len(X))}, "
+                    f"got {sample_weight.shape}: give one weight per row for every member."
+                )
+        if validation_data is not None:
+            X_val, y_val = validation_data
+            validation_data = (np.asarray(X_val, np.float32), np.asarray(y_val, np.float32).reshape(len(X_val), -1))
+        elif self.early_stopping:
+            X, y, sample_weight, validation_data = self._hold_out(X, y, members, sample_weight)
+        weights = [None] * len(members) if sample_weight is None else list(sample_weight)
+        if self.bootstrap:
+            weights = [bootstrap_counts(spec.seed, len(X)) * (1 if w is None else w) for spec, w in zip(members, weights)]
         for spec in members:
             spec.schedule.steps(self.steps_per_epoch(len(X)), self.epochs)
-        if self.training == "fused":
-            return self._train_fused(X, y, members, sample_weight, validation_data)
-        return self._train_independent(X, y, members, sample_weight, validation_data)
+        return X, y, weights, validation_data
 
-    def _fit_kwargs(self, n_samples, validation_data, seed):
+    def _hold_out(self, X, y, members, sample_weight):
+        """Split off ``validation_fraction`` of the rows, the same rows for every member.
+
+        Fused members share one input pipeline, so they share one split; it is
+        drawn from all the members' seeds so that it does not depend on
+        ``training``.
+        """
+        n_validation = int(round(self.validation_fraction * len(X)))
+        if n_validation < 1 or n_validation >= len(X):
+            raise ValueError(
+                f"early stopping cannot hold out validation_fraction={self.validation_fraction} of {len(X)} rows "
+                "and keep rows for both training and validation; give more rows, change validation_fraction, "
+                "or set early_stopping=False."
+            )
+        order = np.random.default_rng([spec.seed for spec in members]).permutation(len(X))
+        held_out, kept = np.sort(order[:n_validation]), np.sort(order[n_validation:])
+        weights = None if sample_weight is None else sample_weight[:, kept]
+        return X[kept], y[kept], weights, (X[held_out], y[held_out])
+
+    def _fit_kwargs(self, n_samples, validation_data):
         return dict(
             batch_size=min(self.batch_size, n_samples),
             epochs=self.epochs,
@@ -199,8 +314,25 @@ class PrunedMLPFactory:
             validation_data=validation_data,
         )
 
-    def _train_fused(self, X, y, members, sample_weight, validation_data):
-        tf, keras, tfmot = import_tf()
+    def _pruning_end_epoch(self, spec, n_samples):
+        """First (0-based) epoch at whose end the member's pruning schedule has finished."""
+        steps_per_epoch = self.steps_per_epoch(n_samples)
+        _, end_step, _ = spec.schedule.steps(steps_per_epoch, self.epochs)
+        # tfmot counts steps from 1: epoch e ends after step (e + 1) * steps_per_epoch.
+        return -(-end_step // steps_per_epoch) - 1
+
+    def _callbacks(self, watches, progress_description):
+        """UpdatePruningStep first, so that later callbacks see this epoch's masked weights."""
+        _, _, tfmot = import_tf()
+        callbacks = [tfmot.UpdatePruningStep()]
+        if self.early_stopping:
+            callbacks.append(_keras_callbacks().MemberEarlyStopping(watches, self.n_iter_no_change, self.tol))
+        if self.verbose >= 1 and progress_description:
+            callbacks.append(_keras_callbacks().EpochProgress(self.epochs, progress_description, watches))
+        return callbacks
+
+    def _train_fused(self, X, y, members, weights, validation_data):
+        tf, keras, _ = import_tf()
         keras.utils.set_random_seed(members[0].seed)
         steps = self.steps_per_epoch(len(X))
         inputs = keras.Input(shape=(X.shape[1],), name="features")
@@ -210,68 +342,87 @@ class PrunedMLPFactory:
             for name, spec in zip(names, members)
         }
         fused = keras.Model(inputs, outputs)
+        # Each branch has its own Adam slots, so one optimizer over the fused model
+        # updates every member exactly as its own optimizer would. Measured on a
+        # 2-core CPU: jit_compile (XLA) made the fit 4x slower than TensorFlow's
+        # oneDNN kernels, and steps_per_execution gained nothing (a step of the
+        # article's model costs ~0.3 s; the per-step overhead is negligible).
         fused.compile(optimizer=keras.optimizers.Adam(float(self.learning_rate)), loss={n: "mse" for n in names})
-        weights = None if sample_weight is None else {n: np.asarray(w, np.float32) for n, w in zip(names, sample_weight)}
+        member_models = [keras.Model(inputs, outputs[name]) for name in names]
+        watches = [
+            _MemberWatch(_log_key(name, len(names), validation=True), _pruned_layers(model),
+                         self._pruning_end_epoch(spec, len(X)))
+            for name, spec, model in zip(names, members, member_models)
+        ]
+        if any(w is not None for w in weights):
+            weights = {n: np.ones(len(X), np.float32) if w is None else w for n, w in zip(names, weights)}
+        else:
+            weights = None
         if validation_data is not None:
             validation_data = (validation_data[0], {n: validation_data[1] for n in names})
-        callbacks = [tfmot.UpdatePruningStep()]
-        if self.verbose >= 1:
-            callbacks.append(_EpochProgress(self.epochs, f"training {len(members)} fused members"))
         result = fused.fit(
             X,
             {n: y for n in names},
             sample_weight=weights,
-            callbacks=callbacks,
-            **self._fit_kwargs(len(X), validation_data, members[0].seed),
+            callbacks=self._callbacks(watches, f"training {len(members)} fused members"),
+            **self._fit_kwargs(len(X), validation_data),
         )
-        trained = []
-        for name, spec in zip(names, members):
-            model = keras.Model(inputs, fused.get_layer(name).output)
-            history = {"loss": result.history[f"{name}_loss"] if len(names) > 1 else result.history["loss"]}
-            if validation_data is not None:
-                history["val_loss"] = result.history[f"val_{name}_loss" if len(names) > 1 else "val_loss"]
-            trained.append(TrainedMember(spec, model, _as_floats(history), kernel_sparsity(model)))
-        return trained
+        return [
+            self._trained_member(spec, model, result.history, name, len(names), watch)
+            for name, spec, model, watch in zip(names, members, member_models, watches)
+        ]
 
-    def _train_independent(self, X, y, members, sample_weight, validation_data):
+    def _trained_member(self, spec, model, fit_history, name, n_branches, watch):
+        """The TrainedMember of one branch, its history cut where it stopped early."""
+        history = {"loss": fit_history[_log_key(name, n_branches)]}
+        if watch.log_key in fit_history:
+            history["val_loss"] = fit_history[watch.log_key]
+        if self.early_stopping:
+            history = {key: values[: watch.n_epochs] for key, values in history.items()}
+        return TrainedMember(spec, model, _as_floats(history), kernel_sparsity(model), watch.best_epoch)
+
+    def _train_independent(self, X, y, members, weights, validation_data):
         n_jobs = effective_n_jobs(self.n_jobs)
         threads = max(1, (os.cpu_count() or 1) // max(1, n_jobs))
-        config = dict(epochs=self.epochs, batch_size=self.batch_size, learning_rate=self.learning_rate, verbose=0)
-        weights = [None] * len(members) if sample_weight is None else list(sample_weight)
         jobs = (
-            delayed(_train_member_in_worker)(config, X, y, spec, w, validation_data, threads)
+            delayed(_train_member_in_worker)(self._params(), X, y, spec, w, validation_data, threads)
             for spec, w in zip(members, weights)
         )
         results = Parallel(n_jobs=self.n_jobs, return_as="generator")(jobs)
         if self.verbose >= 1:
             from tqdm.auto import tqdm
 
-            results = tqdm(results, total=len(members), desc="training members")
+            results = tqdm(results, total=len(members), desc=f"training {len(members)} members")
         trained = []
-        for spec, (model_weights, history) in zip(members, results):
+        # Results first: zip then exhausts them, which closes the progress bar.
+        for (model_weights, history, best_epoch), spec in zip(results, members, strict=True):
             model = self.build(spec, X.shape[1], y.shape[1], self.steps_per_epoch(len(X)))
             model.set_weights(model_weights)
-            trained.append(TrainedMember(spec, model, history, kernel_sparsity(model)))
+            trained.append(TrainedMember(spec, model, history, kernel_sparsity(model), best_epoch))
         return trained
 
-    def fit_one(self, X, y, spec, sample_weight=None, validation_data=None):
-        """Train one member in this process and return its TrainedMember."""
-        _, keras, tfmot = import_tf()
+    def _fit_prepared(self, X, y, spec, sample_weight, validation_data, progress_bar):
+        """Train one member on data already through :meth:`_prepare`.
+
+        Workers show no progress bar of their own: the bar over members is in
+        the parent process.
+        """
+        _, keras, _ = import_tf()
         keras.utils.set_random_seed(spec.seed)
         model = self.build(spec, X.shape[1], y.shape[1], self.steps_per_epoch(len(X)))
+        watch = _MemberWatch("val_loss", _pruned_layers(model), self._pruning_end_epoch(spec, len(X)))
         result = model.fit(
             X,
             y,
             sample_weight=sample_weight,
-            callbacks=[tfmot.UpdatePruningStep()],
-            **self._fit_kwargs(len(X), validation_data, spec.seed),
+            callbacks=self._callbacks([watch], "training 1 member" if progress_bar else None),
+            **self._fit_kwargs(len(X), validation_data),
         )
-        history = {key: result.history[key] for key in ("loss", "val_loss") if key in result.history}
-        return TrainedMember(spec, model, _as_floats(history), kernel_sparsity(model))
+        return self._trained_member(spec, model, result.history, "member", 1, watch)
 
 
-def _train_member_in_worker(config, X, y, spec, sample_weight, validation_data, threads):
-    """Train one member in a worker process; return picklable weights and history."""
+def _train_member_in_worker(factory_params, X, y, spec, sample_weight, validation_data, threads):
+    """Train one member in a worker process; return picklable weights, history and best epoch."""
     tf, _, _ = import_tf()
     try:
         tf.config.threading.set_intra_op_parallelism_threads(threads)
@@ -279,8 +430,24 @@ def _train_member_in_worker(config, X, y, spec, sample_weight, validation_data, 
     except RuntimeError:
         # The worker has run TensorFlow before; its thread pools are already set.
         pass
-    member = PrunedMLPFactory(training="independent", **config).fit_one(X, y, spec, sample_weight, validation_data)
-    return member.model.get_weights(), member.history
+    member = PrunedMLPFactory(**factory_params)._fit_prepared(
+        X, y, spec, sample_weight, validation_data, progress_bar=False
+    )
+    return member.model.get_weights(), member.history, member.best_epoch
+
+
+def bootstrap_counts(seed, n_samples):
+    """How often each of ``n_samples`` rows is drawn in a bootstrap sample seeded by ``seed``.
+
+    Used as per-row training weights, the counts train a member on its bootstrap
+    sample without copying rows.
+
+    Returns
+    -------
+    ndarray of float32, shape (n_samples,), summing to ``n_samples``.
+    """
+    draws = np.random.default_rng(seed).integers(0, n_samples, size=n_samples)
+    return np.bincount(draws, minlength=n_samples).astype(np.float32)
 
 
 def kernel_sparsity(model):
@@ -295,27 +462,179 @@ def kernel_sparsity(model):
     return sparsity
 
 
+def _pruned_layers(model):
+    return [layer for layer in model.layers if hasattr(layer, "pruning_obj")]
+
+
+def _log_key(name, n_branches, validation=False):
+    """Keras' history key of a branch's loss: per output only when there are several."""
+    key = f"{name}_loss" if n_branches > 1 else "loss"
+    return f"val_{key}" if validation else key
+
+
 def _as_floats(history):
     return {key: [float(v) for v in values] for key, values in history.items()}
 
 
-class _EpochProgress:
-    """A tqdm bar over epochs, as a Keras callback (created lazily to keep imports light)."""
+@dataclass
+class _MemberWatch:
+    """Early-stopping state of one member (one branch of a fused model)."""
 
-    def __new__(cls, epochs, description):
-        _, keras, _ = import_tf()
-        from tqdm.auto import tqdm
+    log_key: str
+    layers: list
+    first_epoch: int
+    best_loss: float = np.inf
+    best_epoch: int = None
+    best_weights: list = None
+    epochs_without_improvement: int = 0
+    n_epochs: int = 0
+    stopped: bool = False
 
-        class EpochProgress(keras.callbacks.Callback):
-            def on_train_begin(self, logs=None):
-                self.bar = tqdm(total=epochs, desc=description)
 
-            def on_epoch_end(self, epoch, logs=None):
-                self.bar.update(1)
-                if logs and "loss" in logs:
-                    self.bar.set_postfix(loss=f"{logs['loss']:.4g}")
+@lru_cache(maxsize=1)
+def _keras_callbacks():
+    """The Keras callbacks of this module, defined on first use to keep imports light."""
+    _, keras, _ = import_tf()
+    from tqdm.auto import tqdm
 
-            def on_train_end(self, logs=None):
-                self.bar.close()
+    class MemberEarlyStopping(keras.callbacks.Callback):
+        """Early stopping per member, on each member's own validation loss.
 
-        return EpochProgress()
+        A member's epochs count from the end of its pruning schedule. A stopped
+        member of a fused model keeps training with the others (its branch shares
+        no weight with them, so this changes nothing for them); when training
+        ends, every member gets back the weights of its best epoch, masked again
+        so that they match the final pruning mask. The fit stops when every
+        member has stopped.
+        """
+
+        def __init__(self, watches, n_iter_no_change, tol):
+            super().__init__()
+            self.watches = watches
+            self.n_iter_no_change = n_iter_no_change
+            self.tol = tol
+
+        def on_epoch_end(self, epoch, logs=None):
+            logs = logs or {}
+            for watch in self.watches:
+                if watch.stopped:
+                    continue
+                watch.n_epochs = epoch + 1
+                if epoch < watch.first_epoch:
+                    continue
+                if watch.log_key not in logs:
+                    raise RuntimeError(f"early stopping needs {watch.log_key!r} in the epoch's logs, got {sorted(logs)}")
+                loss = float(logs[watch.log_key])
+                if loss < watch.best_loss - self.tol:
+                    watch.best_loss, watch.best_epoch = loss, epoch
+                    watch.best_weights = [layer.get_weights() for layer in watch.layers]
+                    watch.epochs_without_improvement = 0
+                else:
+                    watch.epochs_without_improvement += 1
+                    watch.stopped = watch.epochs_without_improvement >= self.n_iter_no_change
+            if all(watch.stopped for watch in self.watches):
+                self.model.stop_training = True
+
+        def on_train_end(self, logs=None):
+            for watch in self.watches:
+                if watch.best_weights is None:
+                    continue
+                for layer, weights in zip(watch.layers, watch.best_weights):
+                    layer.set_weights(weights)
+                    layer.pruning_obj.weight_mask_op()
+
+    class EpochProgress(keras.callbacks.Callback):
+        """A tqdm bar over epochs, showing how many members still train."""
+
+        def __init__(self, epochs, description, watches):
+            super().__init__()
+            self.epochs = epochs
+            self.description = description
+            self.watches = watches
+
+        def on_train_begin(self, logs=None):
+            self.bar = tqdm(total=self.epochs, desc=self.description)
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.bar.update(1)
+            postfix = {"loss": f"{(logs or {}).get('loss', float('nan')):.4g}"}
+            stopped = sum(watch.stopped for watch in self.watches)
+            if stopped:
+                postfix["stopped"] = f"{stopped}/{len(self.watches)}"
+            self.bar.set_postfix(postfix)
+
+        def on_train_end(self, logs=None):
+            self.bar.close()
+
+    return SimpleNamespace(MemberEarlyStopping=MemberEarlyStopping, EpochProgress=EpochProgress)
+
+
+def _kth_largest_magnitude(magnitudes, k):
+    """Exactly the ``k``-th largest of the non-negative float32 ``magnitudes`` (1 <= k <= size).
+
+    Non-negative floats order as their int32 bit patterns do, so bisecting on
+    the bit pattern for the largest ``t`` with at least ``k`` values >= ``t``
+    finds the k-th largest value itself, in at most 32 counting passes.
+    """
+    tf, _, _ = import_tf()
+    bits = tf.bitcast(magnitudes, tf.int32)
+    # Invariant: at least k values are >= low, and fewer than k are >= high.
+    low = tf.constant(0, tf.int64)
+    high = tf.cast(tf.reduce_max(bits), tf.int64) + 1
+
+    def narrow(low, high):
+        middle = (low + high) // 2
+        enough = tf.reduce_sum(tf.cast(bits >= tf.cast(middle, tf.int32), tf.int32)) >= k
+        return tf.where(enough, middle, low), tf.where(enough, high, middle)
+
+    low, _ = tf.while_loop(lambda low, high: high - low > 1, narrow, (low, high))
+    return tf.bitcast(tf.cast(low, tf.int32), tf.float32)
+
+
+@lru_cache(maxsize=1)
+def _pruning_classes():
+    """tfmot's pruning wrapper with an exact and faster mask update, defined on first use."""
+    tf, _, _ = import_tf()
+    # tfmot's public API has no hook for the mask update. The dependency pins
+    # tensorflow-model-optimization < 0.9, and tests/test_training.py checks these
+    # masks against tfmot's own.
+    from tensorflow_model_optimization.python.core.sparsity.keras import pruning_impl, pruning_wrapper
+
+    class MagnitudePruning(pruning_impl.Pruning):
+        """tfmot's magnitude pruning, with the threshold found by bisection instead of a sort.
+
+        tfmot 0.8 finds the k-th largest magnitude with ``top_k`` over *all* the
+        weights: a full sort of every kernel at every mask update (about 0.3 s for
+        a 1024x1024 kernel), which made a pruned fit of the article's model 1.85x
+        slower than a dense one. Bisection finds the same threshold, so the same
+        mask, in 32 vectorized counting passes.
+        """
+
+        def _update_mask(self, weights):
+            if weights.dtype != tf.float32:
+                return super()._update_mask(weights)
+            sparsity = self._pruning_schedule(self._step_fn())[1]
+            with tf.name_scope("pruning_ops"):
+                magnitudes = tf.math.abs(weights)
+                # The number of weights kept, rounded exactly as tfmot rounds it.
+                size = tf.cast(tf.size(magnitudes), tf.float32)
+                k = tf.cast(tf.math.maximum(tf.math.round(size * (1 - sparsity)), 1), tf.int32)
+                threshold = _kth_largest_magnitude(tf.reshape(magnitudes, [-1]), k)
+                mask = tf.cast(magnitudes >= threshold, weights.dtype)
+            return threshold, mask
+
+    class PruneLowMagnitude(pruning_wrapper.PruneLowMagnitude):
+        """tfmot's ``PruneLowMagnitude`` wrapper using :class:`MagnitudePruning`."""
+
+        def build(self, input_shape):
+            super().build(input_shape)
+            self.pruning_obj = MagnitudePruning(
+                training_step_fn=lambda: self.pruning_step,
+                pruning_vars=self.pruning_vars,
+                pruning_schedule=self.pruning_schedule,
+                block_size=self.block_size,
+                block_pooling_type=self.block_pooling_type,
+                sparsity_m_by_n=self.sparsity_m_by_n,
+            )
+
+    return SimpleNamespace(MagnitudePruning=MagnitudePruning, PruneLowMagnitude=PruneLowMagnitude)

@@ -1,0 +1,177 @@
+"""Size and speed of compact models against the tf_keras members they were stripped from.
+
+Fits a PrunedEnsembleRegressor of K=5 members of the article's architecture
+(1000 -> 1024 -> 1024 -> 1), each trained with tfmot's gradual magnitude pruning
+from 0 to a final sparsity of 0.95 (``--epochs`` epochs on the article's 8,000
+training rows; the sparsity is reached at 60% of training), keeps the stripped
+tf_keras members, and prints JSON with, all measured in this one run:
+
+- the bytes of the saved ensemble file ÷ the dense float32 parameter bytes of the
+  K members, and ÷ the bytes of the K stripped members saved as ``.keras`` files;
+- one-row latency (median): the compact ensemble's ``predict`` against the
+  members' ``model.predict`` and ``model(x)``, summed over the members;
+- 10,000-row throughput (the article's 10,000 rows): the compact ensemble's ``predict`` against the same
+  members as dense numpy matmuls (float32, multi-threaded BLAS), and against the
+  members run as plain scipy CSR products over the whole batch (one thread, no
+  blocks): what the blocked, threaded runtime adds.
+
+    python benchmarks/bench_inference.py [--epochs 10] [--quick]
+"""
+
+import argparse
+import json
+import os
+import platform
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+import ensembleprune.ensemble
+from ensembleprune import PrunedEnsembleRegressor, make_article_regression, save
+from ensembleprune._tf import import_tf
+
+ARTICLE = dict(n_samples=10000, n_features=1000, hidden=(1024, 1024))
+QUICK = dict(n_samples=2000, n_features=200, hidden=(128, 128))
+N_MEMBERS = 5
+SPARSITY = 0.95
+BATCH_ROWS = 10000
+
+
+def median_seconds(function, repeats):
+    """Median wall time of ``function()`` over ``repeats`` calls, after one warm-up call."""
+    function()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return float(np.median(times))
+
+
+def fit_keeping_keras_members(X, y, hidden, epochs):
+    """Fit the ensemble and return it with the tf_keras members it stripped, in order."""
+    keras_members = []
+    strip = ensembleprune.ensemble.strip
+
+    def strip_and_keep(model):
+        keras_members.append(model)
+        return strip(model)
+
+    # The estimator keeps only the compact members; the benchmark also needs the
+    # tf_keras models they came from, so it records what fit() hands to strip().
+    ensembleprune.ensemble.strip = strip_and_keep
+    try:
+        ensemble = PrunedEnsembleRegressor(
+            n_members=N_MEMBERS, sparsities=(SPARSITY,), hidden_layer_sizes=hidden, epochs=epochs,
+            batch_size=1024, random_state=0,
+        ).fit(X, y)
+    finally:
+        ensembleprune.ensemble.strip = strip
+    _, _, tfmot = import_tf()
+    return ensemble, [tfmot.strip_pruning(model) for model in keras_members]
+
+
+def dense_numpy_predict(weights, X):
+    """The members as dense float32 matmuls: ReLU hidden layers, linear output."""
+    outputs = []
+    for layers in weights:
+        activations = X
+        for index, (kernel, bias) in enumerate(layers):
+            activations = activations @ kernel + bias
+            if index < len(layers) - 1:
+                np.maximum(activations, 0, out=activations)
+        outputs.append(activations)
+    return np.mean(outputs, axis=0)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=10, help="training epochs of the members (default: 10)")
+    parser.add_argument("--quick", action="store_true", help="small sizes, to check that the script runs")
+    args = parser.parse_args()
+    size = QUICK if args.quick else ARTICLE
+    data = make_article_regression(n_samples=size["n_samples"], n_features=size["n_features"],
+                                   n_informative=size["n_features"] // 2, random_state=0)
+    start = time.perf_counter()
+    ensemble, keras_members = fit_keeping_keras_members(data.X_train, data.y_train, size["hidden"], args.epochs)
+    fit_seconds = time.perf_counter() - start
+
+    # Sizes.
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "ensemble.epz"
+        save(ensemble, path)
+        file_bytes = path.stat().st_size
+        keras_bytes = 0
+        for k, model in enumerate(keras_members):
+            model.save(Path(folder) / f"member_{k}.keras")
+            keras_bytes += (Path(folder) / f"member_{k}.keras").stat().st_size
+    dense_bytes = sum(member.n_params for member in ensemble.members_) * np.dtype(np.float32).itemsize
+
+    # One row.
+    X_all = np.vstack([data.X_train, data.X_val])[:BATCH_ROWS]
+    row = X_all[:1]
+    row32 = row.astype(np.float32)
+    compact_row = median_seconds(lambda: ensemble.predict(row), 300)
+    keras_predict_row = sum(median_seconds(lambda m=m: m.predict(row32, verbose=0), 20) for m in keras_members)
+    keras_call_row = sum(median_seconds(lambda m=m: m(row32, training=False), 50) for m in keras_members)
+
+    # 10,000 rows.
+    X32 = X_all.astype(np.float32)
+    weights = [[(layer.kernel.numpy(), layer.bias.numpy()) for layer in model.layers if layer.weights]
+               for model in keras_members]
+    compact_batch = median_seconds(lambda: ensemble.predict(X_all), 5)
+    dense_batch = median_seconds(lambda: dense_numpy_predict(weights, X32), 5)
+    X32_t = np.ascontiguousarray(X32.T)
+    plain_csr_batch = median_seconds(lambda: [member.forward(X32_t) for member in ensemble.members_], 3)
+
+    # The compact members must predict what the tf_keras members predict.
+    expected = np.mean([model.predict(X32[:1000], verbose=0) for model in keras_members], axis=0)[:, 0]
+    got = (ensemble.predict(X_all[:1000]) - ensemble.y_mean_[0]) / ensemble.y_scale_[0]
+    max_relative_difference = float(np.max(np.abs(got - expected)) / np.max(np.abs(expected)))
+
+    members = ensemble.members_
+    print(json.dumps({
+        "setup": {
+            "members": N_MEMBERS, "architecture": [size["n_features"], *size["hidden"], 1],
+            "final_sparsity": SPARSITY, "training": f"tfmot gradual magnitude pruning 0 -> {SPARSITY} "
+            f"(PolynomialDecay, exponent 3) during {args.epochs} epochs on {len(data.X_train)} rows",
+            "fit_seconds": round(fit_seconds, 1), "cpu_cores": os.cpu_count(), "machine": platform.processor(),
+        },
+        "compact_members": {
+            "layer_widths_after_dead_unit_removal": [
+                [member.used_features_.size] + [layer.shape[1] for layer in member.layers] for member in members],
+            "nonzero_weights": [sum(layer.nnz for layer in member.layers) for member in members],
+            "layer_storage": [["csr" if "indices" in layer.arrays() else "dense" for layer in member.layers]
+                              for member in members],
+            "max_relative_difference_vs_keras": max_relative_difference,
+        },
+        "size": {
+            "ensemble_file_bytes": file_bytes,
+            "dense_float32_parameter_bytes": dense_bytes,
+            "keras_files_bytes": keras_bytes,
+            "file_over_dense_float32": round(file_bytes / dense_bytes, 4),
+            "file_over_keras_files": round(file_bytes / keras_bytes, 4),
+        },
+        "one_row_latency_us": {
+            "compact_ensemble_predict": round(compact_row * 1e6, 1),
+            "keras_model_predict_all_members": round(keras_predict_row * 1e6, 1),
+            "keras_model_call_all_members": round(keras_call_row * 1e6, 1),
+            "speedup_vs_model_predict": round(keras_predict_row / compact_row, 1),
+            "speedup_vs_model_call": round(keras_call_row / compact_row, 1),
+        },
+        f"throughput_{len(X_all)}_rows": {
+            "compact_ensemble_predict_seconds": round(compact_batch, 4),
+            "dense_numpy_matmuls_seconds": round(dense_batch, 4),
+            "plain_scipy_csr_seconds": round(plain_csr_batch, 4),
+            "compact_rows_per_second": round(len(X_all) / compact_batch),
+            "dense_numpy_rows_per_second": round(len(X_all) / dense_batch),
+            "speedup_vs_dense_numpy": round(dense_batch / compact_batch, 2),
+            "speedup_vs_plain_scipy_csr": round(plain_csr_batch / compact_batch, 2),
+        },
+    }, indent=2))
+
+
+if __name__ == "__main__":
+    main()

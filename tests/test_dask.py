@@ -1,0 +1,33 @@
+"""Independent training runs unchanged on a dask.distributed cluster through joblib."""
+
+import logging
+import re
+
+import numpy as np
+import pytest
+
+distributed = pytest.importorskip("distributed")
+
+from joblib import parallel_config  # noqa: E402
+
+from ensembleprune import PrunedEnsembleRegressor  # noqa: E402
+
+
+def test_independent_members_train_on_a_local_dask_cluster(tiny_regression):
+    X, y = tiny_regression
+    model = PrunedEnsembleRegressor(n_members=2, sparsities=(0.5, 0.8), hidden_layer_sizes=(8,), epochs=2,
+                                    batch_size=64, training="independent", random_state=0)
+    # Timeouts everywhere: a cluster that cannot start or a lost worker fails the test instead of hanging it.
+    with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None,
+                                  silence_logs=logging.ERROR, timeout="60s") as cluster, \
+            distributed.Client(cluster, timeout="60s") as client, \
+            distributed.get_task_stream(client) as task_stream, \
+            parallel_config(backend="dask", wait_for_workers_timeout=60):
+        model.fit(X, y)
+    # joblib names each Dask task after the batch of calls it runs.
+    batches = [re.search(r"batch_of__train_member_in_worker_(\d+)_calls", str(task["key"])) for task in task_stream.data]
+    assert sum(int(batch.group(1)) for batch in batches if batch) == 2
+    assert len(model.members_) == 2
+    assert np.all(np.isfinite(model.predict(X)))
+    for layer_sparsity, target in zip(model.member_layer_sparsity_, model.member_sparsities_):
+        assert abs(layer_sparsity[0] - target) <= 0.02

@@ -1,0 +1,241 @@
+"""sparsity_sweep, robustness_report and their commands, at tiny size."""
+
+import json
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import numpy as np
+import pytest
+from matplotlib.image import imread
+
+from ensembleprune import make_article_regression, sparsity_sweep
+from ensembleprune.cli import main
+from ensembleprune.compact import CompactMLP
+from ensembleprune.experiments import (
+    SweepPair,
+    SweepResult,
+    ambiguity_decomposition,
+    kept_input_features,
+    load_csv,
+    robustness_report,
+)
+
+# Tiny networks trained briefly with a large learning rate: about a second per pair.
+TINY = dict(hidden_layer_sizes=(16,), epochs=6, batch_size=32, learning_rate=1e-2, verbose=0)
+SPARSITIES = (0.0, 0.5, 0.9)
+
+
+@pytest.fixture(scope="module")
+def data():
+    split = make_article_regression(n_samples=250, n_features=12, n_informative=6, random_state=0)
+    return split.X_train, split.y_train
+
+
+@pytest.fixture(scope="module")
+def swept(data, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("sweep")
+    return folder, sparsity_sweep(*data, SPARSITIES, seeds=[0, 1], output_dir=folder, n_jobs=1, **TINY)
+
+
+def _pair(sparsity, seed, train, val):
+    return SweepPair(sparsity, seed, train, val, train, val, (sparsity,), 1.0)
+
+
+def test_rows_are_mean_and_sample_std_over_seeds():
+    pairs = [_pair(0.0, 0, 1.0, 8.0), _pair(0.0, 1, 3.0, 12.0), _pair(0.9, 0, 5.0, 2.0), _pair(0.9, 1, 5.0, 4.0)]
+    result = SweepResult.from_pairs(pairs[::-1], trained=[], settings={})
+    dense, pruned = result.rows
+    assert (dense.final_sparsity, dense.n_seeds) == (0.0, 2)
+    assert dense.train_loss_mean == 2.0 and dense.train_loss_std == pytest.approx(np.sqrt(2.0))
+    assert dense.val_loss_mean == 10.0 and pruned.val_loss_std == pytest.approx(np.sqrt(2.0))
+    assert [pair.key for pair in result.pairs] == [(0.0, 0), (0.0, 1), (0.9, 0), (0.9, 1)]
+    checks = result.shape_checks()
+    assert checks["dense_over_min_val_loss"] == pytest.approx(10.0 / 3.0)
+    assert checks["dense_overfits"] and checks["best_sparsity"] == 0.9 and checks["minimum_in_0.85_0.98"]
+    assert checks["train_loss_rises"]
+    single = SweepResult.from_pairs([_pair(0.5, 0, 1.0, 2.0)], trained=[], settings={}).rows[0]
+    assert single.train_loss_std == 0.0
+
+
+def test_sweep_table_and_csv(swept):
+    folder, result = swept
+    assert [pair.key for pair in result.pairs] == [(s, seed) for s in SPARSITIES for seed in (0, 1)]
+    assert result.trained == [pair.key for pair in result.pairs]
+    for pair in result.pairs:
+        # Magnitude pruning reaches the target in the first kernel (16 x 12 weights).
+        assert pair.layer_sparsity[0] == pytest.approx(pair.final_sparsity, abs=0.01)
+        # Evaluated after training, as Keras' last validation pass did.
+        assert pair.val_loss == pytest.approx(pair.last_epoch_val_loss, rel=1e-4)
+        assert len(pair.history["loss"]) == TINY["epochs"] and pair.train_loss > 0
+    lines = (folder / "sweep_summary.csv").read_text().splitlines()
+    assert lines[0].split(",") == ["final_sparsity", "n_seeds", "train_loss_mean", "train_loss_std",
+                                   "val_loss_mean", "val_loss_std"]
+    written = np.array([[float(v) for v in line.split(",")] for line in lines[1:]])
+    expected = [[r.final_sparsity, r.n_seeds, r.train_loss_mean, r.train_loss_std, r.val_loss_mean, r.val_loss_std]
+                for r in result.rows]
+    np.testing.assert_allclose(written, expected, rtol=1e-6)
+    assert len((folder / "sweep_pairs.csv").read_text().splitlines()) == 1 + len(result.pairs)
+
+
+def test_plots_are_written(swept):
+    folder, _ = swept
+    for name in ("sweep_loss.png", "sweep_loss_zoom.png"):
+        image = imread(folder / name)
+        assert image.shape[0] > 300 and image.shape[1] > 500
+        assert image.std() > 0.05  # not a blank canvas
+
+
+def test_growing_a_sweep_trains_only_the_new_pairs(data, swept, tmp_path):
+    folder, first = swept
+    grown = sparsity_sweep(*data, SPARSITIES, seeds=[0, 1, 2], output_dir=folder, n_jobs=1, plot=False, **TINY)
+    assert grown.trained == [(s, 2) for s in SPARSITIES]
+    old = {pair.key: pair for pair in first.pairs}
+    assert all(pair == old[pair.key] for pair in grown.pairs if pair.key in old)
+    assert all(row.n_seeds == 3 for row in grown.rows)
+
+
+def test_folder_of_other_data_or_settings_is_refused(data, swept):
+    folder, _ = swept
+    X, y = data
+    files = sorted(p.name for p in (folder / "pairs").iterdir())
+    for changed in (dict(TINY, epochs=7), dict(TINY, hidden_layer_sizes=(8,))):
+        with pytest.raises(ValueError, match="other data or other settings"):
+            sparsity_sweep(X, y, SPARSITIES, [0], output_dir=folder, **changed)
+    with pytest.raises(ValueError, match="other data or other settings"):
+        sparsity_sweep(X, y + 1e-3, SPARSITIES, [0], output_dir=folder, **TINY)
+    assert sorted(p.name for p in (folder / "pairs").iterdir()) == files
+
+
+KILLABLE_SWEEP = """
+import sys
+import numpy as np
+from ensembleprune import sparsity_sweep
+data = np.load(sys.argv[1])
+sparsity_sweep(data["X"], data["y"], {sparsities}, seeds=[0, 1], output_dir=sys.argv[2], n_jobs=1, **{tiny})
+"""
+
+
+def test_sweep_killed_half_way_resumes_with_only_the_missing_pairs(data, tmp_path):
+    sparsities = (0.0, 0.3, 0.6, 0.9)
+    np.savez(tmp_path / "data.npz", X=data[0], y=data[1])
+    script = tmp_path / "sweep.py"
+    script.write_text(textwrap.dedent(KILLABLE_SWEEP.format(sparsities=sparsities, tiny=TINY)))
+    folder = tmp_path / "out"
+    process = subprocess.Popen([sys.executable, str(script), str(tmp_path / "data.npz"), str(folder)])
+    deadline = time.monotonic() + 90
+    while not list(folder.glob("pairs/*.json")):
+        assert process.poll() is None, "the sweep ended before writing a pair file"
+        assert time.monotonic() < deadline, "no pair file after 90 s"
+        time.sleep(0.02)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+
+    saved = {path.name: (path.stat().st_mtime_ns, path.read_bytes()) for path in folder.glob("pairs/*.json")}
+    assert 1 <= len(saved) < 8, "the kill must leave the sweep unfinished"
+    assert not (folder / "sweep_summary.csv").exists()
+    result = sparsity_sweep(*data, sparsities, seeds=[0, 1], output_dir=folder, n_jobs=1, plot=False, **TINY)
+    all_pairs = {(s, seed) for s in sparsities for seed in (0, 1)}
+    finished_before = {pair.key for pair in result.pairs if pair.key not in result.trained}
+    assert len(finished_before) == len(saved)
+    assert set(result.trained) == all_pairs - finished_before
+    assert len(result.pairs) == 8
+    for name, (mtime, content) in saved.items():  # the finished pairs were read, not trained again
+        path = folder / "pairs" / name
+        assert path.stat().st_mtime_ns == mtime and path.read_bytes() == content
+
+
+def test_ambiguity_decomposition_is_an_identity():
+    two = ambiguity_decomposition([[1.0], [3.0]], [0.0])
+    assert (two["ensemble_mse"], two["mean_member_mse"], two["mean_ambiguity"]) == (4.0, 5.0, 1.0)
+    rng = np.random.default_rng(0)
+    members, y = rng.normal(size=(5, 200)) * 1e3, rng.normal(size=200)
+    result = ambiguity_decomposition(members, y)
+    assert result["relative_error"] < 1e-12
+    assert result["ensemble_mse"] < result["mean_member_mse"]
+
+
+def test_kept_input_features_counts_nonzero_rows():
+    kernel = np.zeros((6, 4), np.float32)
+    kernel[0, :] = 1  # informative, dense row
+    kernel[1, 2] = -1  # informative, one weight left
+    kernel[4, 0] = 2  # noise feature still read
+    member = CompactMLP.from_weights([kernel, np.ones((4, 1))], [np.zeros(4), np.zeros(1)], ["relu", "linear"])
+    informative = np.array([True, True, True, False, False, False])
+    counts = kept_input_features(member, informative)
+    assert counts == {"informative_kept": 2, "informative_total": 3, "noise_kept": 1, "noise_total": 3,
+                      "informative_row_density": pytest.approx(5 / 12), "noise_row_density": pytest.approx(1 / 12)}
+    with pytest.raises(ValueError, match="informative has 5 entries"):
+        kept_input_features(member, informative[:5])
+
+
+def test_robustness_report(tmp_path):
+    split = make_article_regression(n_samples=300, n_features=16, n_informative=8, random_state=1)
+    report = robustness_report(
+        split.X_train, split.y_train, split.X_val, split.y_val, coef=split.coef, sparsities=(0.5, 0.9), seeds=2,
+        hidden_layer_sizes=(16,), epochs=8, batch_size=32, learning_rate=1e-2, cv=2,
+        noise_levels=(0.0, 1.0), dropout_fractions=(0.0, 0.5), n_repeats=2, output_dir=tmp_path,
+    )
+    assert json.loads((tmp_path / "robustness.json").read_text()) == report
+    assert imread(tmp_path / "robustness.png").std() > 0.05
+    for model in report["models"]:
+        clean = report["clean"][model]
+        assert len(clean["values"]) == 2
+        assert report["noise"]["mse"][model][0]["mean"] == pytest.approx(clean["mean"])  # noise level 0
+        assert report["dropout"]["mse"][model][0]["mean"] == pytest.approx(clean["mean"])
+    ridge = report["clean"]["RidgeCV (linear)"]["mean"]
+    assert report["noise"]["mse"]["RidgeCV (linear)"][1]["mean"] > 2 * ridge
+    assert report["dropout"]["mse"]["RidgeCV (linear)"][1]["mean"] > 2 * ridge
+    best = report["clean"]["best pruned member"]["values"]
+    for seed_index, decomposition in enumerate(report["ambiguity"]):
+        assert decomposition["relative_error"] <= 1e-10
+        assert decomposition["estimator_mse"] == pytest.approx(decomposition["ensemble_mse"], rel=1e-12)
+        assert decomposition["mean_member_mse"] >= best[seed_index]  # the best member beats the average one
+    kept = report["kept_features"]
+    assert len(kept) == 2 * 2
+    for counts in kept:
+        assert counts["informative_total"] == 8 and counts["noise_total"] == 8
+        assert 0 <= counts["informative_kept"] <= 8 and 0 <= counts["noise_kept"] <= 8
+        # As many informative as noise rows: their mean density is the whole kernel's.
+        density = (counts["informative_row_density"] + counts["noise_row_density"]) / 2
+        assert density == pytest.approx(1 - counts["final_sparsity"], abs=0.02)
+
+
+def _write_csv(path, X, y):
+    header = ",".join([f"x{i}" for i in range(X.shape[1])] + ["price"])
+    rows = [",".join(f"{v:.6g}" for v in [*x, target]) for x, target in zip(X, y)]
+    path.write_text("\n".join([header, *rows]) + "\n")
+
+
+def test_cli_sweep_on_a_csv_file(data, tmp_path, capsys):
+    csv_file = tmp_path / "houses.csv"
+    _write_csv(csv_file, *data)
+    out = tmp_path / "out"
+    code = main(["sweep", "--data", str(csv_file), "--target", "price", "--out", str(out), "--sparsities", "0,0.8",
+                 "--seeds", "2", "--epochs", "3", "--hidden", "8", "--n-jobs", "2", "--quiet"])
+    printed = capsys.readouterr().out
+    assert code == 0
+    assert "validation loss" in printed and "article's shape" in printed
+    assert len(list(out.glob("pairs/*.json"))) == 4
+    assert len((out / "sweep_summary.csv").read_text().splitlines()) == 3
+    assert (out / "sweep_loss.png").exists() and (out / "sweep_loss_zoom.png").exists()
+    settings = json.loads((out / "fingerprint.json").read_text())["settings"]
+    assert settings["n_features"] == data[0].shape[1] and settings["hidden_layer_sizes"] == [8]
+
+    assert main(["sweep", "--data", str(csv_file), "--target", "cost", "--out", str(tmp_path / "bad")]) == 2
+    assert "target column 'cost' is not in" in capsys.readouterr().err
+
+
+def test_load_csv_reads_numbers_and_names_bad_cells(tmp_path):
+    good = tmp_path / "good.csv"
+    good.write_text("a,y,b\n1,2,3\n4,5,6\n")
+    X, y, names = load_csv(good, "y")
+    np.testing.assert_array_equal(X, [[1, 3], [4, 6]])
+    np.testing.assert_array_equal(y, [2, 5])
+    assert names == ["a", "b"]
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,y\n1,2\nred,3\n")
+    with pytest.raises(ValueError, match="line 3 holds 'red', not a number"):
+        load_csv(bad, "y")

@@ -1,0 +1,165 @@
+"""Training options of the factory: bootstrap, early stopping, processes, progress, mask updates."""
+
+import numpy as np
+import pytest
+
+from ensembleprune import MemberSpec, PrunedEnsembleRegressor, PrunedMLPFactory, PruningSchedule
+from ensembleprune._tf import import_tf
+from ensembleprune.factory import _pruning_classes, bootstrap_counts
+
+# Layers of 12x64, 64x128 and 128x1 weights: 1 point of sparsity is representable in each.
+HIDDEN = (64, 128)
+
+
+def _specs(targets, hidden=HIDDEN, **schedule):
+    return [MemberSpec(seed, PruningSchedule(target, **schedule), hidden) for seed, target in enumerate(targets)]
+
+
+def _masks_and_kernels(model):
+    """(mask, kernel) of every pruned layer of ``model``."""
+    return [(layer.pruning_vars[0][1].numpy(), layer.layer.kernel.numpy())
+            for layer in model.layers if hasattr(layer, "pruning_vars")]
+
+
+@pytest.mark.parametrize("sparsity", [0.0, 0.5, 0.9, 0.999])
+def test_mask_update_matches_tfmot_exactly(sparsity):
+    tf, _, tfmot = import_tf()
+    from tensorflow_model_optimization.python.core.sparsity.keras import pruning_impl
+
+    rng = np.random.default_rng(0)
+    # Rounded weights hold many ties at the threshold, and exact zeros.
+    weights = tf.constant(np.round(rng.normal(size=(300, 70)), 2).astype(np.float32))
+    arguments = dict(training_step_fn=lambda: tf.constant(1, tf.int64), pruning_vars=[],
+                     pruning_schedule=tfmot.ConstantSparsity(sparsity, 0), block_size=(1, 1), block_pooling_type="AVG")
+    ours = _pruning_classes().MagnitudePruning(**arguments)._update_mask(weights)
+    theirs = pruning_impl.Pruning(**arguments)._update_mask(weights)
+    assert float(ours[0]) == float(theirs[0])
+    np.testing.assert_array_equal(ours[1].numpy(), theirs[1].numpy())
+
+
+def test_bootstrap_counts_are_a_seeded_bootstrap_sample():
+    counts = bootstrap_counts(3, 1000)
+    assert counts.shape == (1000,) and counts.sum() == 1000
+    assert np.all(counts == np.round(counts))
+    # About 1/e of the rows are left out of a bootstrap sample.
+    assert 0.3 < np.mean(counts == 0) < 0.44
+    np.testing.assert_array_equal(counts, bootstrap_counts(3, 1000))
+    assert not np.array_equal(counts, bootstrap_counts(4, 1000))
+
+
+@pytest.mark.parametrize("training", ["fused", "independent"])
+def test_bootstrap_trains_each_member_on_its_own_counts(tiny_regression, training):
+    X, y = tiny_regression
+    specs = _specs([0.5, 0.8], hidden=(8,))
+    factory = dict(epochs=2, batch_size=64, training=training)
+    bootstrapped = PrunedMLPFactory(bootstrap=True, **factory).train(X, y, specs)
+    counts = np.stack([bootstrap_counts(spec.seed, len(X)) for spec in specs])
+    weighted = PrunedMLPFactory(**factory).train(X, y, specs, sample_weight=counts)
+    unweighted = PrunedMLPFactory(**factory).train(X, y, specs)
+    for member, same, other in zip(bootstrapped, weighted, unweighted):
+        for a, b in zip(member.model.get_weights(), same.model.get_weights()):
+            np.testing.assert_array_equal(a, b)
+        assert not np.array_equal(member.model.get_weights()[0], other.model.get_weights()[0])
+
+
+@pytest.mark.parametrize("training", ["fused", "independent"])
+def test_early_stopping_waits_for_pruning_and_restores_the_best_masked_weights(tiny_regression, training):
+    X, y = tiny_regression
+    # Pruning ends after epoch 3 for the first member and after epoch 6 for the second
+    # (of 10; 8 steps per epoch). With a huge tol no epoch after the first counted one
+    # improves, so each member stops one epoch after its pruning has ended.
+    specs = [MemberSpec(0, PruningSchedule(0.9, begin=0, end=3, unit="epoch"), HIDDEN),
+             MemberSpec(1, PruningSchedule(0.6, begin=1, end=6, unit="epoch"), HIDDEN)]
+    validation = (X[:60], y[:60])
+    factory = PrunedMLPFactory(epochs=10, batch_size=30, learning_rate=1e-2, training=training,
+                               early_stopping=True, n_iter_no_change=1, tol=1e9)
+    members = factory.train(X[60:], y[60:], specs, validation_data=validation)
+    for member, pruning_end_epoch in zip(members, [2, 5]):
+        assert member.best_epoch == pruning_end_epoch
+        assert len(member.history["loss"]) == len(member.history["val_loss"]) == pruning_end_epoch + 2
+        assert np.all(np.abs(np.array(member.layer_sparsity) - member.spec.final_sparsity) <= 0.01)
+        for mask, kernel in _masks_and_kernels(member.model):
+            assert np.all(kernel[mask == 0] == 0)
+        member.model.compile(loss="mse")  # a fused member's model shares the branch's layers, uncompiled
+        restored_loss = member.model.evaluate(*validation, verbose=0)
+        np.testing.assert_allclose(restored_loss, member.history["val_loss"][member.best_epoch], rtol=1e-4)
+
+
+def test_fused_early_stopping_holds_out_rows_and_stops_the_fit_when_all_members_stopped(tiny_regression):
+    X, y = tiny_regression
+    factory = PrunedMLPFactory(epochs=30, batch_size=32, early_stopping=True, validation_fraction=0.2,
+                               n_iter_no_change=2, tol=1e9, bootstrap=True)
+    members = factory.train(X, y, _specs([0.5, 0.95], begin=0.0, end=0.1))
+    for member in members:
+        # 240 training rows, 8 steps per epoch; pruning ends at step 24, after epoch 3.
+        assert member.best_epoch == 2
+        assert len(member.history["val_loss"]) == 5
+        assert np.all(np.abs(np.array(member.layer_sparsity) - member.spec.final_sparsity) <= 0.01)
+
+
+def test_early_stopping_needs_rows_to_hold_out():
+    X, y = np.zeros((3, 2)), np.zeros(3)
+    factory = PrunedMLPFactory(epochs=2, early_stopping=True, validation_fraction=0.1)
+    with pytest.raises(ValueError, match="cannot hold out validation_fraction=0.1 of 3 rows"):
+        factory.train(X, y, _specs([0.5], hidden=(4,)))
+
+
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        (dict(validation_fraction=1.0), r"validation_fraction must be in \(0, 1\)"),
+        (dict(n_iter_no_change=0), "n_iter_no_change must be an integer >= 1"),
+        (dict(tol=-1.0), "tol must be >= 0"),
+    ],
+)
+def test_factory_rejects_bad_early_stopping_settings(arguments, message):
+    with pytest.raises(ValueError, match=message):
+        PrunedMLPFactory(**arguments)
+
+
+def test_sample_weight_must_hold_one_row_per_member(tiny_regression):
+    X, y = tiny_regression
+    with pytest.raises(ValueError, match=r"sample_weight must have shape \(n_members, n_samples\) = \(2, 300\)"):
+        PrunedMLPFactory(epochs=2).train(X, y, _specs([0.5, 0.8], hidden=(4,)), sample_weight=np.ones(300))
+
+
+def test_independent_members_train_in_two_processes_as_in_one(tiny_regression):
+    X, y = tiny_regression
+    specs = _specs([0.5, 0.9], hidden=(16,))
+    in_process = PrunedMLPFactory(epochs=3, batch_size=32, training="independent", n_jobs=1).train(X, y, specs)
+    in_workers = PrunedMLPFactory(epochs=3, batch_size=32, training="independent", n_jobs=2).train(X, y, specs)
+    assert [member.spec for member in in_workers] == specs
+    for one, two in zip(in_process, in_workers):
+        assert two.layer_sparsity == one.layer_sparsity
+        for a, b in zip(one.model.get_weights(), two.model.get_weights()):
+            np.testing.assert_allclose(a, b, atol=1e-5)
+
+
+@pytest.mark.parametrize("training", ["fused", "independent"])
+def test_verbose_zero_is_silent_and_verbose_one_shows_one_bar(tiny_regression, capfd, training):
+    X, y = tiny_regression
+    estimator = dict(n_members=2, sparsities=(0.5,), hidden_layer_sizes=(8,), epochs=3, batch_size=64,
+                     training=training, random_state=0)
+    import_tf()  # TensorFlow prints start-up notes on first import; they are not the estimator's.
+    capfd.readouterr()
+    PrunedEnsembleRegressor(verbose=0, **estimator).fit(X, y)
+    assert capfd.readouterr() == ("", "")
+    PrunedEnsembleRegressor(verbose=1, **estimator).fit(X, y)
+    out, err = capfd.readouterr()
+    description = "training 2 fused members" if training == "fused" else "training 2 members"
+    assert err.count(description) >= 1 and "100%" in err
+    assert "Epoch 1/3" not in out
+
+
+def test_estimator_passes_training_options_to_the_factory(tiny_regression):
+    X, y = tiny_regression
+    model = PrunedEnsembleRegressor(n_members=2, sparsities=(0.5,), hidden_layer_sizes=(8,), epochs=12,
+                                    batch_size=64, pruning_start=0.0, pruning_end=0.25, early_stopping=True,
+                                    validation_fraction=0.25, n_iter_no_change=1, tol=1e9, bootstrap=True,
+                                    random_state=0)
+    factory = model._factory()
+    assert (factory.bootstrap, factory.early_stopping, factory.validation_fraction, factory.n_iter_no_change,
+            factory.tol) == (True, True, 0.25, 1, 1e9)
+    model.fit(X, y)
+    # 225 training rows, 4 steps per epoch, pruning ends at step 12: after epoch 3.
+    assert [len(history["val_loss"]) for history in model.history_] == [4, 4]
