@@ -198,9 +198,10 @@ def test_robustness_report(tmp_path):
     for counts in kept:
         assert counts["informative_total"] == 8 and counts["noise_total"] == 8
         assert 0 <= counts["informative_kept"] <= 8 and 0 <= counts["noise_kept"] <= 8
-        # As many informative as noise rows: their mean density is the whole kernel's.
+        # As many informative as noise rows: their mean density is that of the weights
+        # into live units, at most what pruning left.
         density = (counts["informative_row_density"] + counts["noise_row_density"]) / 2
-        assert density == pytest.approx(1 - counts["final_sparsity"], abs=0.02)
+        assert 0 < density <= 1 - counts["final_sparsity"] + 0.02
 
 
 def _write_csv(path, X, y):
