@@ -46,6 +46,36 @@ def atomic_write(path, write):
         raise
 
 
+def claim_folder(directory, digest, parameter, holds_other, record=None):
+    """Create ``directory`` for the work of fingerprint ``digest``, or check that it is its folder.
+
+    ``parameter`` names the argument that gave the folder and ``holds_other`` says
+    what a foreign folder holds, for the error message. ``record`` is written
+    beside the fingerprint, for people to read.
+
+    Raises
+    ------
+    ValueError
+        If the folder was made for another fingerprint, or its fingerprint file is damaged.
+    """
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    marker = directory / FINGERPRINT_FILE
+    if not marker.exists():
+        content = json.dumps(dict(record or {}, fingerprint=digest), indent=2, default=str).encode()
+        atomic_write(marker, lambda f: f.write(content))
+        return
+    try:
+        found = json.loads(marker.read_text())["fingerprint"]
+    except (ValueError, KeyError, TypeError) as error:
+        raise ValueError(f"{marker} is not a valid fingerprint file ({error}); use another {parameter}") from None
+    if found != digest:
+        raise ValueError(
+            f"{parameter} {str(directory)!r} holds {holds_other}; continuing there would mix two runs. "
+            f"Use an empty folder, or delete this one (see {marker})."
+        )
+
+
 class MemberCheckpoint:
     """Saves and finds the finished members of one fit in ``directory``.
 
@@ -65,20 +95,7 @@ class MemberCheckpoint:
     def __init__(self, directory, fingerprint):
         self.directory = Path(directory)
         self.fingerprint = fingerprint
-        self.directory.mkdir(parents=True, exist_ok=True)
-        marker = self.directory / FINGERPRINT_FILE
-        if marker.exists():
-            try:
-                found = json.loads(marker.read_text())["fingerprint"]
-            except (ValueError, KeyError, TypeError) as error:
-                raise ValueError(f"{marker} is not a valid checkpoint fingerprint ({error}); delete the folder") from None
-            if found != fingerprint:
-                raise ValueError(
-                    f"checkpoint_dir {str(self.directory)!r} holds members trained on other data or with other "
-                    "parameters; resuming from it would mix two fits. Use an empty folder, or delete this one."
-                )
-        else:
-            atomic_write(marker, lambda f: f.write(json.dumps({"fingerprint": fingerprint}).encode()))
+        claim_folder(self.directory, fingerprint, "checkpoint_dir", "members trained on other data or with other parameters")
 
     def _path(self, key):
         return self.directory / f"member-{key}.npz"

@@ -28,7 +28,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import check_array, check_X_y
 
 from ._tf import import_tf
-from .checkpoint import FINGERPRINT_FILE, atomic_write, fingerprint
+from .checkpoint import atomic_write, claim_folder, fingerprint
 from .compact import strip
 from .factory import ARTICLE_HIDDEN_LAYER_SIZES, MemberSpec, PrunedMLPFactory
 from .schedule import PruningSchedule
@@ -234,23 +234,10 @@ class _SweepFolder:
 
     def __init__(self, directory, digest, settings):
         self.directory = Path(directory)
+        claim_folder(self.directory, digest, "output_dir", "a sweep of other data or other settings",
+                     record={"settings": settings})
         self.pairs_dir = self.directory / SWEEP_PAIRS_DIR
-        self.pairs_dir.mkdir(parents=True, exist_ok=True)
-        marker = self.directory / FINGERPRINT_FILE
-        if marker.exists():
-            try:
-                found = json.loads(marker.read_text())["fingerprint"]
-            except (ValueError, KeyError, TypeError) as error:
-                raise ValueError(f"{marker} is not a valid sweep fingerprint ({error}); use another output_dir") from None
-            if found != digest:
-                raise ValueError(
-                    f"output_dir {str(self.directory)!r} holds a sweep of other data or other settings; "
-                    "adding to it would mix two experiments. Use another folder, or delete this one "
-                    f"(its settings are in {marker})."
-                )
-        else:
-            record = {"fingerprint": digest, "settings": settings}
-            atomic_write(marker, lambda f: f.write(json.dumps(record, indent=2).encode()))
+        self.pairs_dir.mkdir(exist_ok=True)
 
     def _path(self, key):
         sparsity, seed = key

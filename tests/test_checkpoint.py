@@ -34,7 +34,7 @@ def test_other_fit_is_refused(tmp_path):
     with pytest.raises(ValueError, match="other data or with other parameters"):
         MemberCheckpoint(tmp_path, "def")
     (tmp_path / "fingerprint.json").write_text("{not json")
-    with pytest.raises(ValueError, match="not a valid checkpoint fingerprint"):
+    with pytest.raises(ValueError, match="not a valid fingerprint file"):
         MemberCheckpoint(tmp_path, "abc")
 
 
