@@ -16,11 +16,11 @@ demo: $(STAMP)
 	$(BIN)/ensembleprune demo --out demo_output
 
 test: $(STAMP)
-	TF_CPP_MIN_LOG_LEVEL=2 $(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)
-	TF_CPP_MIN_LOG_LEVEL=2 $(BIN)/python benchmarks/bench_inference.py
-	TF_CPP_MIN_LOG_LEVEL=2 $(BIN)/python benchmarks/bench_training.py
+	$(BIN)/python benchmarks/bench_inference.py
+	$(BIN)/python benchmarks/bench_training.py
 
 clean:
 	rm -rf $(VENV) demo_output .pytest_cache

@@ -5,6 +5,9 @@ combine them behind a scikit-learn regressor. TensorFlow is imported only when
 training.
 """
 
+# Defined before the imports: modules record it in the files they write.
+__version__ = "0.1.0"
+
 from .compact import CompactLayer, CompactMLP, strip
 from .datasets import make_article_regression, make_wide_friedman
 from .ensemble import PrunedEnsembleRegressor
@@ -13,7 +16,6 @@ from .factory import MemberSpec, PrunedMLPFactory, TrainedMember
 from .schedule import PruningSchedule
 from .serialization import InvalidModelFileError, UnsafeToSaveError, load, save
 
-__version__ = "0.1.0"
 
 __all__ = [
     "CompactLayer",

@@ -16,7 +16,9 @@ def import_tf():
     tfmot prunes Keras 2 models only, so every model in this package is built with
     ``tf_keras``; ``TF_USE_LEGACY_KERAS`` makes ``tf.keras`` agree with it.
     """
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    # TensorFlow logs notes and harmless errors (no GPU, graph attributes) to
+    # stderr; real failures reach the caller as exceptions.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     os.environ["TF_USE_LEGACY_KERAS"] = "1"
     import tensorflow as tf
     import tf_keras
@@ -24,6 +26,16 @@ def import_tf():
 
     tf.get_logger().setLevel("ERROR")
     return tf, tf_keras, tfmot_sparsity.keras
+
+
+def limit_threads(threads):
+    """Give TensorFlow ``threads`` threads in this (worker) process, so that workers share the cores."""
+    tf, _, _ = import_tf()
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(1)
+    except RuntimeError:
+        pass  # TensorFlow already ran in this process; its thread pools are fixed.
 
 
 @contextmanager

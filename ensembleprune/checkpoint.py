@@ -2,7 +2,7 @@
 
 A checkpoint folder holds ``fingerprint.json`` (a digest of the training data and
 of every setting that changes what a member learns) and one ``.npz`` file per
-finished member with its weights, history and achieved sparsity. Files are
+finished member with its weights, history and best epoch. Files are
 written to a temporary name and renamed, so a fit killed at any moment leaves
 either a whole member file or none. Member files are read with
 ``allow_pickle=False``: loading one never executes code.
@@ -100,14 +100,14 @@ class MemberCheckpoint:
     def _path(self, key):
         return self.directory / f"member-{key}.npz"
 
-    def save(self, key, weights, history, layer_sparsity):
-        """Write one finished member atomically."""
-        meta = json.dumps({"history": history, "layer_sparsity": layer_sparsity, "n_weights": len(weights)})
+    def save(self, key, weights, history, best_epoch):
+        """Write one finished member (its model's weights, history and best epoch) atomically."""
+        meta = json.dumps({"history": history, "best_epoch": best_epoch, "n_weights": len(weights)})
         arrays = {f"weight_{i}": np.asarray(w) for i, w in enumerate(weights)}
         atomic_write(self._path(key), lambda f: np.savez(f, meta=np.array(meta), **arrays))
 
     def load(self, key):
-        """Return ``(weights, history, layer_sparsity)`` of a saved member, or None."""
+        """Return ``(weights, history, best_epoch)`` of a saved member, or None."""
         path = self._path(key)
         if not path.exists():
             return None
@@ -117,4 +117,4 @@ class MemberCheckpoint:
                 weights = [saved[f"weight_{i}"] for i in range(meta["n_weights"])]
         except (ValueError, KeyError, OSError, EOFError, zipfile.BadZipFile) as error:
             raise ValueError(f"checkpoint file {path} is unreadable ({error}); delete it to train that member again")
-        return weights, meta["history"], meta["layer_sparsity"]
+        return weights, meta["history"], meta["best_epoch"]

@@ -9,6 +9,7 @@ and scipy only.
 """
 
 import numbers
+import os
 import warnings
 
 import numpy as np
@@ -19,6 +20,8 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from . import __version__
+from .checkpoint import MemberCheckpoint, fingerprint
 from .compact import ACTIVATIONS, predict_all, strip
 from .factory import MemberSpec, PrunedMLPFactory
 from .schedule import PruningSchedule
@@ -99,6 +102,13 @@ class PrunedEnsembleRegressor(RegressorMixin, BaseEstimator):
     tol : float, default=1e-4
         Smallest decrease of the validation loss (in standardized target units)
         that counts as an improvement.
+    checkpoint_dir : str or path-like, default=None
+        Folder where each finished member is written as soon as it is trained
+        (also those of the cross-validation folds of stacking). A fit started
+        again with the same folder, data and parameters trains only the members
+        that are missing there; a folder written for other data or parameters
+        is refused. Fused members finish together, so resuming pays off most
+        with ``training="independent"``.
     on_member_failure : {"raise", "skip"}, default="raise"
         What to do with a member whose training diverged (loss or weights not
         finite): raise :class:`MemberDivergedError`, or leave the member out with a
@@ -165,6 +175,7 @@ class PrunedEnsembleRegressor(RegressorMixin, BaseEstimator):
         "n_iter_no_change": [Interval(numbers.Integral, 1, None, closed="left")],
         "tol": [Interval(numbers.Real, 0, None, closed="left")],
         "on_member_failure": [StrOptions({"raise", "skip"})],
+        "checkpoint_dir": [None, str, os.PathLike],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
@@ -193,6 +204,7 @@ class PrunedEnsembleRegressor(RegressorMixin, BaseEstimator):
         n_iter_no_change=10,
         tol=1e-4,
         on_member_failure="raise",
+        checkpoint_dir=None,
         random_state=None,
         verbose=0,
     ):
@@ -218,6 +230,7 @@ class PrunedEnsembleRegressor(RegressorMixin, BaseEstimator):
         self.n_iter_no_change = n_iter_no_change
         self.tol = tol
         self.on_member_failure = on_member_failure
+        self.checkpoint_dir = checkpoint_dir
         self.random_state = random_state
         self.verbose = verbose
 
@@ -252,10 +265,13 @@ class PrunedEnsembleRegressor(RegressorMixin, BaseEstimator):
         self.y_scale_ = np.where(scale > 0, scale, 1.0)
         Y = (Y - self.y_mean_) / self.y_scale_
 
-        trained = self._factory().train(X, Y, specs)
+        checkpoint = self._checkpoint(X, Y)
+        trained = self._train(X, Y, specs, checkpoint, "full")
         kept = self._drop_diverged(trained)
         if self.combine == "stack":
-            self.final_estimators_, kept = self._fit_final_estimators(X, Y, [trained[k].spec for k in kept], kept)
+            self.final_estimators_, kept = self._fit_final_estimators(
+                X, Y, [trained[k].spec for k in kept], kept, checkpoint
+            )
         trained = [trained[k] for k in kept]
         self.members_ = [strip(member.model) for member in trained]
         self.member_layer_sparsity_ = [member.layer_sparsity for member in trained]
@@ -332,7 +348,42 @@ class PrunedEnsembleRegressor(RegressorMixin, BaseEstimator):
             tol=self.tol,
         )
 
-    def _fit_final_estimators(self, X, Y, specs, indices):
+    def _checkpoint(self, X, Y):
+        """The MemberCheckpoint of this fit, or None without ``checkpoint_dir``."""
+        if self.checkpoint_dir is None:
+            return None
+        # Everything that changes what a member learns; not how it is run or reported.
+        settings = {
+            name: repr(value)
+            for name, value in self.get_params(deep=False).items()
+            if name not in ("n_jobs", "verbose", "checkpoint_dir", "on_member_failure")
+        }
+        settings["package_version"] = __version__
+        return MemberCheckpoint(self.checkpoint_dir, fingerprint([X, Y], settings))
+
+    def _train(self, X, Y, specs, checkpoint, stage):
+        """Train ``specs``, taking finished members from ``checkpoint`` and saving new ones there."""
+        factory = self._factory()
+        if checkpoint is None:
+            return factory.train(X, Y, specs)
+        keys = [f"{stage}-member{index}" for index in range(len(specs))]
+        trained = {}
+        for index, (key, spec) in enumerate(zip(keys, specs)):
+            saved = checkpoint.load(key)
+            if saved is not None:
+                weights, history, best_epoch = saved
+                trained[index] = factory.restore(spec, weights, X.shape[1], Y.shape[1], len(X), history, best_epoch)
+        missing = [index for index in range(len(specs)) if index not in trained]
+
+        def save(position, member):
+            checkpoint.save(keys[missing[position]], member.model.get_weights(), member.history, member.best_epoch)
+
+        if missing:
+            members = factory.train(X, Y, [specs[index] for index in missing], on_trained=save)
+            trained.update(zip(missing, members))
+        return [trained[index] for index in range(len(specs))]
+
+    def _fit_final_estimators(self, X, Y, specs, indices, checkpoint):
         """Fit one meta-learner per output on out-of-fold member predictions.
 
         ``indices`` numbers the members as in the full fit. Returns the fitted
@@ -340,8 +391,8 @@ class PrunedEnsembleRegressor(RegressorMixin, BaseEstimator):
         """
         cv = check_cv(self.cv)
         out_of_fold = np.zeros((len(X), len(specs), Y.shape[1]))
-        for train, test in cv.split(X, Y):
-            fold_members = self._factory().train(X[train], Y[train], specs)
+        for fold, (train, test) in enumerate(cv.split(X, Y)):
+            fold_members = self._train(X[train], Y[train], specs, checkpoint, f"fold{fold}")
             for k, member in enumerate(fold_members):
                 out_of_fold[test, k] = strip(member.model).predict(X[test])
         finite = [k for k in range(len(specs)) if np.all(np.isfinite(out_of_fold[:, k]))]

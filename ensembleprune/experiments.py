@@ -27,7 +27,7 @@ from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_array, check_X_y
 
-from ._tf import import_tf
+from ._tf import limit_threads
 from .checkpoint import atomic_write, claim_folder, fingerprint
 from .compact import strip
 from .factory import ARTICLE_HIDDEN_LAYER_SIZES, MemberSpec, PrunedMLPFactory
@@ -263,13 +263,7 @@ class _SweepFolder:
 
 def _train_pair(factory_config, X, y, X_val, y_val, spec, threads):
     """Train one (sparsity, seed) pair in a worker and evaluate the pruned network."""
-    tf, _, _ = import_tf()
-    try:
-        # Workers share the cores: each gets its share of TensorFlow threads.
-        tf.config.threading.set_intra_op_parallelism_threads(threads)
-        tf.config.threading.set_inter_op_parallelism_threads(1)
-    except RuntimeError:
-        pass  # TensorFlow already ran in this process; its thread pools are fixed.
+    limit_threads(threads)
     start = time.perf_counter()
     member = PrunedMLPFactory(**factory_config).fit_one(X, y, spec, validation_data=(X_val, y_val))
     compact = strip(member.model)

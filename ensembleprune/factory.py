@@ -16,7 +16,7 @@ from types import SimpleNamespace
 import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
 
-from ._tf import import_tf
+from ._tf import import_tf, limit_threads, op_determinism
 from .schedule import PruningSchedule
 
 ARTICLE_HIDDEN_LAYER_SIZES = (1024, 1024)
@@ -221,7 +221,7 @@ class PrunedMLPFactory:
             x = prune_low_magnitude(dense, pruning_schedule=schedule, name=f"{name}_pruned_{index}")(x)
         return x
 
-    def train(self, X, y, members, sample_weight=None, validation_data=None):
+    def train(self, X, y, members, sample_weight=None, validation_data=None, on_trained=None):
         """Train ``members`` on ``(X, y)``.
 
         Parameters
@@ -235,6 +235,9 @@ class PrunedMLPFactory:
         validation_data : tuple (X_val, y_val), default=None
             Evaluated after every epoch and recorded as ``val_loss``; with
             ``early_stopping=True`` it replaces the held-out fraction.
+        on_trained : callable, default=None
+            Called as ``on_trained(index, trained_member)`` as soon as each member
+            has finished (to save it, for example).
 
         Returns
         -------
@@ -244,9 +247,10 @@ class PrunedMLPFactory:
         if not members:
             raise ValueError("members is empty: give at least one MemberSpec")
         X, y, weights, validation_data = self._prepare(X, y, members, sample_weight, validation_data)
-        if self.training == "fused":
-            return self._train_fused(X, y, members, weights, validation_data)
-        return self._train_independent(X, y, members, weights, validation_data)
+        train = self._train_fused if self.training == "fused" else self._train_independent
+        with op_determinism():
+            trained = train(X, y, members, weights, validation_data, on_trained or (lambda index, member: None))
+        return trained
 
     def fit_one(self, X, y, spec, sample_weight=None, validation_data=None):
         """Train one member in this process and return its TrainedMember.
@@ -256,7 +260,14 @@ class PrunedMLPFactory:
         """
         weights = None if sample_weight is None else [sample_weight]
         X, y, weights, validation_data = self._prepare(X, y, [spec], weights, validation_data)
-        return self._fit_prepared(X, y, spec, weights[0], validation_data, progress_bar=True)
+        with op_determinism():
+            return self._fit_prepared(X, y, spec, weights[0], validation_data, progress_bar=True)
+
+    def restore(self, spec, weights, n_features, n_outputs, n_samples, history, best_epoch=None):
+        """Rebuild a TrainedMember from its pruned model's weights (from a worker or a checkpoint)."""
+        model = self.build(spec, n_features, n_outputs, self.steps_per_epoch(n_samples))
+        model.set_weights(weights)
+        return TrainedMember(spec, model, history, kernel_sparsity(model), best_epoch)
 
     def _prepare(self, X, y, members, sample_weight, validation_data):
         """Cast the data, hold out the validation rows, draw the bootstrap weights.
@@ -331,8 +342,8 @@ class PrunedMLPFactory:
             callbacks.append(_keras_callbacks().EpochProgress(self.epochs, progress_description, watches))
         return callbacks
 
-    def _train_fused(self, X, y, members, weights, validation_data):
-        tf, keras, _ = import_tf()
+    def _train_fused(self, X, y, members, weights, validation_data, on_trained):
+        _, keras, _ = import_tf()
         keras.utils.set_random_seed(members[0].seed)
         steps = self.steps_per_epoch(len(X))
         inputs = keras.Input(shape=(X.shape[1],), name="features")
@@ -367,10 +378,13 @@ class PrunedMLPFactory:
             callbacks=self._callbacks(watches, f"training {len(members)} fused members"),
             **self._fit_kwargs(len(X), validation_data),
         )
-        return [
+        trained = [
             self._trained_member(spec, model, result.history, name, len(names), watch)
             for name, spec, model, watch in zip(names, members, member_models, watches)
         ]
+        for index, member in enumerate(trained):
+            on_trained(index, member)
+        return trained
 
     def _trained_member(self, spec, model, fit_history, name, n_branches, watch):
         """The TrainedMember of one branch, its history cut where it stopped early."""
@@ -381,7 +395,7 @@ class PrunedMLPFactory:
             history = {key: values[: watch.n_epochs] for key, values in history.items()}
         return TrainedMember(spec, model, _as_floats(history), kernel_sparsity(model), watch.best_epoch)
 
-    def _train_independent(self, X, y, members, weights, validation_data):
+    def _train_independent(self, X, y, members, weights, validation_data, on_trained):
         n_jobs = effective_n_jobs(self.n_jobs)
         threads = max(1, (os.cpu_count() or 1) // max(1, n_jobs))
         jobs = (
@@ -396,9 +410,8 @@ class PrunedMLPFactory:
         trained = []
         # Results first: zip then exhausts them, which closes the progress bar.
         for (model_weights, history, best_epoch), spec in zip(results, members, strict=True):
-            model = self.build(spec, X.shape[1], y.shape[1], self.steps_per_epoch(len(X)))
-            model.set_weights(model_weights)
-            trained.append(TrainedMember(spec, model, history, kernel_sparsity(model), best_epoch))
+            trained.append(self.restore(spec, model_weights, X.shape[1], y.shape[1], len(X), history, best_epoch))
+            on_trained(len(trained) - 1, trained[-1])
         return trained
 
     def _fit_prepared(self, X, y, spec, sample_weight, validation_data, progress_bar):
@@ -423,16 +436,11 @@ class PrunedMLPFactory:
 
 def _train_member_in_worker(factory_params, X, y, spec, sample_weight, validation_data, threads):
     """Train one member in a worker process; return picklable weights, history and best epoch."""
-    tf, _, _ = import_tf()
-    try:
-        tf.config.threading.set_intra_op_parallelism_threads(threads)
-        tf.config.threading.set_inter_op_parallelism_threads(1)
-    except RuntimeError:
-        # The worker has run TensorFlow before; its thread pools are already set.
-        pass
-    member = PrunedMLPFactory(**factory_params)._fit_prepared(
-        X, y, spec, sample_weight, validation_data, progress_bar=False
-    )
+    limit_threads(threads)
+    with op_determinism():
+        member = PrunedMLPFactory(**factory_params)._fit_prepared(
+            X, y, spec, sample_weight, validation_data, progress_bar=False
+        )
     return member.model.get_weights(), member.history, member.best_epoch
 
 
@@ -625,6 +633,12 @@ def _pruning_classes():
 
     class PruneLowMagnitude(pruning_wrapper.PruneLowMagnitude):
         """tfmot's ``PruneLowMagnitude`` wrapper using :class:`MagnitudePruning`."""
+
+        # tfmot's call has no Python control flow on tensors (it uses tf.cond), so
+        # AutoGraph has nothing to convert; skipping it saves seconds of tracing.
+        @tf.autograph.experimental.do_not_convert
+        def call(self, inputs, training=None, **kwargs):
+            return super().call(inputs, training=training, **kwargs)
 
         def build(self, input_shape):
             super().build(input_shape)
