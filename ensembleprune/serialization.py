@@ -395,12 +395,7 @@ def _decode_meta_learner(spec, arrays):
     cls = LINEAR_META_LEARNERS.get(_expect(spec, "class", str))
     if cls is None:
         raise InvalidModelFileError(f"meta-learner class {spec['class']!r} is not one of the linear ones")
-    learner = cls()
-    params = _decode(_expect(spec, "params", dict), arrays)
-    unknown = set(params) - set(learner.get_params(deep=False))
-    if unknown:
-        raise InvalidModelFileError(f"{cls.__name__} has no parameters {sorted(unknown)}")
-    learner.set_params(**params)
+    learner = _set_params(cls(), spec, arrays)
     attributes = _decode(_expect(spec, "attributes", dict), arrays)
     if any(not name.endswith("_") for name in attributes):
         raise InvalidModelFileError(f"{cls.__name__} fitted attributes must end in '_', got {sorted(attributes)}")
@@ -408,19 +403,23 @@ def _decode_meta_learner(spec, arrays):
     return learner
 
 
+def _set_params(estimator, section, arrays):
+    """``estimator`` with the parameters stored in ``section``, which must all be its own."""
+    params = _decode(_expect(section, "params", dict), arrays)
+    unknown = set(params) - set(estimator.get_params(deep=False))
+    if unknown:
+        raise InvalidModelFileError(f"{type(estimator).__name__} has no parameters {sorted(unknown)}")
+    return estimator.set_params(**params)
+
+
 def _decode_ensemble(manifest, members, arrays):
     from .ensemble import PrunedEnsembleRegressor
 
     section = _expect(manifest, "estimator", dict)
-    estimator = PrunedEnsembleRegressor()
-    params = _decode(_expect(section, "params", dict), arrays)
-    unknown = set(params) - set(estimator.get_params(deep=False))
-    if unknown:
-        raise InvalidModelFileError(f"PrunedEnsembleRegressor has no parameters {sorted(unknown)}")
-    estimator.set_params(**params)
+    estimator = _set_params(PrunedEnsembleRegressor(), section, arrays)
     estimator._validate_params()
     attributes = _decode(_expect(section, "attributes", dict), arrays)
-    if set(attributes) & {"members_", "final_estimators_"} or set(attributes) & set(params):
+    if set(attributes) & {"members_", "final_estimators_"} or set(attributes) & set(estimator.get_params(deep=False)):
         raise InvalidModelFileError("estimator attributes repeat the members, the combiner or a parameter")
     _set_attributes(estimator, attributes, "estimator")
     estimator.members_ = members

@@ -47,11 +47,10 @@ def test_bootstrap_counts_are_a_seeded_bootstrap_sample():
     assert not np.array_equal(counts, bootstrap_counts(4, 1000))
 
 
-@pytest.mark.parametrize("training", ["fused", "independent"])
-def test_bootstrap_trains_each_member_on_its_own_counts(tiny_regression, training):
+def test_bootstrap_trains_each_fused_member_on_its_own_counts(tiny_regression):
     X, y = tiny_regression
     specs = _specs([0.5, 0.8], hidden=(8,))
-    factory = dict(epochs=2, batch_size=64, training=training)
+    factory = dict(epochs=2, batch_size=64)
     bootstrapped = PrunedMLPFactory(bootstrap=True, **factory).train(X, y, specs)
     counts = np.stack([bootstrap_counts(spec.seed, len(X)) for spec in specs])
     weighted = PrunedMLPFactory(**factory).train(X, y, specs, sample_weight=counts)
