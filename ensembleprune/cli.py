@@ -186,15 +186,9 @@ def _read_feature_csv(path, model):
     With ``feature_names_in_`` the columns are picked by name (others, such as the
     target, are ignored); without, the file must hold exactly the model's features.
     """
-    import csv
+    from .datasets import read_numeric_csv
 
-    with open(path, newline="") as file:
-        header = [name.strip() for name in next(csv.reader(file), [])]
-    if not header:
-        raise ValueError(f"{path} is empty; expected a header row of column names, then numeric rows")
-    X = np.loadtxt(path, delimiter=",", skiprows=1, ndmin=2, dtype=np.float64)
-    if X.shape[0] and X.shape[1] != len(header):
-        raise ValueError(f"{path} has {len(header)} column names but rows of {X.shape[1]} cells")
+    header, X = read_numeric_csv(path)
     names = getattr(model, "feature_names_in_", None)
     if names is not None:
         missing = [name for name in names if name not in header]

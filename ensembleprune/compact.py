@@ -92,11 +92,6 @@ class CompactLayer:
             self._kernel_t = kernel_t.toarray()
 
     @classmethod
-    def from_dense(cls, kernel, bias, activation):
-        """A layer from a dense kernel; the constructor picks the storage and runtime forms."""
-        return cls(kernel, bias, activation)
-
-    @classmethod
     def from_arrays(cls, shape, activation, arrays):
         """Rebuild a layer from the arrays of :meth:`arrays`, checking their structure.
 

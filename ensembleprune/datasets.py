@@ -1,9 +1,11 @@
-"""Data sets: the article's wide linear regression and a nonlinear companion.
+"""Data sets: the article's wide linear regression, a nonlinear companion, and CSV files.
 
-Both are generated, never downloaded.
+The two data sets are generated, never downloaded.
 """
 
+import csv
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from sklearn.datasets import make_friedman1, make_regression
@@ -62,3 +64,47 @@ def make_wide_friedman(n_samples=5000, n_features=200, noise=0.5, random_state=0
     coef = np.zeros(n_features)
     coef[:5] = 1.0
     return RegressionSplit(X_train, X_val, y_train, y_val, coef)
+
+
+def read_numeric_csv(path):
+    """Read a CSV file of a header row and numeric rows into ``(header, data)``.
+
+    Raises
+    ------
+    ValueError
+        If the file is empty, a row has the wrong number of cells, or a cell is
+        empty, not a number, NaN or infinite; the message names the line.
+    """
+    path = Path(path)
+    with path.open(newline="") as file:
+        reader = csv.reader(file)
+        header = next(reader, None)
+        if not header:
+            raise ValueError(f"{path} is empty; expected a header row of column names")
+        header = [name.strip() for name in header]
+        rows = []
+        for line_number, row in enumerate(reader, start=2):
+            if not row:
+                continue
+            if len(row) != len(header):
+                raise ValueError(f"{path} line {line_number} has {len(row)} cells, the header has {len(header)}")
+            try:
+                rows.append([float(cell) for cell in row])
+            except ValueError:
+                bad = next(cell for cell in row if not _is_number(cell))
+                raise ValueError(
+                    f"{path} line {line_number} holds {bad!r}, not a number; encode categorical columns as numbers "
+                    "and fill in missing values first"
+                ) from None
+    data = np.array(rows, dtype=np.float64).reshape(len(rows), len(header))
+    if not np.all(np.isfinite(data)):
+        raise ValueError(f"{path} holds NaN or infinite values; fill in missing values first")
+    return header, data
+
+
+def _is_number(text):
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True

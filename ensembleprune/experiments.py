@@ -30,6 +30,7 @@ from sklearn.utils import check_array, check_X_y
 from ._tf import limit_threads
 from .checkpoint import atomic_write, claim_folder, fingerprint
 from .compact import strip
+from .datasets import read_numeric_csv
 from .factory import ARTICLE_HIDDEN_LAYER_SIZES, MemberSpec, PrunedMLPFactory
 from .schedule import PruningSchedule
 
@@ -885,41 +886,11 @@ def load_csv(path, target):
     ValueError
         If the target column is missing, or a cell is empty or not a number.
     """
-    path = Path(path)
-    with path.open(newline="") as file:
-        reader = csv.reader(file)
-        header = next(reader, None)
-        if not header:
-            raise ValueError(f"{path} is empty; expected a header row of column names")
-        header = [name.strip() for name in header]
-        if target not in header:
-            raise ValueError(f"target column {target!r} is not in {path}; its columns are {header}")
-        rows = []
-        for line_number, row in enumerate(reader, start=2):
-            if not row:
-                continue
-            if len(row) != len(header):
-                raise ValueError(f"{path} line {line_number} has {len(row)} cells, the header has {len(header)}")
-            try:
-                rows.append([float(cell) for cell in row])
-            except ValueError:
-                bad = next(c for c in row if not _is_number(c))
-                raise ValueError(
-                    f"{path} line {line_number} holds {bad!r}, not a number; encode categorical columns as numbers "
-                    "and fill in missing values first"
-                ) from None
-    if len(rows) < 2:
-        raise ValueError(f"{path} holds {len(rows)} data rows; need at least 2")
-    data = np.array(rows)
-    if not np.all(np.isfinite(data)):
-        raise ValueError(f"{path} holds NaN or infinite values; fill in missing values first")
+    header, data = read_numeric_csv(path)
+    if target not in header:
+        raise ValueError(f"target column {target!r} is not in {path}; its columns are {header}")
+    if len(data) < 2:
+        raise ValueError(f"{path} holds {len(data)} data rows; need at least 2")
     column = header.index(target)
     return np.delete(data, column, axis=1), data[:, column], [name for name in header if name != target]
 
-
-def _is_number(text):
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
