@@ -214,9 +214,7 @@ def _predict(args):
     with warnings.catch_warnings():
         # The columns were matched by name above; a bare array has none to check.
         warnings.filterwarnings("ignore", message="X does not have valid feature names")
-        if isinstance(model, CompactMLP):
-            y_pred, y_std = model.predict(X), None
-        elif args.std:
+        if args.std and not isinstance(model, CompactMLP):  # one member has no spread
             y_pred, y_std = model.predict(X, return_std=True)
         else:
             y_pred, y_std = model.predict(X), None

@@ -850,7 +850,7 @@ def load_experiment_data(data=None, target=None, dataset="article", n_samples=10
     RegressionSplit
         ``coef`` is None for CSV data.
     """
-    from .datasets import RegressionSplit, make_article_regression, make_wide_friedman
+    from .datasets import make_article_regression, make_wide_friedman, max_abs_split
 
     if data is None:
         if target is not None:
@@ -864,12 +864,7 @@ def load_experiment_data(data=None, target=None, dataset="article", n_samples=10
     if target is None:
         raise ValueError(f"give the name of the target column of {data} (target)")
     X, y, _ = load_csv(data, target)
-    # An all-zero column has max-abs 0: it is left as it is.
-    X = X / np.where(np.abs(X).max(axis=0) > 0, np.abs(X).max(axis=0), 1.0)
-    y = y / (np.abs(y).max() or 1.0)
-    X_train, X_val, y_train, y_val = train_test_split(X.astype(np.float32), y.astype(np.float32), test_size=0.2,
-                                                      random_state=42)
-    return RegressionSplit(X_train, X_val, y_train, y_val)
+    return max_abs_split(X, y)
 
 
 def load_csv(path, target):
