@@ -162,3 +162,13 @@ def test_estimator_passes_training_options_to_the_factory(tiny_regression):
     model.fit(X, y)
     # 225 training rows, 4 steps per epoch, pruning ends at step 12: after epoch 3.
     assert [len(history["val_loss"]) for history in model.history_] == [4, 4]
+
+
+def test_fit_traces_its_train_step_once(tiny_regression):
+    # A train step that created variables on its first call would be traced twice;
+    # the partial last batch (240 training rows, batch 64) must not cause a retrace either.
+    X, y = tiny_regression
+    factory = PrunedMLPFactory(epochs=2, batch_size=64, early_stopping=True, validation_fraction=0.2)
+    member = factory.fit_one(X, y, _specs([0.5], hidden=(8,))[0])
+    assert member.model.train_function.experimental_get_tracing_count() == 1
+    assert member.model.test_function.experimental_get_tracing_count() == 1
