@@ -5,7 +5,8 @@ A model file (suffix ``.epz``) is an uncompressed zip archive of
 - ``manifest.json``: the magic string, format and package versions, the kind of
   object, each member's architecture and layers, the combiner (the method, and
   for stacking each linear meta-learner's class, parameters and fitted
-  coefficients), the estimator's parameters and other fitted attributes, and
+  coefficients), the estimator's parameters (a ``cv`` splitter as its class and
+  parameters) and other fitted attributes, and
   for every array its shape, dtype and sha256;
 - ``arrays/<name>.npy``: one numeric array each, written and read with
   ``allow_pickle=False``.
@@ -19,6 +20,7 @@ same folder, renamed over ``path`` once complete.
 """
 
 import hashlib
+import inspect
 import io
 import json
 import os
@@ -39,6 +41,7 @@ from sklearn.linear_model import (
     Ridge,
     RidgeCV,
 )
+from sklearn.model_selection import KFold, ShuffleSplit
 
 from .checkpoint import atomic_write
 from .compact import CompactLayer, CompactMLP, smallest_unsigned_dtype
@@ -59,6 +62,9 @@ LINEAR_META_LEARNERS = {
     for cls in (LinearRegression, Ridge, RidgeCV, Lasso, LassoCV, ElasticNet, ElasticNetCV, BayesianRidge,
                 HuberRegressor)
 }
+# Cross-validation splitters a stacking ``cv`` may hold: stored as class name and
+# constructor parameters, and rebuilt from this list only.
+CV_SPLITTERS = {cls.__name__: cls for cls in (KFold, ShuffleSplit)}
 _MAX_MANIFEST_BYTES = 64 * 2**20
 # A .npy header is 128 bytes for these dtypes and shapes; allow generous slack.
 _MAX_NPY_HEADER_BYTES = 4096
@@ -89,7 +95,9 @@ def save(model, path):
     ------
     UnsafeToSaveError
         If the model holds something this format cannot store without pickle,
-        such as a meta-learner that is not linear; nothing is written.
+        such as a meta-learner that is not linear, or a ``random_state`` or
+        ``cv`` that is not plain data (a ``KFold`` or ``ShuffleSplit`` with
+        plain parameters is stored); nothing is written.
     """
     from . import __version__
     from .ensemble import PrunedEnsembleRegressor
@@ -231,9 +239,13 @@ def _encode_meta_learner(learner, name, arrays):
     }
 
 
+def _is_plain(value):
+    return value is None or isinstance(value, (bool, int, float, str))
+
+
 def _encode(value, name, arrays):
     """``value`` as JSON, its arrays moved to ``arrays``; refuse what needs pickle."""
-    if value is None or isinstance(value, (bool, int, float, str)):
+    if _is_plain(value):
         return value
     if isinstance(value, np.generic) and value.dtype.str in ALLOWED_DTYPES:
         return {"__type__": "scalar", "dtype": value.dtype.str, "value": value.item()}
@@ -253,9 +265,19 @@ def _encode(value, name, arrays):
         return {key: _encode(item, f"{name}/{key}", arrays) for key, item in value.items()}
     if type(value).__name__ in LINEAR_META_LEARNERS:
         return {"__type__": "estimator", **_encode_meta_learner(value, name, arrays)}
+    if type(value) in CV_SPLITTERS.values():
+        # Splitters keep their constructor arguments as attributes of the same names.
+        params = {key: getattr(value, key) for key in inspect.signature(type(value)).parameters}
+        if not all(_is_plain(item) for item in params.values()):
+            raise UnsafeToSaveError(
+                f"{name.replace('/', ' ')} is {value!r}: a model file stores a splitter only with plain parameters "
+                "(numbers, strings, None). Give it an integer random_state, for example, before saving."
+            )
+        return {"__type__": "splitter", "class": type(value).__name__, "params": params}
     raise UnsafeToSaveError(
         f"{name.replace('/', ' ')} is {value!r} (a {type(value).__name__}), which a model file cannot store "
-        "without pickle. Set it to a number, string, list or one of the linear meta-learners before saving."
+        "without pickle. Set it to a number, string, list, one of the linear meta-learners or a "
+        f"{' or '.join(sorted(CV_SPLITTERS))} splitter before saving."
     )
 
 
@@ -380,7 +402,22 @@ def _decode(value, arrays):
         return np.array(value["values"], dtype=object)
     if kind == "estimator":
         return _decode_meta_learner(value, arrays)
+    if kind == "splitter":
+        return _decode_splitter(value)
     raise InvalidModelFileError(f"unknown or malformed value of type {kind!r}")
+
+
+def _decode_splitter(spec):
+    cls = CV_SPLITTERS.get(_expect(spec, "class", str))
+    if cls is None:
+        raise InvalidModelFileError(f"splitter class {spec['class']!r} is not one of {sorted(CV_SPLITTERS)}")
+    params = _expect(spec, "params", dict)
+    if not all(_is_plain(value) for value in params.values()):
+        raise InvalidModelFileError(f"{cls.__name__} parameters must be plain numbers, strings or null, got {params!r}")
+    try:
+        return cls(**params)
+    except (TypeError, ValueError) as error:
+        raise InvalidModelFileError(f"{cls.__name__} parameters {params!r} are invalid: {error}") from None
 
 
 def _set_attributes(obj, attributes, context):

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.linear_model import Ridge
+from sklearn.model_selection import KFold, ShuffleSplit
 from sklearn.tree import DecisionTreeRegressor
 
 import ensembleprune.serialization as serialization
@@ -133,6 +134,22 @@ def test_a_meta_learner_that_needs_pickle_is_refused_and_nothing_is_written(stac
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("cv", [KFold(3, shuffle=True, random_state=7), ShuffleSplit(4, test_size=0.25)])
+def test_a_splitter_as_cv_is_stored_by_class_and_parameters(stacked, tmp_path, cv):
+    path = tmp_path / "splitter.epz"
+    save(copy.copy(stacked).set_params(cv=cv), path)
+    loaded = load(path).cv
+    assert type(loaded) is type(cv) and loaded is not cv
+    assert repr(loaded) == repr(cv)
+
+
+def test_a_splitter_with_a_random_state_object_is_refused(stacked, tmp_path):
+    seeded = copy.copy(stacked).set_params(cv=KFold(3, shuffle=True, random_state=np.random.RandomState(0)))
+    with pytest.raises(UnsafeToSaveError, match="integer random_state"):
+        save(seeded, tmp_path / "splitter.epz")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_failed_write_leaves_the_previous_file_whole(stacked, saved, tmp_path, monkeypatch):
     path = tmp_path / "ensemble.epz"
     path.write_bytes(saved.read_bytes())
@@ -195,6 +212,13 @@ CORRUPTIONS = {
         n_jobs={"__type__": "function", "name": "os.system"})), "unknown"),
     "foreign_class": (lambda s, t: with_manifest(s, t, lambda m: m["combiner"]["meta_learners"][0].update(
         **{"class": "DecisionTreeRegressor"})), "not one of the linear"),
+    "foreign_splitter": (lambda s, t: with_manifest(s, t, lambda m: m["estimator"]["params"].update(
+        cv={"__type__": "splitter", "class": "GroupKFold", "params": {}})), "not one of"),
+    "splitter_object_parameter": (lambda s, t: with_manifest(s, t, lambda m: m["estimator"]["params"].update(
+        cv={"__type__": "splitter", "class": "KFold", "params": {"n_splits": {"__type__": "tuple", "items": []}}})),
+        "plain"),
+    "splitter_bad_parameter": (lambda s, t: with_manifest(s, t, lambda m: m["estimator"]["params"].update(
+        cv={"__type__": "splitter", "class": "KFold", "params": {"n_splits": 1}})), "invalid"),
     "shadowing_attribute": (lambda s, t: with_manifest(s, t, lambda m: m["estimator"]["attributes"].update(
         predict=1)), "not allowed"),
     "mismatched_parts": (lambda s, t: with_manifest(s, t, lambda m: m["estimator"]["attributes"].update(
