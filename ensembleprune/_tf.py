@@ -28,11 +28,22 @@ def import_tf():
     return tf, tf_keras, tfmot_sparsity.keras
 
 
-def limit_threads(threads):
-    """Give TensorFlow ``threads`` threads in this (worker) process, so that workers share the cores."""
+def limit_threads():
+    """Give TensorFlow the threads that the parallel engine gives native libraries here.
+
+    joblib's process backends set ``OMP_NUM_THREADS`` in each worker to the
+    caller's cores divided by ``n_jobs`` (or to ``parallel_config``'s
+    ``inner_max_num_threads``), and Dask's nanny sets it in each worker (to 1,
+    unless ``distributed.nanny.pre-spawn-environ`` says otherwise). TensorFlow
+    reads neither, and would start one thread per core in every worker. Where
+    the variable is not set, TensorFlow keeps its own default.
+    """
+    threads = os.environ.get("OMP_NUM_THREADS", "")
+    if not threads.isdigit() or int(threads) < 1:
+        return
     tf, _, _ = import_tf()
     try:
-        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_intra_op_parallelism_threads(int(threads))
         tf.config.threading.set_inter_op_parallelism_threads(1)
     except RuntimeError:
         pass  # TensorFlow already ran in this process; its thread pools are fixed.

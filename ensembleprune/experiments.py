@@ -17,13 +17,12 @@ import csv
 import io
 import json
 import numbers
-import os
 import time
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
-from joblib import Parallel, delayed, effective_n_jobs
+from joblib import Parallel, delayed
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_array, check_X_y
 
@@ -262,9 +261,9 @@ class _SweepFolder:
         atomic_write(self._path(pair.key), lambda f: f.write(json.dumps(asdict(pair)).encode()))
 
 
-def _train_pair(factory_config, X, y, X_val, y_val, spec, threads):
+def _train_pair(factory_config, X, y, X_val, y_val, spec):
     """Train one (sparsity, seed) pair in a worker and evaluate the pruned network."""
-    limit_threads(threads)
+    limit_threads()
     start = time.perf_counter()
     member = PrunedMLPFactory(**factory_config).fit_one(X, y, spec, validation_data=(X_val, y_val))
     compact = strip(member.model)
@@ -387,8 +386,8 @@ def sparsity_sweep(
     plot : bool, default=True
         Also write the two figures (see :func:`plot_sweep`) to ``output_dir``.
     n_jobs : int, default=None
-        Pairs trained at once (joblib; ``-1`` all cores). Each worker limits
-        TensorFlow to its share of the cores. Under
+        Pairs trained at once (joblib; ``-1`` all cores). Each worker gives
+        TensorFlow the threads joblib or Dask give native libraries. Under
         ``joblib.parallel_config(backend="dask")`` pairs run on the Dask cluster;
         results come back to this process, which alone writes ``output_dir``.
     random_state : int, default=0
@@ -439,8 +438,7 @@ def sparsity_sweep(
     if verbose and found:
         print(f"sparsity_sweep: {len(found)} of {len(specs)} pairs found in {output_dir}; training the other {len(pending)}")
 
-    threads = max(1, (os.cpu_count() or 1) // max(1, effective_n_jobs(n_jobs)))
-    jobs = (delayed(_train_pair)(factory_config, X, y, X_val, y_val, specs[key], threads) for key in pending)
+    jobs = (delayed(_train_pair)(factory_config, X, y, X_val, y_val, specs[key]) for key in pending)
     results = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(jobs) if pending else []
     if verbose and pending:
         from tqdm.auto import tqdm

@@ -8,13 +8,12 @@ or *independent* (one ``fit`` per member, spread over processes with joblib, so
 """
 
 import numbers
-import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 from types import SimpleNamespace
 
 import numpy as np
-from joblib import Parallel, delayed, effective_n_jobs
+from joblib import Parallel, delayed
 
 from ._tf import import_tf, limit_threads, op_determinism
 from .schedule import PruningSchedule
@@ -119,9 +118,11 @@ class PrunedMLPFactory:
         and one loss per branch; ``"independent"`` runs one ``fit`` per member.
     n_jobs : int, default=None
         Processes for independent training (joblib; ``None`` means 1, ``-1`` all
-        cores). Each worker limits TensorFlow's threads to its share of the cores.
-        Inside ``joblib.parallel_config(backend="dask")`` the members run on the
-        Dask cluster instead.
+        cores). Each worker gives TensorFlow the threads that joblib gives native
+        libraries (its share of the cores). Inside
+        ``joblib.parallel_config(backend="dask")`` the members run on the Dask
+        cluster instead, with the threads Dask's nanny gives native libraries
+        (``OMP_NUM_THREADS``: 1 per task unless configured).
     verbose : int, default=0
         0 silent, 1 one progress bar (over epochs when fused, over members when
         independent), 2 also Keras' per-epoch lines.
@@ -397,10 +398,8 @@ class PrunedMLPFactory:
         return TrainedMember(spec, model, _as_floats(history), kernel_sparsity(model), watch.best_epoch)
 
     def _train_independent(self, X, y, members, weights, validation_data, on_trained):
-        n_jobs = effective_n_jobs(self.n_jobs)
-        threads = max(1, (os.cpu_count() or 1) // max(1, n_jobs))
         jobs = (
-            delayed(_train_member_in_worker)(self._params(), X, y, spec, w, validation_data, threads)
+            delayed(_train_member_in_worker)(self._params(), X, y, spec, w, validation_data)
             for spec, w in zip(members, weights)
         )
         results = Parallel(n_jobs=self.n_jobs, return_as="generator")(jobs)
@@ -436,9 +435,9 @@ class PrunedMLPFactory:
         return self._trained_member(spec, model, result.history, "member", 1, watch)
 
 
-def _train_member_in_worker(factory_params, X, y, spec, sample_weight, validation_data, threads):
+def _train_member_in_worker(factory_params, X, y, spec, sample_weight, validation_data):
     """Train one member in a worker process; return picklable weights, history and best epoch."""
-    limit_threads(threads)
+    limit_threads()
     with op_determinism():
         member = PrunedMLPFactory(**factory_params)._fit_prepared(
             X, y, spec, sample_weight, validation_data, progress_bar=False

@@ -2,9 +2,10 @@
 
 import numpy as np
 import pytest
+from joblib import Parallel, delayed, parallel_config
 
 from ensembleprune import MemberSpec, PrunedEnsembleRegressor, PrunedMLPFactory, PruningSchedule
-from ensembleprune._tf import import_tf
+from ensembleprune._tf import import_tf, limit_threads
 from ensembleprune.factory import _pruning_classes, bootstrap_counts
 
 # Layers of 12x64, 64x128 and 128x1 weights: 1 point of sparsity is representable in each.
@@ -132,6 +133,19 @@ def test_independent_members_train_in_two_processes_as_in_one(tiny_regression):
         assert two.layer_sparsity == one.layer_sparsity
         for a, b in zip(one.model.get_weights(), two.model.get_weights()):
             np.testing.assert_allclose(a, b, atol=1e-5)
+
+
+def _tensorflow_threads_after_limit():
+    limit_threads()
+    tf, _, _ = import_tf()
+    return tf.config.threading.get_intra_op_parallelism_threads()
+
+
+def test_process_workers_give_tensorflow_the_threads_joblib_gives_native_libraries():
+    # joblib sets OMP_NUM_THREADS in its workers; 3 is neither its default here nor TensorFlow's (0, "all cores").
+    with parallel_config(backend="loky", inner_max_num_threads=3):
+        threads = Parallel(n_jobs=2)(delayed(_tensorflow_threads_after_limit)() for _ in range(2))
+    assert threads == [3, 3]
 
 
 @pytest.mark.parametrize("training", ["fused", "independent"])
