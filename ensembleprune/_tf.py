@@ -29,14 +29,15 @@ def import_tf():
 
 
 def limit_threads():
-    """Give TensorFlow the threads that the parallel engine gives native libraries here.
+    """Give TensorFlow the threads that ``OMP_NUM_THREADS`` gives native libraries in this process.
 
-    joblib's process backends set ``OMP_NUM_THREADS`` in each worker to the
-    caller's cores divided by ``n_jobs`` (or to ``parallel_config``'s
-    ``inner_max_num_threads``), and Dask's nanny sets it in each worker (to 1,
-    unless ``distributed.nanny.pre-spawn-environ`` says otherwise). TensorFlow
-    reads neither, and would start one thread per core in every worker. Where
-    the variable is not set, TensorFlow keeps its own default.
+    joblib's process backends set it in each worker to the caller's cores
+    divided by ``n_jobs`` (or to ``parallel_config``'s ``inner_max_num_threads``),
+    as in ``cross_val_score(n_jobs=...)``, and Dask's nanny sets it in each
+    worker (to 1, unless ``distributed.nanny.pre-spawn-environ`` says otherwise).
+    TensorFlow reads neither, and would start one thread per core in every
+    worker. Where the variable is not set, TensorFlow keeps its own default;
+    once TensorFlow has run in a process, its thread pools are fixed.
     """
     threads = os.environ.get("OMP_NUM_THREADS", "")
     if not threads.isdigit() or int(threads) < 1:

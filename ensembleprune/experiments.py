@@ -26,7 +26,6 @@ from joblib import Parallel, delayed
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_array, check_X_y
 
-from ._tf import limit_threads
 from .checkpoint import atomic_write, claim_folder, fingerprint
 from .compact import strip
 from .datasets import read_numeric_csv
@@ -263,7 +262,6 @@ class _SweepFolder:
 
 def _train_pair(factory_config, X, y, X_val, y_val, spec):
     """Train one (sparsity, seed) pair in a worker and evaluate the pruned network."""
-    limit_threads()
     start = time.perf_counter()
     member = PrunedMLPFactory(**factory_config).fit_one(X, y, spec, validation_data=(X_val, y_val))
     compact = strip(member.model)

@@ -249,6 +249,7 @@ class PrunedMLPFactory:
             raise ValueError("members is empty: give at least one MemberSpec")
         X, y, weights, validation_data = self._prepare(X, y, members, sample_weight, validation_data)
         train = self._train_fused if self.training == "fused" else self._train_independent
+        limit_threads()
         with op_determinism():
             trained = train(X, y, members, weights, validation_data, on_trained or (lambda index, member: None))
         return trained
@@ -261,6 +262,7 @@ class PrunedMLPFactory:
         """
         weights = None if sample_weight is None else [sample_weight]
         X, y, weights, validation_data = self._prepare(X, y, [spec], weights, validation_data)
+        limit_threads()
         with op_determinism():
             return self._fit_prepared(X, y, spec, weights[0], validation_data, progress_bar=True)
 

@@ -5,7 +5,7 @@ import pytest
 from joblib import Parallel, delayed, parallel_config
 
 from ensembleprune import MemberSpec, PrunedEnsembleRegressor, PrunedMLPFactory, PruningSchedule
-from ensembleprune._tf import import_tf, limit_threads
+from ensembleprune._tf import import_tf
 from ensembleprune.factory import _pruning_classes, bootstrap_counts
 
 # Layers of 12x64, 64x128 and 128x1 weights: 1 point of sparsity is representable in each.
@@ -135,16 +135,17 @@ def test_independent_members_train_in_two_processes_as_in_one(tiny_regression):
             np.testing.assert_allclose(a, b, atol=1e-5)
 
 
-def _tensorflow_threads_after_limit():
-    limit_threads()
+def _tensorflow_threads_after_a_fused_fit(X, y):
+    PrunedEnsembleRegressor(n_members=2, hidden_layer_sizes=(8,), epochs=2, batch_size=64).fit(X, y)
     tf, _, _ = import_tf()
     return tf.config.threading.get_intra_op_parallelism_threads()
 
 
-def test_process_workers_give_tensorflow_the_threads_joblib_gives_native_libraries():
-    # joblib sets OMP_NUM_THREADS in its workers; 3 is neither its default here nor TensorFlow's (0, "all cores").
+def test_a_fit_in_a_process_worker_gives_tensorflow_the_threads_joblib_gives_native_libraries(tiny_regression):
+    # As in cross_val_score(n_jobs=2): joblib sets OMP_NUM_THREADS in its workers, and
+    # TensorFlow follows it. 3 is neither joblib's default here nor TensorFlow's (0, all cores).
     with parallel_config(backend="loky", inner_max_num_threads=3):
-        threads = Parallel(n_jobs=2)(delayed(_tensorflow_threads_after_limit)() for _ in range(2))
+        threads = Parallel(n_jobs=2)(delayed(_tensorflow_threads_after_a_fused_fit)(*tiny_regression) for _ in range(2))
     assert threads == [3, 3]
 
 
