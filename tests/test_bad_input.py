@@ -61,8 +61,13 @@ def test_any_shapes_and_values(X, y):
 )
 def test_finite_inputs_of_any_scale_and_dtype(n_samples, n_features, scale, constant_y, dtype):
     rng = np.random.default_rng(n_samples * 7 + n_features)
-    X = (rng.normal(size=(n_samples, n_features)) * scale).astype(dtype) if dtype != np.bool_ else rng.random(
-        (n_samples, n_features)) > 0.5
+    X = rng.normal(size=(n_samples, n_features)) * scale
+    if dtype == np.bool_:
+        X = X > 0
+    else:
+        # Saturate inside the type's range: a plain cast would overflow to inf or to arbitrary integers.
+        limits = np.iinfo(dtype) if np.issubdtype(dtype, np.integer) else np.finfo(dtype)
+        X = np.clip(X, np.nextafter(float(limits.min), 0), np.nextafter(float(limits.max), 0)).astype(dtype)
     y = np.full(n_samples, 3.0) if constant_y else rng.normal(size=n_samples) * scale
     fit_predict_or_clear_error(X, y)
 
