@@ -379,7 +379,9 @@ class PrunedMLPFactory:
             X,
             {n: y for n in names},
             sample_weight=weights,
-            callbacks=self._callbacks(watches, f"training {len(members)} fused members"),
+            callbacks=self._callbacks(
+                watches, f"training {len(members)} fused members" if len(members) > 1 else "training 1 member"
+            ),
             **self._fit_kwargs(len(X), validation_data),
         )
         trained = [
