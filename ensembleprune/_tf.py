@@ -68,3 +68,11 @@ def op_determinism():
     finally:
         if not was_enabled:
             tf_config.disable_op_determinism()
+
+
+@contextmanager
+def training_settings():
+    """Train inside the block with :func:`limit_threads` applied and :func:`op_determinism` on."""
+    limit_threads()
+    with op_determinism():
+        yield

@@ -15,7 +15,7 @@ from types import SimpleNamespace
 import numpy as np
 from joblib import Parallel, delayed
 
-from ._tf import import_tf, limit_threads, op_determinism
+from ._tf import import_tf, training_settings
 from .schedule import PruningSchedule
 
 ARTICLE_HIDDEN_LAYER_SIZES = (1024, 1024)
@@ -249,8 +249,7 @@ class PrunedMLPFactory:
             raise ValueError("members is empty: give at least one MemberSpec")
         X, y, weights, validation_data = self._prepare(X, y, members, sample_weight, validation_data)
         train = self._train_fused if self.training == "fused" else self._train_independent
-        limit_threads()
-        with op_determinism():
+        with training_settings():
             trained = train(X, y, members, weights, validation_data, on_trained or (lambda index, member: None))
         return trained
 
@@ -262,8 +261,7 @@ class PrunedMLPFactory:
         """
         weights = None if sample_weight is None else [sample_weight]
         X, y, weights, validation_data = self._prepare(X, y, [spec], weights, validation_data)
-        limit_threads()
-        with op_determinism():
+        with training_settings():
             return self._fit_prepared(X, y, spec, weights[0], validation_data, progress_bar=True)
 
     def restore(self, spec, weights, n_features, n_outputs, n_samples, history, best_epoch=None):
@@ -441,8 +439,7 @@ class PrunedMLPFactory:
 
 def _train_member_in_worker(factory_params, X, y, spec, sample_weight, validation_data):
     """Train one member in a worker process; return picklable weights, history and best epoch."""
-    limit_threads()
-    with op_determinism():
+    with training_settings():
         member = PrunedMLPFactory(**factory_params)._fit_prepared(
             X, y, spec, sample_weight, validation_data, progress_bar=False
         )

@@ -383,7 +383,7 @@ def _decode_member(member, arrays):
 
 def _decode(value, arrays):
     """Inverse of :func:`_encode`, refusing anything it does not write."""
-    if value is None or isinstance(value, (bool, int, float, str)):
+    if _is_plain(value):
         return value
     if isinstance(value, list):
         return [_decode(item, arrays) for item in value]
