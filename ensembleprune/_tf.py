@@ -51,28 +51,77 @@ def limit_threads():
 
 
 @contextmanager
-def op_determinism():
-    """Run TensorFlow's ops deterministically inside the block.
+def op_determinism(enabled=True):
+    """Run TensorFlow's ops deterministically inside the block (or not, with ``enabled=False``).
 
     The setting is process-wide, so it is restored on exit and training leaves
     the caller's own TensorFlow work as it found it.
+
+    Parameters
+    ----------
+    enabled : bool, default=True
+        Whether op determinism is on inside the block.
     """
     tf, _, _ = import_tf()
     # The switch back off exists only in TensorFlow's framework module.
     from tensorflow.python.framework import config as tf_config
 
     was_enabled = tf_config.is_op_determinism_enabled()
-    tf.config.experimental.enable_op_determinism()
+    if enabled:
+        tf.config.experimental.enable_op_determinism()
+    else:
+        tf_config.disable_op_determinism()
     try:
         yield
     finally:
-        if not was_enabled:
+        if was_enabled and not enabled:
+            tf.config.experimental.enable_op_determinism()
+        elif enabled and not was_enabled:
             tf_config.disable_op_determinism()
+
+
+# Whether training switches op determinism on; only nondeterministic_ops() changes it.
+_deterministic_training = True
+
+
+@contextmanager
+def nondeterministic_ops():
+    """Train without TensorFlow's op determinism inside the block.
+
+    Every fit normally runs with op determinism on, so that the same data and
+    seed give the same model. This block leaves it off, as TensorFlow's default
+    is, for fits that run in this process while the block is open: fused
+    training and :meth:`~ensembleprune.PrunedMLPFactory.fit_one`. Fits in
+    joblib or Dask workers (``training="independent"``, ``n_jobs`` in
+    scikit-learn's tools) run in other processes, where the switch is not seen
+    and op determinism stays on. The switch is process-wide, so fits in other
+    threads of this process are affected too while the block is open.
+
+    It exists to measure what determinism costs
+    (``benchmarks/bench_determinism.py``); results trained inside it may
+    differ from run to run on hardware whose kernels are not deterministic.
+
+    Examples
+    --------
+    >>> from ensembleprune._tf import nondeterministic_ops
+    >>> with nondeterministic_ops():  # doctest: +SKIP
+    ...     members = factory.train(X, y, specs)
+    """
+    global _deterministic_training
+    previous = _deterministic_training
+    _deterministic_training = False
+    try:
+        yield
+    finally:
+        _deterministic_training = previous
 
 
 @contextmanager
 def training_settings():
-    """Train inside the block with :func:`limit_threads` applied and :func:`op_determinism` on."""
+    """Train inside the block with :func:`limit_threads` applied and :func:`op_determinism` on.
+
+    Op determinism is left off instead inside :func:`nondeterministic_ops`.
+    """
     limit_threads()
-    with op_determinism():
+    with op_determinism(enabled=_deterministic_training):
         yield
