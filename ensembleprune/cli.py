@@ -296,11 +296,43 @@ def build_parser():
     return parser
 
 
+# OSErrors that say a file given on the command line cannot be used: missing,
+# unreadable, a folder, and so on.
+FILE_ERRORS = (FileNotFoundError, FileExistsError, IsADirectoryError, NotADirectoryError, PermissionError)
+
+
+def is_bad_input(error):
+    """Whether ``error`` describes input that the user can fix, rather than a bug.
+
+    The rule goes by the error's type, not by where it was raised. Every
+    ValueError counts, even one that numpy or TensorFlow raise deep inside: the
+    package checks its inputs first, so such an error almost always comes from
+    the values given, and nothing tells the rare bug apart reliably. A TypeError
+    is a bug (argparse has already converted what the user typed), except
+    ``UnsafeToSaveError``: a model holds a part that its file format cannot
+    store. An OSError counts when it is about a file: one of ``FILE_ERRORS``,
+    or one that names its file (a full disk, a read-only folder).
+    """
+    from .serialization import UnsafeToSaveError
+
+    if isinstance(error, (ValueError, UnsafeToSaveError) + FILE_ERRORS):
+        return True
+    return isinstance(error, OSError) and error.filename is not None
+
+
 def main(argv=None):
+    """Run the ``ensembleprune`` command; return its exit status.
+
+    Bad input (see :func:`is_bad_input`) is reported in one line on standard
+    error, with exit status 2, as argparse reports a bad option. Any other
+    exception is a bug and propagates with its traceback.
+    """
     args = build_parser().parse_args(argv)
     try:
         args.handler(args)
-    except (ValueError, TypeError, OSError) as error:
+    except Exception as error:
+        if not is_bad_input(error):
+            raise
         print(f"ensembleprune {args.command}: error: {error}", file=sys.stderr)
         return 2
     return 0
