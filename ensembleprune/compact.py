@@ -24,13 +24,16 @@ from functools import partial
 
 import numpy as np
 from scipy import sparse
+from scipy.special import expit
 
 from ._tf import import_tf
 
 ACTIVATIONS = {
     "relu": lambda z: np.maximum(z, 0, out=z),
     "tanh": lambda z: np.tanh(z, out=z),
-    "sigmoid": lambda z: np.divide(1.0, 1.0 + np.exp(-z), out=z),
+    # expit rather than 1 / (1 + exp(-z)): exp(-z) overflows (a RuntimeWarning) once
+    # z is below about -88 in float32, an input that a sigmoid must map to 0.
+    "sigmoid": lambda z: expit(z, out=z),
     "elu": lambda z: np.where(z > 0, z, np.expm1(np.minimum(z, 0))),
     "linear": lambda z: z,
 }

@@ -1,10 +1,14 @@
 """CompactLayer / CompactMLP / strip: compact storage, dead-unit removal, fast runtime, to_keras."""
 
+import math
+import warnings
+
 import numpy as np
 import pytest
 
 from ensembleprune import CompactLayer, CompactMLP, MemberSpec, PrunedMLPFactory, PruningSchedule, strip
 from ensembleprune._tf import import_tf
+from ensembleprune.compact import ACTIVATIONS
 
 
 def keras_mlp(kernels, biases, activations):
@@ -161,3 +165,19 @@ def test_to_keras_rebuilds_the_same_predictions(trained_member, tiny_regression)
     rebuilt = compact.to_keras()
     assert rebuilt.input_shape == (None, 12)
     np.testing.assert_allclose(rebuilt.predict(X, verbose=0), compact.predict(X), rtol=1e-5, atol=1e-6)
+
+
+def test_sigmoid_is_exact_and_silent_for_inputs_of_any_size():
+    z = np.array([-1e4, -1000.0, -104.0, -89.0, -20.0, 0.0, 20.0, 89.0, 1000.0, 1e4], np.float32)
+    # 0.5 + 0.5 tanh(z / 2) is the sigmoid, and tanh does not overflow.
+    expected = np.array([0.5 + 0.5 * math.tanh(float(v) / 2) for v in z])
+    with warnings.catch_warnings(), np.errstate(all="raise"):
+        warnings.simplefilter("error")
+        values = ACTIVATIONS["sigmoid"](z.copy())
+        member = CompactMLP.from_weights([np.ones((1, 1), np.float32)], [np.zeros(1, np.float32)], ["sigmoid"])
+        predictions = member.predict(z.reshape(-1, 1))
+    assert values.dtype == np.float32
+    assert np.all((values >= 0) & (values <= 1))
+    np.testing.assert_allclose(values, expected, rtol=1e-6, atol=1e-45)
+    assert values[0] == 0 and values[5] == 0.5 and values[-1] == 1
+    np.testing.assert_array_equal(predictions.ravel(), values)
