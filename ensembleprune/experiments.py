@@ -557,8 +557,9 @@ def kept_input_features(member, informative):
     Parameters
     ----------
     member : CompactMLP
-    informative : array of bool of shape (n_features,)
-        True for the features that carry signal (``RegressionSplit.informative``).
+    informative : array of bool of shape (n_features,) or (n_features, n_outputs)
+        True for the features that carry signal (``RegressionSplit.informative``);
+        with one column per output, a feature is informative for any output.
 
     Returns
     -------
@@ -634,14 +635,19 @@ def robustness_report(
 
     Parameters
     ----------
-    X_train, y_train : array-like
-        Training data.
-    X_test, y_test : array-like
+    X_train : array-like of shape (n_samples, n_features)
+    y_train : array-like of shape (n_samples,)
+        Training data. One output only: the report compares and picks models by
+        MSE, and an MSE averaged over outputs in different units would mostly
+        measure the output with the largest scale. For several outputs, call it
+        once per column.
+    X_test : array-like of shape (n_test_samples, n_features)
+    y_test : array-like of shape (n_test_samples,)
         Held-out data every model is scored on.
-    coef : array of shape (n_features,) or (n_features, n_outputs), default=None
-        True coefficients (``RegressionSplit.coef``); when given, the report counts
-        the informative (``coef != 0``) and noise features each member's pruned
-        first layer keeps.
+    coef : array of shape (n_features,), default=None
+        True coefficients of the output (``RegressionSplit.coef``); when given,
+        the report counts the informative (``coef != 0``) and noise features each
+        member's pruned first layer keeps.
     sparsities : sequence of float, default=(0.8, 0.9, 0.95, 0.98)
         One member per final sparsity.
     seeds : sequence of int or int, default=(0, 1, 2)
@@ -675,6 +681,9 @@ def robustness_report(
 
     Raises
     ------
+    ValueError
+        On bad arguments, among them a ``y_train`` or ``y_test`` with several
+        outputs.
     RuntimeError
         If the ambiguity decomposition does not hold to 1e-10 relative (a bug:
         it is an identity).
@@ -683,6 +692,11 @@ def robustness_report(
 
     from .ensemble import PrunedEnsembleRegressor
 
+    for name, values in (("y_train", y_train), ("y_test", y_test)):
+        shape = np.shape(values)
+        if len(shape) == 2 and shape[1] > 1:
+            raise ValueError(f"{name} has shape {shape}, {shape[1]} outputs; robustness_report scores one output: "
+                             f"call it once per column, e.g. with {name}[:, 0]")
     X_train, y_train = check_X_y(X_train, y_train, dtype=[np.float64, np.float32], y_numeric=True)
     X_test, y_test = check_X_y(X_test, y_test, dtype=[np.float64, np.float32], y_numeric=True)
     if X_test.shape[1] != X_train.shape[1]:
@@ -695,8 +709,11 @@ def robustness_report(
             raise ValueError(f"{name} must be a non-empty sequence of numbers in [0, {upper}], got {values!r}")
     if coef is not None:
         coef = check_array(coef, ensure_2d=False)
-        if coef.shape[0] != X_train.shape[1]:
-            raise ValueError(f"coef has {coef.shape[0]} rows but X_train has {X_train.shape[1]} features")
+        if coef.ndim == 2 and coef.shape[1] == 1:
+            coef = coef.ravel()  # the one output's coefficients, as a column
+        if coef.shape != (X_train.shape[1],):
+            raise ValueError(f"coef has shape {coef.shape}; expected ({X_train.shape[1]},), one coefficient per "
+                             "feature of X_train for the one output")
 
     common = dict(hidden_layer_sizes=hidden_layer_sizes, epochs=epochs, batch_size=batch_size,
                   learning_rate=learning_rate)

@@ -204,6 +204,17 @@ def test_robustness_report(tmp_path):
         assert 0 < density <= 1 - counts["final_sparsity"] + 0.02
 
 
+def test_robustness_report_refuses_several_outputs_and_says_what_to_do():
+    rng = np.random.default_rng(0)
+    X, Y = rng.normal(size=(40, 3)), rng.normal(size=(40, 2))
+    with pytest.raises(ValueError, match=r"y_train has shape \(40, 2\).*once per column"):
+        robustness_report(X, Y, X, Y[:, 0])
+    with pytest.raises(ValueError, match=r"y_test has shape \(40, 2\).*once per column"):
+        robustness_report(X, Y[:, 0], X, Y)
+    with pytest.raises(ValueError, match=r"coef has shape \(3, 2\); expected \(3,\)"):
+        robustness_report(X, Y[:, 0], X, Y[:, 1], coef=np.ones((3, 2)))
+
+
 def _write_csv(path, X, y):
     header = ",".join([f"x{i}" for i in range(X.shape[1])] + ["price"])
     rows = [",".join(f"{v:.6g}" for v in [*x, target]) for x, target in zip(X, y)]
