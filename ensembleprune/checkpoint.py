@@ -100,14 +100,17 @@ class MemberCheckpoint:
     def _path(self, key):
         return self.directory / f"member-{key}.npz"
 
-    def save(self, key, weights, history, best_epoch):
-        """Write one finished member (its model's weights, history and best epoch) atomically."""
-        meta = json.dumps({"history": history, "best_epoch": best_epoch, "n_weights": len(weights)})
+    def save(self, key, weights, history, best_epoch, seed):
+        """Write one finished member (its model's weights, history, best epoch and seed) atomically."""
+        meta = json.dumps({"history": history, "best_epoch": best_epoch, "seed": int(seed), "n_weights": len(weights)})
         arrays = {f"weight_{i}": np.asarray(w) for i, w in enumerate(weights)}
         atomic_write(self._path(key), lambda f: np.savez(f, meta=np.array(meta), **arrays))
 
     def load(self, key):
-        """Return ``(weights, history, best_epoch)`` of a saved member, or None."""
+        """Return ``(weights, history, best_epoch, seed)`` of a saved member, or None.
+
+        ``seed`` is None in files written before members recorded their seed.
+        """
         path = self._path(key)
         if not path.exists():
             return None
@@ -117,4 +120,7 @@ class MemberCheckpoint:
                 weights = [saved[f"weight_{i}"] for i in range(meta["n_weights"])]
         except (ValueError, KeyError, OSError, EOFError, zipfile.BadZipFile) as error:
             raise ValueError(f"checkpoint file {path} is unreadable ({error}); delete it to train that member again")
-        return weights, meta["history"], meta["best_epoch"]
+        seed = meta.get("seed")
+        if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
+            raise ValueError(f"checkpoint file {path} holds a seed that is not an integer ({seed!r}); delete it")
+        return weights, meta["history"], meta["best_epoch"], seed

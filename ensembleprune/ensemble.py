@@ -8,6 +8,7 @@ estimator holds no TensorFlow object: it pickles, clones and predicts with numpy
 and scipy only.
 """
 
+import dataclasses
 import numbers
 import os
 import warnings
@@ -39,7 +40,8 @@ class MemberDivergedWarning(UserWarning):
 
 def _check_float32_range(values, name):
     # Members train in float32: larger values would become infinite there.
-    largest = np.abs(values).max(initial=0.0)
+    # max and min rather than abs().max(): no temporary copy of a large X.
+    largest = max(abs(float(values.max(initial=0.0))), abs(float(values.min(initial=0.0))))
     if largest > np.finfo(np.float32).max / 1e6:
         raise ValueError(
             f"{name} holds values too large to train on in float32 (largest |value| {largest:.3g}); "
@@ -252,6 +254,7 @@ class PrunedEnsembleRegressor(RegressorMixin, BaseEstimator):
         self : PrunedEnsembleRegressor
         """
         self._validate_params()
+        self._forget_previous_fit()
         X, y = validate_data(self, X, y, multi_output=True, y_numeric=True, dtype=[np.float64, np.float32])
         _check_float32_range(X, "X")
         specs = self._member_specs()
@@ -265,12 +268,14 @@ class PrunedEnsembleRegressor(RegressorMixin, BaseEstimator):
         self.y_scale_ = np.where(scale > 0, scale, 1.0)
         Y = (Y - self.y_mean_) / self.y_scale_
 
+        # Split before training, so that a splitter stacking cannot use fails before any member trains.
+        splits = self._stacking_splits(X, Y) if self.combine == "stack" else None
         checkpoint = self._checkpoint(X, Y)
         trained = self._train(X, Y, specs, checkpoint, "full")
         kept = self._drop_diverged(trained)
         if self.combine == "stack":
             self.final_estimators_, kept = self._fit_final_estimators(
-                X, Y, [trained[k].spec for k in kept], kept, checkpoint
+                X, Y, [trained[k].spec for k in kept], kept, checkpoint, splits
             )
         trained = [trained[k] for k in kept]
         self.members_ = [strip(member.model) for member in trained]
@@ -279,6 +284,12 @@ class PrunedEnsembleRegressor(RegressorMixin, BaseEstimator):
         self.member_seeds_ = np.array([member.spec.seed for member in trained])
         self.member_sparsities_ = np.array([member.spec.final_sparsity for member in trained])
         return self
+
+    def _forget_previous_fit(self):
+        """Remove what an earlier fit learned, so that no attribute outlives the fit that made it."""
+        for name in [name for name in vars(self) if name.endswith("_") and not name.startswith("__")]:
+            delattr(self, name)
+        self.__dict__.pop("_y_is_1d", None)
 
     def _drop_diverged(self, trained):
         """Indices of the members whose loss and weights stayed finite; raise per policy."""
@@ -358,6 +369,10 @@ class PrunedEnsembleRegressor(RegressorMixin, BaseEstimator):
             for name, value in self.get_params(deep=False).items()
             if name not in ("n_jobs", "verbose", "checkpoint_dir", "on_member_failure")
         }
+        if not isinstance(self.random_state, numbers.Integral):
+            # Seeds drawn afresh (None) or from a generator (whose repr is a memory
+            # address) cannot name the members: each member file records its own seed.
+            settings["random_state"] = "drawn at fit; each member file holds its seed"
         settings["package_version"] = __version__
         return MemberCheckpoint(self.checkpoint_dir, fingerprint([X, Y], settings))
 
@@ -371,27 +386,48 @@ class PrunedEnsembleRegressor(RegressorMixin, BaseEstimator):
         for index, (key, spec) in enumerate(zip(keys, specs)):
             saved = checkpoint.load(key)
             if saved is not None:
-                weights, history, best_epoch = saved
+                weights, history, best_epoch, seed = saved
+                # The member keeps the seed it was trained with, which differs from
+                # this fit's draw when random_state is not an integer.
+                spec = spec if seed is None else dataclasses.replace(spec, seed=seed)
                 trained[index] = factory.restore(spec, weights, X.shape[1], Y.shape[1], len(X), history, best_epoch)
         missing = [index for index in range(len(specs)) if index not in trained]
 
         def save(position, member):
-            checkpoint.save(keys[missing[position]], member.model.get_weights(), member.history, member.best_epoch)
+            checkpoint.save(
+                keys[missing[position]], member.model.get_weights(), member.history, member.best_epoch, member.spec.seed
+            )
 
         if missing:
             members = factory.train(X, Y, [specs[index] for index in missing], on_trained=save)
             trained.update(zip(missing, members))
         return [trained[index] for index in range(len(specs))]
 
-    def _fit_final_estimators(self, X, Y, specs, indices, checkpoint):
+    def _stacking_splits(self, X, Y):
+        """The ``(train, test)`` folds of stacking, checked to partition the rows.
+
+        As in :func:`~sklearn.model_selection.cross_val_predict`, every row needs
+        exactly one out-of-fold prediction: a row in no test fold would train the
+        meta-learner on no prediction at all, and a row in two would keep only one.
+        """
+        splits = list(check_cv(self.cv).split(X, Y))
+        tested = np.bincount(np.concatenate([test for _, test in splits]), minlength=len(X))
+        if np.any(tested != 1):
+            raise ValueError(
+                f"cv={self.cv!r} does not partition the rows into test folds: {np.sum(tested == 0)} of {len(X)} "
+                f"rows are in no test fold and {np.sum(tested > 1)} in more than one. combine='stack' needs one "
+                "out-of-fold prediction per row; give cv as an integer or a partitioning splitter such as KFold."
+            )
+        return splits
+
+    def _fit_final_estimators(self, X, Y, specs, indices, checkpoint, splits):
         """Fit one meta-learner per output on out-of-fold member predictions.
 
         ``indices`` numbers the members as in the full fit. Returns the fitted
         meta-learners and the indices of the members that did not diverge in any fold.
         """
-        cv = check_cv(self.cv)
         out_of_fold = np.zeros((len(X), len(specs), Y.shape[1]))
-        for fold, (train, test) in enumerate(cv.split(X, Y)):
+        for fold, (train, test) in enumerate(splits):
             fold_members = self._train(X[train], Y[train], specs, checkpoint, f"fold{fold}")
             for k, member in enumerate(fold_members):
                 out_of_fold[test, k] = strip(member.model).predict(X[test])

@@ -277,7 +277,7 @@ class PrunedMLPFactory:
         row-weight vector (or None) per member. Fails on a schedule that cannot
         finish inside training before anything is trained.
         """
-        X = np.asarray(X, dtype=np.float32)
+        X = np.asarray(X)
         y = np.asarray(y, dtype=np.float32).reshape(len(X), -1)
         if sample_weight is not None:
             sample_weight = np.asarray(sample_weight, dtype=np.float32)
@@ -288,9 +288,11 @@ class PrunedMLPFactory:
                 )
         if validation_data is not None:
             X_val, y_val = validation_data
-            validation_data = (np.asarray(X_val, np.float32), np.asarray(y_val, np.float32).reshape(len(X_val), -1))
-        elif self.early_stopping:
+            validation_data = (float32_rows(X_val), np.asarray(y_val, np.float32).reshape(len(X_val), -1))
+        if validation_data is None and self.early_stopping:
             X, y, sample_weight, validation_data = self._hold_out(X, y, members, sample_weight)
+        else:
+            X = TrainingRows(X)
         weights = [None] * len(members) if sample_weight is None else list(sample_weight)
         if self.bootstrap:
             weights = [bootstrap_counts(spec.seed, len(X)) * (1 if w is None else w) for spec, w in zip(members, weights)]
@@ -315,15 +317,14 @@ class PrunedMLPFactory:
         order = np.random.default_rng([spec.seed for spec in members]).permutation(len(X))
         held_out, kept = np.sort(order[:n_validation]), np.sort(order[n_validation:])
         weights = None if sample_weight is None else sample_weight[:, kept]
-        return X[kept], y[kept], weights, (X[held_out], y[held_out])
+        return TrainingRows(X, kept), y[kept], weights, (float32_rows(X, held_out), y[held_out])
 
     def _fit_kwargs(self, n_samples, validation_data):
         return dict(
-            batch_size=min(self.batch_size, n_samples),
             epochs=self.epochs,
             verbose=2 if self.verbose >= 2 else 0,
-            shuffle=True,
             validation_data=validation_data,
+            validation_batch_size=min(self.batch_size, n_samples),
         )
 
     def _pruning_end_epoch(self, spec, n_samples):
@@ -366,17 +367,21 @@ class PrunedMLPFactory:
                          self._pruning_end_epoch(spec, len(X)))
             for name, spec, model in zip(names, members, member_models)
         ]
+        targets = [y]
         if any(w is not None for w in weights):
-            weights = {n: np.ones(len(X), np.float32) if w is None else w for n, w in zip(names, weights)}
-        else:
-            weights = None
+            targets.append(np.stack([np.ones(len(X), np.float32) if w is None else w for w in weights], axis=1))
+
+        def per_member(x, y, weights=None):
+            # One target (and weight column) per branch, as Keras' multi-output fit wants them.
+            ys = {n: y for n in names}
+            return (x, ys) if weights is None else (x, ys, {n: weights[:, k] for k, n in enumerate(names)})
+
+        batches = X.dataset(targets, min(self.batch_size, len(X)), members[0].seed).map(per_member)
         if validation_data is not None:
             validation_data = (validation_data[0], {n: validation_data[1] for n in names})
         _create_training_variables(fused)
         result = fused.fit(
-            X,
-            {n: y for n in names},
-            sample_weight=weights,
+            batches,
             callbacks=self._callbacks(
                 watches, f"training {len(members)} fused members" if len(members) > 1 else "training 1 member"
             ),
@@ -427,10 +432,9 @@ class PrunedMLPFactory:
         model = self.build(spec, X.shape[1], y.shape[1], self.steps_per_epoch(len(X)))
         watch = _MemberWatch("val_loss", _pruned_layers(model), self._pruning_end_epoch(spec, len(X)))
         _create_training_variables(model)
+        targets = [y] if sample_weight is None else [y, np.asarray(sample_weight, np.float32)]
         result = model.fit(
-            X,
-            y,
-            sample_weight=sample_weight,
+            X.dataset(targets, min(self.batch_size, len(X)), spec.seed),
             callbacks=self._callbacks([watch], "training 1 member" if progress_bar else None),
             **self._fit_kwargs(len(X), validation_data),
         )
@@ -455,6 +459,64 @@ def _create_training_variables(model):
     """
     model.optimizer.build(model.trainable_variables)
     model.compiled_loss.build(model.output)
+
+
+def float32_rows(X, rows=None):
+    """``X`` (or its ``rows``) as a C-contiguous float32 array, copied only when it is not one.
+
+    A copy is made block by block, so that a dtype conversion and a row
+    selection never need a second full-size array.
+    """
+    X = np.asarray(X)
+    if rows is None and X.dtype == np.float32 and X.flags.c_contiguous:
+        return X
+    rows = np.arange(len(X)) if rows is None else np.asarray(rows)
+    out = np.empty((len(rows),) + X.shape[1:], dtype=np.float32)
+    block = max(1, 2**22 // max(1, int(np.prod(X.shape[1:]))))
+    for first in range(0, len(rows), block):
+        out[first : first + block] = X[rows[first : first + block]]
+    return out
+
+
+class TrainingRows:
+    """The training rows of ``X``, read batch by batch instead of copied.
+
+    Keras copies a numpy array it is given into a tensor, and its input
+    pipeline may copy that tensor again: two copies of the training set. Here
+    each batch is read from the caller's array (or from one float32 copy of
+    it, when it is of another dtype) inside the input pipeline.
+
+    Parameters
+    ----------
+    X : array of shape (n_samples, n_features)
+    rows : array of int, default=None
+        The rows that train (all when None), e.g. those left after holding out
+        validation rows.
+    """
+
+    def __init__(self, X, rows=None):
+        self.X = float32_rows(X)
+        self.rows = np.arange(len(self.X)) if rows is None else np.asarray(rows)
+        self.shape = (len(self.rows),) + self.X.shape[1:]
+
+    def __len__(self):
+        return len(self.rows)
+
+    def dataset(self, targets, batch_size, seed):
+        """A tf.data pipeline of shuffled ``(x, *targets)`` batches; ``targets`` are aligned with the rows."""
+        tf, _, _ = import_tf()
+        arrays = [np.asarray(array) for array in targets]
+
+        def take(positions):
+            return (self.X[self.rows[positions]], *(array[positions] for array in arrays))
+
+        def read(positions):
+            batch = tf.numpy_function(take, [positions], [tf.float32] * (1 + len(arrays)), stateful=False)
+            shapes = [self.shape[1:]] + [array.shape[1:] for array in arrays]
+            return tuple(tf.ensure_shape(part, (None, *shape)) for part, shape in zip(batch, shapes))
+
+        positions = tf.data.Dataset.range(len(self)).shuffle(len(self), seed=seed, reshuffle_each_iteration=True)
+        return positions.batch(batch_size).map(read).prefetch(1)
 
 
 def bootstrap_counts(seed, n_samples):

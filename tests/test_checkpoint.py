@@ -20,12 +20,12 @@ def test_members_round_trip(tmp_path):
     checkpoint = MemberCheckpoint(tmp_path, "abc")
     assert checkpoint.load("full-0") is None
     weights = [np.ones((3, 2), np.float32), np.array([1, -1], np.int64)]
-    checkpoint.save("full-0", weights, {"loss": [1.0, 0.5]}, 7)
-    loaded, history, best_epoch = MemberCheckpoint(tmp_path, "abc").load("full-0")
+    checkpoint.save("full-0", weights, {"loss": [1.0, 0.5]}, 7, seed=12345)
+    loaded, history, best_epoch, seed = MemberCheckpoint(tmp_path, "abc").load("full-0")
     for a, b in zip(loaded, weights):
         np.testing.assert_array_equal(a, b)
         assert a.dtype == b.dtype
-    assert history == {"loss": [1.0, 0.5]} and best_epoch == 7
+    assert history == {"loss": [1.0, 0.5]} and best_epoch == 7 and seed == 12345
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fingerprint.json", "member-full-0.npz"]
 
 
@@ -40,7 +40,7 @@ def test_other_fit_is_refused(tmp_path):
 
 def test_damaged_member_file_is_reported(tmp_path):
     checkpoint = MemberCheckpoint(tmp_path, "abc")
-    checkpoint.save("full-1", [np.zeros(3)], {}, None)
+    checkpoint.save("full-1", [np.zeros(3)], {}, None, seed=1)
     path = tmp_path / "member-full-1.npz"
     path.write_bytes(path.read_bytes()[:40])
     with pytest.raises(ValueError, match="unreadable.*delete it"):

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn.base import clone
 from sklearn.linear_model import LinearRegression, Ridge
-from sklearn.model_selection import GridSearchCV, KFold, cross_val_score
+from sklearn.model_selection import GridSearchCV, KFold, ShuffleSplit, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -138,3 +138,22 @@ def test_wrong_feature_count_at_predict(fitted, tiny_regression):
     X, _ = tiny_regression
     with pytest.raises(ValueError, match="features"):
         fitted.predict(X[:, :5])
+
+
+def test_stacking_refuses_a_splitter_that_does_not_partition_the_rows(tiny_regression):
+    X, y = tiny_regression
+    model = PrunedEnsembleRegressor(**dict(TINY, combine="stack", cv=ShuffleSplit(n_splits=2, test_size=0.2)))
+    with pytest.raises(ValueError, match=r"cv=ShuffleSplit.*does not partition the rows.*in no test fold"):
+        model.fit(X, y)
+    assert not hasattr(model, "members_")
+
+
+def test_a_refit_keeps_no_attribute_of_the_previous_fit(tiny_regression):
+    X, y = tiny_regression
+    model = PrunedEnsembleRegressor(**dict(TINY, n_members=2, epochs=3, combine="stack", cv=2)).fit(X, y)
+    assert hasattr(model, "final_estimators_")
+    model.set_params(combine="mean").fit(X, y)
+    assert not hasattr(model, "final_estimators_")
+    with pytest.raises(ValueError):
+        model.fit(X[:, :0], y)  # a failed refit leaves an unfitted estimator, not the old one
+    assert not hasattr(model, "members_") and not hasattr(model, "y_mean_")

@@ -61,3 +61,29 @@ def test_member_spec_validation():
         MemberSpec(0, PruningSchedule(0.9), (16,), activation="swish")
     spec = MemberSpec(5, PruningSchedule(0.9), (16, 8), "tanh")
     assert MemberSpec.from_config(spec.get_config()) == spec
+
+
+def test_training_reads_a_float32_X_in_place_and_copies_only_what_it_must():
+    from ensembleprune.factory import TrainingRows
+
+    X = np.arange(12, dtype=np.float32).reshape(6, 2)
+    assert TrainingRows(X).X is X  # batches are read from the caller's array, not a copy of it
+    held_out = TrainingRows(X, rows=[0, 2, 5])
+    assert held_out.X is X and held_out.shape == (3, 2)
+    converted = TrainingRows(X.astype(np.float64))
+    assert converted.X.dtype == np.float32 and converted.X.flags.c_contiguous
+    np.testing.assert_array_equal(converted.X, X)
+
+
+def test_every_row_is_seen_once_per_epoch_in_shuffled_batches():
+    from ensembleprune.factory import TrainingRows
+
+    X = np.arange(20, dtype=np.float32).reshape(10, 2)
+    rows = TrainingRows(X, rows=np.arange(1, 10))
+    y = np.arange(9, dtype=np.float32).reshape(9, 1)
+    epoch = [(x.numpy(), t.numpy()) for x, t in rows.dataset([y], batch_size=4, seed=0)]
+    assert [len(x) for x, _ in epoch] == [4, 4, 1]
+    seen = np.concatenate([x for x, _ in epoch])
+    np.testing.assert_array_equal(np.sort(seen[:, 0]), X[1:, 0])
+    for x, t in epoch:  # targets stay with their rows
+        np.testing.assert_array_equal(x[:, 0], X[1:, 0][t[:, 0].astype(int)])

@@ -91,3 +91,20 @@ def test_stacking_checkpoints_its_folds(data, tmp_path):
                      "member-fold1-member1.npz", "member-full-member0.npz", "member-full-member1.npz"]
     second = PrunedEnsembleRegressor(checkpoint_dir=tmp_path, **params).fit(X, y)
     np.testing.assert_array_equal(first.predict(X), second.predict(X))
+
+
+@pytest.mark.parametrize("random_state", [None, "generator"])
+def test_resuming_without_an_integer_seed_reports_the_seeds_it_used(data, tmp_path, random_state):
+    X, y, _ = data
+    params = dict(PARAMS, n_members=2, epochs=2, hidden_layer_sizes=(8,))
+
+    def fit():
+        seed = np.random.RandomState(0) if random_state == "generator" else None
+        return PrunedEnsembleRegressor(checkpoint_dir=tmp_path, **dict(params, random_state=seed)).fit(X, y)
+
+    first = fit()
+    # The second fit draws other seeds, yet takes every member from the folder:
+    # it must report the seeds those members were trained with, not its own draw.
+    second = fit()
+    np.testing.assert_array_equal(second.member_seeds_, first.member_seeds_)
+    np.testing.assert_array_equal(second.predict(X), first.predict(X))
