@@ -1,7 +1,8 @@
 """Property-based tests: whatever X, y and parameters a user passes, fit and predict
-either work and give finite predictions, or raise ValueError/TypeError that says
-what to fix — never a raw TensorFlow error."""
+either work and give finite predictions, or raise ValueError/TypeError whose message
+names what to fix (the parameter, or the offending value) — never a raw TensorFlow error."""
 
+import re
 import warnings
 
 import numpy as np
@@ -15,27 +16,34 @@ from ensembleprune import PrunedEnsembleRegressor
 FAST = dict(n_members=2, sparsities=(0.5,), hidden_layer_sizes=(4,), epochs=2, batch_size=16, random_state=0)
 FUZZ = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
-# Messages of errors that a user can act on: the validators of sklearn and of this package.
-HELPFUL = (
-    "Input", "input", "contains NaN", "infinity", "too large", "sample", "feature", "must be", "got",
-    "dtype", "could not convert", "Complex", "complex", "numeric", "at least", "parameter", "dim", "Expected", "diverged", "rescale",
-)
+# PruningSchedule checks the estimator's pruning_* parameters and its messages use
+# its own names for them: "begin=0.95, end=1.0".
+SCHEDULE_NAMES = {"pruning_start": "begin=", "pruning_end": "end=", "pruning_frequency": "frequency="}
 
 
-def fit_predict_or_clear_error(X, y, X_new=None, **params):
+def fit_and_predict(X, y, **params):
+    """Fit on ``(X, y)`` and predict ``X``: None when that works, else the ValueError or TypeError raised."""
     model = PrunedEnsembleRegressor(**dict(FAST, **params))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             model.fit(X, y)
-            y_pred = model.predict(X if X_new is None else X_new)
+            y_pred = model.predict(X)
     except (ValueError, TypeError) as error:
-        message = str(error)
-        assert any(word in message for word in HELPFUL), f"unhelpful error: {message!r}"
-        assert "tensorflow" not in type(error).__module__
-        return None
+        assert "tensorflow" not in type(error).__module__, f"a raw TensorFlow error: {error!r}"
+        return error
     assert np.all(np.isfinite(y_pred)), "a prediction that is not finite was returned"
-    return y_pred
+    return None
+
+
+def assert_names_one_of(error, names):
+    """Assert that the message of ``error`` holds one of ``names`` as a whole word ("X" is not in "XLA")."""
+    message = str(error)
+    for name in names:
+        whole_word = re.match(r"\w", name[-1]) is not None
+        if re.search(rf"(?<!\w){re.escape(name)}" + (r"(?!\w)" if whole_word else ""), message):
+            return
+    raise AssertionError(f"the error names none of {sorted(names)}: {type(error).__name__}: {message!r}")
 
 
 finite = st.floats(-1e3, 1e3, allow_nan=False, width=32)
@@ -48,7 +56,12 @@ anything = st.floats(allow_nan=True, allow_infinity=True, width=64)
     y=hnp.arrays(np.float64, hnp.array_shapes(min_dims=1, max_dims=2, min_side=0, max_side=12), elements=anything),
 )
 def test_any_shapes_and_values(X, y):
-    fit_predict_or_clear_error(X, y)
+    error = fit_and_predict(X, y)
+    if error is not None:
+        # scikit-learn's shape checks name no parameter, but show the offending
+        # shape, number of dimensions or numbers of samples.
+        clues = ["X", "y", str(X.shape), str(y.shape), f"{X.ndim}D array", f"dim {X.ndim}", f"[{len(X)}, {len(y)}]"]
+        assert_names_one_of(error, clues)
 
 
 @FUZZ
@@ -69,7 +82,9 @@ def test_finite_inputs_of_any_scale_and_dtype(n_samples, n_features, scale, cons
         limits = np.iinfo(dtype) if np.issubdtype(dtype, np.integer) else np.finfo(dtype)
         X = np.clip(X, np.nextafter(float(limits.min), 0), np.nextafter(float(limits.max), 0)).astype(dtype)
     y = np.full(n_samples, 3.0) if constant_y else rng.normal(size=n_samples) * scale
-    fit_predict_or_clear_error(X, y)
+    error = fit_and_predict(X, y)
+    if error is not None:  # values too large for float32, or a member that diverged on them
+        assert_names_one_of(error, ["X", "y"])
 
 
 @FUZZ
@@ -78,7 +93,7 @@ def test_wrong_feature_count_at_predict(n_features):
     rng = np.random.default_rng(0)
     X, y = rng.normal(size=(30, 3)), rng.normal(size=30)
     model = PrunedEnsembleRegressor(**FAST).fit(X, y)
-    with pytest.raises(ValueError, match="features"):
+    with pytest.raises(ValueError, match=rf"\bX has {n_features} features?\b.*\b3 features"):
         model.predict(rng.normal(size=(5, n_features)))
 
 
@@ -103,19 +118,23 @@ def test_wrong_feature_count_at_predict(n_features):
 )
 def test_out_of_range_parameters(params):
     rng = np.random.default_rng(1)
-    fit_predict_or_clear_error(rng.normal(size=(40, 3)), rng.normal(size=40), cv=2, **params)
+    error = fit_and_predict(rng.normal(size=(40, 3)), rng.normal(size=40), cv=2, **params)
+    if error is not None:
+        # One of the parameters set here is out of range, or two disagree: the message names it.
+        assert_names_one_of(error, set(params) | {SCHEDULE_NAMES[name] for name in params if name in SCHEDULE_NAMES})
 
 
 @pytest.mark.parametrize(
-    "X, y",
+    "X, y, offending",
     [
-        (np.array([["a", "b"], ["c", "d"]]), [1.0, 2.0]),
-        (np.ones((3, 2), dtype=complex), [1.0, 2.0, 3.0]),
-        (np.ones((3, 2)), ["x", "y", "z"]),
-        ([[1, 2], [3]], [1, 2]),
-        (None, [1.0]),
+        (np.array([["a", "b"], ["c", "d"]]), [1.0, 2.0], "could not convert string to float: .*'a'"),
+        (np.ones((3, 2), dtype=complex), [1.0, 2.0, 3.0], "Complex data not supported"),
+        (np.ones((3, 2)), ["x", "y", "z"], "could not convert string to float: .*'x'"),
+        # scikit-learn's messages for these two name neither X nor a value, only what is wrong with it.
+        ([[1, 2], [3]], [1, 2], "inhomogeneous shape"),
+        (None, [1.0], "got scalar array"),
     ],
 )
-def test_non_numeric_input_is_refused(X, y):
-    with pytest.raises((ValueError, TypeError)):
+def test_non_numeric_input_is_refused(X, y, offending):
+    with pytest.raises((ValueError, TypeError), match=offending):
         PrunedEnsembleRegressor(**FAST).fit(X, y)
