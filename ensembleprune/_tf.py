@@ -5,8 +5,24 @@ predicting with, pickling and loading a fitted ensemble need numpy and scipy onl
 """
 
 import os
+import re
+import sys
+import tempfile
+import threading
 from contextlib import contextmanager
 from functools import lru_cache
+
+# The start of a line that TensorFlow's native code logs, in absl's format
+# ("I0000 00:00:1700000000.000000    1234 cudart_stub.cc:31] ...": before absl is
+# initialised the clock reads as seconds since 1970) or in TensorFlow's own
+# ("2025-01-01 12:00:00.000000: I external/.../cudart_stub.cc:31] ..."); the
+# group that matched is the severity: INFO, WARNING, ERROR or FATAL.
+_NATIVE_LOG_LINE = re.compile(
+    rb"(?:([IWEF])\d{4} \d\d:\d\d:\d+\.\d+ +\d+ |\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+: ([IWEF]) )\S+:\d+\] "
+)
+_ABSL_NOTICE = b"WARNING: All log messages before absl::InitializeLog() is called are written to STDERR"
+# import_tf swaps the process's standard error for a while: one thread at a time.
+_IMPORT_LOCK = threading.Lock()
 
 
 @lru_cache(maxsize=1)
@@ -20,12 +36,95 @@ def import_tf():
     # stderr; real failures reach the caller as exceptions.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     os.environ["TF_USE_LEGACY_KERAS"] = "1"
-    import tensorflow as tf
-    import tf_keras
-    from tensorflow_model_optimization import sparsity as tfmot_sparsity
+    # The level alone does not quiet the libraries that log as they load.
+    with _IMPORT_LOCK, native_logs_filtered():
+        import tensorflow as tf
+        import tf_keras
+        from tensorflow_model_optimization import sparsity as tfmot_sparsity
 
     tf.get_logger().setLevel("ERROR")
     return tf, tf_keras, tfmot_sparsity.keras
+
+
+def filter_native_logs(output, min_level):
+    """``output`` without the native log lines below ``min_level``.
+
+    Parameters
+    ----------
+    output : bytes
+        What was written to standard error.
+    min_level : int
+        As ``TF_CPP_MIN_LOG_LEVEL``: 1 drops INFO, 2 also WARNING, 3 also ERROR;
+        FATAL is always kept, and so is every line that is not a log line.
+
+    Returns
+    -------
+    bytes
+
+    Notes
+    -----
+    A line that does not start a log record (the second line of a multi-line
+    message) goes with the record above it. absl's notice that it writes to
+    standard error counts as INFO.
+    """
+    kept = []
+    keep = True
+    for line in output.splitlines(keepends=True):
+        match = _NATIVE_LOG_LINE.match(line)
+        if match:
+            severity = match[1] or match[2]
+            keep = severity == b"F" or b"IWEF".index(severity) >= min_level
+        elif line.rstrip(b"\r\n") == _ABSL_NOTICE:
+            keep = min_level < 1
+        if keep:
+            kept.append(line)
+    return b"".join(kept)
+
+
+@contextmanager
+def native_logs_filtered():
+    """Apply ``TF_CPP_MIN_LOG_LEVEL`` to what TensorFlow's native libraries log in the block.
+
+    Since TensorFlow 2.19, libraries that ``import tensorflow`` loads (the CUDA
+    stub, the profiler plugin) log through their own copy of absl as they load,
+    before the level is applied (tensorflow/tensorflow#100442): "Could not find
+    cuda drivers" and similar notes came out of every process that imported
+    TensorFlow, each joblib worker of a sweep included, whatever the level.
+    The block runs with standard error (file descriptor 2, so native code's
+    too) sent to a temporary file; the lines that the level lets through are
+    written back when the block ends, so a real error still shows. With the
+    level unset or 0, or without a standard error to swap, the block runs as
+    it is.
+    """
+    level = os.environ.get("TF_CPP_MIN_LOG_LEVEL", "")
+    min_level = int(level) if level.isdigit() else 0
+    try:
+        original = os.dup(2) if min_level > 0 else None
+    except OSError:  # no standard error to swap, as under pythonw
+        original = None
+    if original is None:
+        yield
+        return
+    try:
+        with tempfile.TemporaryFile() as captured:
+            _flush_stderr()
+            os.dup2(captured.fileno(), 2)
+            try:
+                yield
+            finally:
+                _flush_stderr()
+                os.dup2(original, 2)
+                captured.seek(0)
+                with open(original, "wb", closefd=False) as stderr:
+                    stderr.write(filter_native_logs(captured.read(), min_level))
+    finally:
+        os.close(original)
+
+
+def _flush_stderr():
+    # Python's buffered writes must land on the side of the swap they were made on.
+    if sys.stderr is not None:
+        sys.stderr.flush()
 
 
 def limit_threads():

@@ -1,6 +1,8 @@
 """sparsity_sweep, robustness_report and their commands, at tiny size."""
 
 import json
+import os
+import re
 import signal
 import subprocess
 import sys
@@ -12,6 +14,7 @@ import pytest
 from matplotlib.image import imread
 
 from ensembleprune import make_article_regression, sparsity_sweep
+from ensembleprune._tf import filter_native_logs, native_logs_filtered
 from ensembleprune.cli import main
 from ensembleprune.compact import CompactMLP
 from ensembleprune.experiments import (
@@ -238,6 +241,46 @@ def test_cli_sweep_on_a_csv_file(data, tmp_path, capsys):
 
     assert main(["sweep", "--data", str(csv_file), "--target", "cost", "--out", str(tmp_path / "bad")]) == 2
     assert "target column 'cost' is not in" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_cli_sweep_workers_print_no_tensorflow_start_up_lines(data, tmp_path):
+    csv_file = tmp_path / "houses.csv"
+    _write_csv(csv_file, *data)
+    # As a user runs it: without the level that this process's own import of TensorFlow set.
+    env = {name: value for name, value in os.environ.items() if name != "TF_CPP_MIN_LOG_LEVEL"}
+    command = [sys.executable, "-m", "ensembleprune.cli", "sweep", "--data", str(csv_file), "--target", "price",
+               "--out", str(tmp_path / "out"), "--sparsities", "0,0.8", "--seeds", "1", "--epochs", "2",
+               "--hidden", "4", "--n-jobs", "2", "--quiet"]
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert len(list((tmp_path / "out").glob("pairs/*.json"))) == 2  # the two workers trained
+    start_up_lines = [line for line in result.stderr.splitlines() if re.search("onednn|cuda|absl", line, re.I)]
+    assert start_up_lines == []
+
+
+NATIVE_LOG = [
+    b"a line of the program\n",
+    b"WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n",
+    b"I0000 00:00:1795972504.787506    3720 cudart_stub.cc:31] Could not find cuda drivers on your machine.\n",
+    b"2025-09-17 14:44:05.176998: W external/local_xla/xla/service/a.cc:467] a warning\n",
+    b"its second line\n",
+    b"E0000 00:00:1758131045.203198 3722035 cuda_dnn.cc:8579] an error\n",
+    b"F0000 00:00:1758131045.203198 3722035 main.cc:12] a fatal error\n",
+]
+
+
+@pytest.mark.parametrize("level, kept", [(0, range(7)), (1, [0, 3, 4, 5, 6]), (2, [0, 5, 6]), (3, [0, 6])])
+def test_filter_native_logs_drops_log_lines_below_the_level_only(level, kept):
+    assert filter_native_logs(b"".join(NATIVE_LOG), level) == b"".join(NATIVE_LOG[i] for i in kept)
+
+
+@pytest.mark.parametrize("level, kept", [("3", [0, 6]), ("0", range(7)), ("", range(7))])
+def test_native_logs_filtered_applies_the_users_level_to_file_descriptor_2(monkeypatch, capfd, level, kept):
+    monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", level)
+    with native_logs_filtered():
+        os.write(2, b"".join(NATIVE_LOG))  # as native code writes: not through sys.stderr
+    assert capfd.readouterr().err.encode() == b"".join(NATIVE_LOG[i] for i in kept)
 
 
 def test_load_csv_reads_numbers_and_names_bad_cells(tmp_path):
