@@ -5,9 +5,7 @@ combine them behind a scikit-learn regressor. TensorFlow is imported only when
 training.
 """
 
-# Defined before the imports: modules record it in the files they write.
-__version__ = "0.1.0"
-
+from ._version import __version__
 from .compact import CompactLayer, CompactMLP, strip
 from .datasets import make_article_regression, make_wide_friedman
 from .ensemble import PrunedEnsembleRegressor

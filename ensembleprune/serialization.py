@@ -43,7 +43,8 @@ from sklearn.linear_model import (
 )
 from sklearn.model_selection import KFold, ShuffleSplit
 
-from .checkpoint import atomic_write
+from ._files import atomic_write
+from ._version import __version__
 from .compact import CompactLayer, CompactMLP, smallest_unsigned_dtype
 
 MAGIC = "ensembleprune-model"
@@ -99,7 +100,6 @@ def save(model, path):
         ``cv`` that is not plain data (a ``KFold`` or ``ShuffleSplit`` with
         plain parameters is stored); nothing is written.
     """
-    from . import __version__
     from .ensemble import PrunedEnsembleRegressor
     from .factory import TrainedMember
 
