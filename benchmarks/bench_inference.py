@@ -31,8 +31,11 @@ import numpy as np
 import ensembleprune.ensemble
 from ensembleprune import PrunedEnsembleRegressor, make_article_regression, save
 from ensembleprune._tf import import_tf
+from ensembleprune.presets import ARTICLE as ARTICLE_PRESET
 
-ARTICLE = dict(n_samples=10000, n_features=1000, hidden=(1024, 1024))
+ARTICLE = dict(n_samples=ARTICLE_PRESET.n_samples, n_features=ARTICLE_PRESET.n_features,
+               hidden=ARTICLE_PRESET.hidden_layer_sizes)
+# Smaller than the quick preset: a smoke test of this benchmark, not of the article's shape.
 QUICK = dict(n_samples=2000, n_features=200, hidden=(128, 128))
 N_MEMBERS = 5
 SPARSITY = 0.95

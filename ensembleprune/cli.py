@@ -8,13 +8,23 @@ from pathlib import Path
 
 import numpy as np
 
-# The article's members: the sparsities of DESIGN.md's measured run.
-DEMO_SPARSITIES = (0.8, 0.9, 0.95, 0.98)
+from .presets import ARTICLE, MEMBER_SPARSITIES, PRESETS, QUICK
+
+# The article's members: final sparsities 0.8, 0.9, 0.95 and 0.98.
+DEMO_SPARSITIES = MEMBER_SPARSITIES
+
+
+def _demo_size(preset):
+    """The data and model sizes of ``run_demo`` (as written to its results.json) from a preset."""
+    return dict(n_samples=preset.n_samples, n_features=preset.n_features, n_informative=preset.n_informative,
+                hidden=preset.hidden_layer_sizes, epochs=preset.epochs)
+
+
 DEMO_SIZES = {
     # Finishes within 5 minutes on 2 cores and still overfits when dense.
-    "default": dict(n_samples=4000, n_features=500, n_informative=250, hidden=(256, 256), epochs=60),
+    "default": _demo_size(QUICK),
     # The article's exact data set and model.
-    "full": dict(n_samples=10000, n_features=1000, n_informative=500, hidden=(1024, 1024), epochs=200),
+    "full": _demo_size(ARTICLE),
 }
 
 
@@ -24,11 +34,11 @@ def run_demo(out_dir, size=DEMO_SIZES["default"], n_members=4, epochs=None, rand
     ``size`` holds the data and model sizes (see ``DEMO_SIZES``). Returns the list
     of result rows; writes ``results.json`` and the fitted mean ensemble to ``out_dir``.
     """
-    from sklearn.linear_model import RidgeCV
     from sklearn.metrics import mean_squared_error
 
     from .datasets import make_article_regression
     from .ensemble import PrunedEnsembleRegressor
+    from .experiments.robustness import fit_dense_mlp, fit_linear_baseline
     from .serialization import SUFFIX, save
 
     epochs = epochs or size["epochs"]
@@ -45,7 +55,7 @@ def run_demo(out_dir, size=DEMO_SIZES["default"], n_members=4, epochs=None, rand
                          params=int(n_params), nonzeros=int(nnz), fit_seconds=round(seconds, 1)))
 
     start = time.perf_counter()
-    dense = PrunedEnsembleRegressor(n_members=1, sparsities=[0.0], **common).fit(data.X_train, data.y_train)
+    dense = fit_dense_mlp(data.X_train, data.y_train, **common)
     member = dense.members_[0]
     add_row("dense MLP", dense.predict(data.X_val), member.n_params, member.nnz, time.perf_counter() - start)
 
@@ -67,7 +77,7 @@ def run_demo(out_dir, size=DEMO_SIZES["default"], n_members=4, epochs=None, rand
             n_params + n_members + 1, nnz + n_members + 1, time.perf_counter() - start)
 
     start = time.perf_counter()
-    ridge = RidgeCV(alphas=np.logspace(-6, 3, 10)).fit(data.X_train, data.y_train)
+    ridge = fit_linear_baseline(data.X_train, data.y_train)
     add_row("RidgeCV (linear baseline)", ridge.predict(data.X_val), ridge.coef_.size + 1,
             np.count_nonzero(ridge.coef_) + 1, time.perf_counter() - start)
 
@@ -110,18 +120,24 @@ def _comma_separated(convert):
     return parse
 
 
-def _sweep(args):
-    from .experiments import SWEEP_PRESETS, load_experiment_data, sparsity_sweep
+def _joined(values):
+    """``values`` as the comma-separated text that ``_comma_separated`` reads."""
+    return ",".join(f"{value:g}" for value in values)
 
-    preset = SWEEP_PRESETS[args.preset]
-    data = load_experiment_data(args.data, args.target, **preset["data"])
+
+def _sweep(args):
+    from .datasets import load_experiment_data
+    from .experiments import sparsity_sweep
+
+    preset = PRESETS[args.preset]
+    data = load_experiment_data(args.data, args.target, **preset.data_sizes())
     result = sparsity_sweep(
         data.X_train, data.y_train,
-        sparsities=args.sparsities or preset["sparsities"],
-        seeds=args.seeds or preset["seeds"],
+        sparsities=args.sparsities or preset.sweep_sparsities,
+        seeds=args.seeds or preset.sweep_seeds,
         X_val=data.X_val, y_val=data.y_val,
-        hidden_layer_sizes=args.hidden or preset["hidden_layer_sizes"],
-        epochs=args.epochs or preset["epochs"],
+        hidden_layer_sizes=args.hidden or preset.hidden_layer_sizes,
+        epochs=args.epochs or preset.epochs,
         output_dir=args.out, n_jobs=args.n_jobs, verbose=0 if args.quiet else 1,
     )
     print(result.format_table())
@@ -130,7 +146,8 @@ def _sweep(args):
 
 
 def _robustness(args):
-    from .experiments import load_experiment_data, robustness_report
+    from .datasets import load_experiment_data
+    from .experiments import robustness_report
 
     data = load_experiment_data(args.data, args.target, args.dataset, args.samples, args.features)
     report = robustness_report(
@@ -205,7 +222,7 @@ def _predict(args):
     import io
     import warnings
 
-    from .checkpoint import atomic_write
+    from ._files import atomic_write
     from .compact import CompactMLP
     from .serialization import load
 
@@ -241,7 +258,7 @@ def build_parser():
 
     demo = commands.add_parser("demo", help="the article's experiment: dense vs pruned members vs ensembles")
     demo.add_argument("--out", default="demo_output", help="output folder (default: demo_output)")
-    demo.add_argument("--full", action="store_true", help="the article's exact sizes and 200 epochs")
+    demo.add_argument("--full", action="store_true", help=f"the article's exact sizes and {ARTICLE.epochs} epochs")
     demo.add_argument("--members", type=int, default=4, help="number of pruned members (default: 4)")
     demo.add_argument("--epochs", type=int, default=None, help="override the number of epochs")
     demo.add_argument("--seed", type=int, default=0, help="random state (default: 0)")
@@ -251,9 +268,9 @@ def build_parser():
     sweep = commands.add_parser("sweep", help="the article's figure: losses against final sparsity, over seeds")
     sweep.add_argument("--out", default="sweep_output", help="output folder; a killed sweep resumes from it "
                        "(default: sweep_output)")
-    sweep.add_argument("--preset", choices=["quick", "article"], default="quick",
+    sweep.add_argument("--preset", choices=list(PRESETS), default=QUICK.name,
                        help="quick: reduced data and model, minutes on 2 cores; article: the article's data, "
-                       "model, 200 epochs and 10 seeds (default: quick)")
+                       f"model, {ARTICLE.epochs} epochs and {len(ARTICLE.sweep_seeds)} seeds (default: quick)")
     sweep.add_argument("--data", help="your own numeric CSV file (with a header) instead of the article's data")
     sweep.add_argument("--target", help="the target column of --data")
     sweep.add_argument("--sparsities", type=_comma_separated(float), help="override the final sparsities, e.g. 0,0.5,0.9")
@@ -270,15 +287,20 @@ def build_parser():
                             help="generated data: the article's regression or wide Friedman #1 (default: article)")
     robustness.add_argument("--data", help="your own numeric CSV file (with a header) instead of --dataset")
     robustness.add_argument("--target", help="the target column of --data")
-    robustness.add_argument("--samples", type=int, default=4000, help="rows of --dataset (default: 4000)")
-    robustness.add_argument("--features", type=int, default=500, help="features of --dataset (default: 500)")
-    robustness.add_argument("--sparsities", type=_comma_separated(float), default=(0.8, 0.9, 0.95, 0.98),
-                            help="final sparsities of the members (default: 0.8,0.9,0.95,0.98)")
-    robustness.add_argument("--seeds", type=int, default=3, help="repetitions with other seeds (default: 3)")
-    robustness.add_argument("--hidden", type=_comma_separated(int), default=(256, 256),
-                            help="hidden layer sizes (default: 256,256)")
-    robustness.add_argument("--epochs", type=int, default=60, help="epochs (default: 60)")
-    robustness.add_argument("--cv", type=int, default=3, help="folds of the stacked ensemble (default: 3)")
+    # The quick preset's data and model.
+    robustness.add_argument("--samples", type=int, default=QUICK.n_samples,
+                            help=f"rows of --dataset (default: {QUICK.n_samples})")
+    robustness.add_argument("--features", type=int, default=QUICK.n_features,
+                            help=f"features of --dataset (default: {QUICK.n_features})")
+    robustness.add_argument("--sparsities", type=_comma_separated(float), default=QUICK.member_sparsities,
+                            help=f"final sparsities of the members (default: {_joined(QUICK.member_sparsities)})")
+    robustness.add_argument("--seeds", type=int, default=QUICK.robustness_seeds,
+                            help=f"repetitions with other seeds (default: {QUICK.robustness_seeds})")
+    robustness.add_argument("--hidden", type=_comma_separated(int), default=QUICK.hidden_layer_sizes,
+                            help=f"hidden layer sizes (default: {_joined(QUICK.hidden_layer_sizes)})")
+    robustness.add_argument("--epochs", type=int, default=QUICK.epochs, help=f"epochs (default: {QUICK.epochs})")
+    robustness.add_argument("--cv", type=int, default=QUICK.cv,
+                            help=f"folds of the stacked ensemble (default: {QUICK.cv})")
     robustness.add_argument("--quiet", action="store_true", help="no progress bar")
     robustness.set_defaults(handler=_robustness)
 

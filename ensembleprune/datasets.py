@@ -1,6 +1,8 @@
 """Data sets: the article's wide linear regression, a nonlinear companion, and CSV files.
 
-The two data sets are generated, never downloaded.
+The two data sets are generated, never downloaded. :func:`load_experiment_data`
+gives the experiments and the command line their data: one of the two, or a
+CSV file read by :func:`load_csv`.
 """
 
 import csv
@@ -75,6 +77,71 @@ def make_wide_friedman(n_samples=5000, n_features=200, noise=0.5, random_state=0
     coef = np.zeros(n_features)
     coef[:5] = 1.0
     return RegressionSplit(X_train, X_val, y_train, y_val, coef)
+
+
+def load_experiment_data(data=None, target=None, dataset="article", n_samples=10000, n_features=1000,
+                         random_state=0):
+    """The data of an experiment: a CSV file, the article's regression, or wide Friedman #1.
+
+    Parameters
+    ----------
+    data : str or Path, default=None
+        A numeric CSV file with a header (see :func:`load_csv`). Features and
+        target are divided by their max-abs, as the article does, so losses are
+        comparable across data sets; the rows are split 80/20 with
+        ``random_state=42``.
+    target : str, default=None
+        The target column of ``data``; required with it.
+    dataset : {"article", "friedman"}, default="article"
+        Used when ``data`` is None: :func:`~ensembleprune.make_article_regression`
+        (half of the features informative) or
+        :func:`~ensembleprune.make_wide_friedman`.
+    n_samples, n_features : int, default=10000, 1000
+        Sizes of the generated data set.
+    random_state : int, default=0
+        Seeds the generated data set.
+
+    Returns
+    -------
+    RegressionSplit
+        ``coef`` is None for CSV data.
+    """
+    if data is None:
+        if target is not None:
+            raise ValueError("target names a column of a CSV file; give the file too (data)")
+        if dataset == "article":
+            return make_article_regression(n_samples=n_samples, n_features=n_features,
+                                           n_informative=n_features // 2, random_state=random_state)
+        if dataset == "friedman":
+            return make_wide_friedman(n_samples=n_samples, n_features=n_features, random_state=random_state)
+        raise ValueError(f"dataset must be 'article' or 'friedman', got {dataset!r}")
+    if target is None:
+        raise ValueError(f"give the name of the target column of {data} (target)")
+    X, y, _ = load_csv(data, target)
+    return max_abs_split(X, y)
+
+
+def load_csv(path, target):
+    """Read a numeric CSV file with a header row into ``(X, y, feature_names)``.
+
+    Parameters
+    ----------
+    path : str or Path
+    target : str
+        Name of the target column; every other column is a feature.
+
+    Raises
+    ------
+    ValueError
+        If the target column is missing, or a cell is empty or not a number.
+    """
+    header, data = read_numeric_csv(path)
+    if target not in header:
+        raise ValueError(f"target column {target!r} is not in {path}; its columns are {header}")
+    if len(data) < 2:
+        raise ValueError(f"{path} holds {len(data)} data rows; need at least 2")
+    column = header.index(target)
+    return np.delete(data, column, axis=1), data[:, column], [name for name in header if name != target]
 
 
 def read_numeric_csv(path):

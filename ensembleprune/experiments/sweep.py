@@ -1,0 +1,452 @@
+"""The article's sparsity sweep: losses against final sparsity, over seeds.
+
+:func:`sparsity_sweep` trains one pruned MLP per (final sparsity, seed) pair and
+tabulates training and validation loss against final sparsity, the article's
+figure. Pairs run in parallel with joblib (so ``joblib.parallel_config(
+backend="dask")`` spreads them over a cluster) and each finished pair is saved at
+once in the sweep's folder (``_SweepFolder``), so a sweep killed half-way resumes
+where it stopped.
+
+The steps of :func:`sparsity_sweep`: ``_sweep_data`` (validation split),
+``_pair_specs`` (one MemberSpec per pair, schedules checked before any training),
+``_sweep_settings`` (what the folder's fingerprint covers), ``_found_pairs``
+(pairs already in the folder), ``_train_pending`` (the others, saved as they
+finish), then :meth:`SweepResult.from_pairs` and ``_write_outputs``.
+"""
+
+import csv
+import io
+import json
+import time
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+import numpy as np
+from joblib import Parallel, delayed
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_X_y
+
+from .._files import atomic_write, claim_folder, fingerprint
+from ..compact import strip
+from ..factory import ARTICLE_HIDDEN_LAYER_SIZES, MemberSpec, PrunedMLPFactory
+from ..presets import PRESETS
+from ..schedule import PruningSchedule
+from ._common import check_seeds, check_sparsities, mse
+from .plots import plot_sweep
+
+# The presets of ``ensembleprune sweep`` in the form this module once declared
+# them; they are declared in ensembleprune.presets.
+SWEEP_PRESETS = {
+    name: dict(data=preset.data_sizes(), hidden_layer_sizes=preset.hidden_layer_sizes, epochs=preset.epochs,
+               seeds=preset.sweep_seeds, sparsities=preset.sweep_sparsities)
+    for name, preset in PRESETS.items()
+}
+SWEEP_PAIRS_DIR = "pairs"
+_CSV_FLOAT_FORMAT = "{:.6e}"
+
+
+@dataclass(frozen=True)
+class SweepPair:
+    """One trained (final sparsity, seed) pair of a sweep.
+
+    Attributes
+    ----------
+    final_sparsity : float
+        Target sparsity of every kernel at the end of pruning.
+    seed : int
+        Initialisation and shuffling seed; pairs of the same seed start from the
+        same weights at every sparsity.
+    train_loss, val_loss : float
+        MSE of the final pruned network on the training and validation rows,
+        evaluated after training (the weights the network ends with).
+    last_epoch_loss, last_epoch_val_loss : float
+        Keras' ``loss`` and ``val_loss`` of the last epoch. ``loss`` is a running
+        mean over that epoch's batches, so it can differ from ``train_loss``.
+    layer_sparsity : tuple of float
+        Achieved fraction of zero weights in each kernel, input to output.
+    fit_seconds : float
+        Wall time of training this pair.
+    history : dict of str to list of float
+        Per-epoch ``loss`` and ``val_loss``.
+    """
+
+    final_sparsity: float
+    seed: int
+    train_loss: float
+    val_loss: float
+    last_epoch_loss: float
+    last_epoch_val_loss: float
+    layer_sparsity: tuple
+    fit_seconds: float
+    history: dict = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def key(self):
+        return (self.final_sparsity, self.seed)
+
+
+@dataclass(frozen=True)
+class SweepRow:
+    """Mean and standard deviation over seeds of one final sparsity.
+
+    Standard deviations are the sample standard deviation (``ddof=1``) over seeds,
+    and 0 when there is a single seed.
+    """
+
+    final_sparsity: float
+    n_seeds: int
+    train_loss_mean: float
+    train_loss_std: float
+    val_loss_mean: float
+    val_loss_std: float
+
+
+@dataclass
+class SweepResult:
+    """What :func:`sparsity_sweep` measured.
+
+    ``pandas.DataFrame(result.rows)`` and ``pandas.DataFrame(result.pairs)`` turn
+    the tables into data frames where pandas is installed.
+
+    Attributes
+    ----------
+    pairs : list of SweepPair
+        Every pair, sorted by final sparsity then seed.
+    rows : list of SweepRow
+        One row per final sparsity, in increasing order.
+    trained : list of tuple (final_sparsity, seed)
+        The pairs trained by this call; the others were read from ``output_dir``.
+    settings : dict
+        The data sizes and training settings of the sweep.
+    """
+
+    pairs: list
+    rows: list
+    trained: list
+    settings: dict
+
+    @classmethod
+    def from_pairs(cls, pairs, trained, settings):
+        pairs = sorted(pairs, key=lambda pair: pair.key)
+        rows = []
+        for sparsity in sorted({pair.final_sparsity for pair in pairs}):
+            group = [pair for pair in pairs if pair.final_sparsity == sparsity]
+            train = np.array([pair.train_loss for pair in group])
+            val = np.array([pair.val_loss for pair in group])
+            ddof = 1 if len(group) > 1 else 0
+            rows.append(
+                SweepRow(sparsity, len(group), train.mean(), train.std(ddof=ddof), val.mean(), val.std(ddof=ddof))
+            )
+        return cls(pairs, rows, sorted(trained), settings)
+
+    def shape_checks(self):
+        """The article's three claims, tested on this sweep's means.
+
+        Returns
+        -------
+        dict with
+            ``dense_over_min_val_loss``: validation loss at final sparsity 0 over
+            the minimum validation loss (None without a sparsity-0 row);
+            ``dense_overfits``: that ratio is at least 2;
+            ``best_sparsity``: final sparsity of the minimum validation loss;
+            ``minimum_in_0.85_0.98``: the minimum lies in [0.85, 0.98];
+            ``train_loss_rises``: the mean training loss never falls as sparsity rises;
+            ``train_loss_spearman``: rank correlation of training loss and sparsity.
+        """
+        from scipy.stats import spearmanr
+
+        sparsity = np.array([row.final_sparsity for row in self.rows])
+        train = np.array([row.train_loss_mean for row in self.rows])
+        val = np.array([row.val_loss_mean for row in self.rows])
+        best = int(np.argmin(val))
+        ratio = float(val[0] / val[best]) if sparsity[0] == 0 else None
+        return {
+            "dense_over_min_val_loss": ratio,
+            "dense_overfits": None if ratio is None else bool(ratio >= 2),
+            "best_sparsity": float(sparsity[best]),
+            "minimum_in_0.85_0.98": bool(0.85 <= sparsity[best] <= 0.98),
+            "train_loss_rises": bool(np.all(np.diff(train) >= 0)),
+            "train_loss_spearman": float(spearmanr(sparsity, train).statistic) if len(self.rows) > 2 else None,
+        }
+
+    def write_csv(self, directory):
+        """Write ``sweep_summary.csv`` (per sparsity) and ``sweep_pairs.csv`` (per pair).
+
+        Returns
+        -------
+        list of Path
+        """
+        directory = Path(directory)
+        summary = directory / "sweep_summary.csv"
+        columns = [f.name for f in fields(SweepRow)]
+        _write_csv(summary, columns, [[getattr(row, c) for c in columns] for row in self.rows])
+        pairs = directory / "sweep_pairs.csv"
+        columns = [f.name for f in fields(SweepPair) if f.name != "history"]
+        body = [[getattr(pair, c) for c in columns] for pair in self.pairs]
+        layer_column = columns.index("layer_sparsity")
+        for row in body:
+            row[layer_column] = ";".join(f"{s:.6f}" for s in row[layer_column])
+        _write_csv(pairs, columns, body)
+        return [summary, pairs]
+
+    def format_table(self):
+        """The per-sparsity rows as an aligned text table."""
+        header = f"{'final sparsity':>14} {'seeds':>5} {'train loss':>21} {'validation loss':>21}"
+        lines = [header, "-" * len(header)]
+        for row in self.rows:
+            lines.append(
+                f"{row.final_sparsity:>14.3f} {row.n_seeds:>5d} "
+                f"{row.train_loss_mean:>10.3e} ± {row.train_loss_std:<8.1e} "
+                f"{row.val_loss_mean:>10.3e} ± {row.val_loss_std:<8.1e}"
+            )
+        return "\n".join(lines)
+
+
+def _write_csv(path, columns, rows):
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([_CSV_FLOAT_FORMAT.format(v) if isinstance(v, float) else v for v in row])
+    atomic_write(path, lambda f: f.write(text.getvalue().encode()))
+
+
+class _SweepFolder:
+    """``output_dir`` of a sweep: its fingerprint and one JSON file per finished pair.
+
+    Each pair file is written to a temporary name and renamed, so a sweep killed at
+    any moment leaves whole pair files only.
+    """
+
+    def __init__(self, directory, digest, settings):
+        self.directory = Path(directory)
+        claim_folder(self.directory, digest, "output_dir", "a sweep of other data or other settings",
+                     record={"settings": settings})
+        self.pairs_dir = self.directory / SWEEP_PAIRS_DIR
+        self.pairs_dir.mkdir(exist_ok=True)
+
+    def _path(self, key):
+        sparsity, seed = key
+        return self.pairs_dir / f"sparsity-{sparsity:.6f}_seed-{seed}.json"
+
+    def load(self, key):
+        """The saved SweepPair of ``key``, or None."""
+        path = self._path(key)
+        if not path.exists():
+            return None
+        try:
+            record = json.loads(path.read_text())
+            pair = SweepPair(**dict(record, layer_sparsity=tuple(record["layer_sparsity"])))
+        except (ValueError, TypeError, KeyError) as error:
+            raise ValueError(f"sweep file {path} is unreadable ({error}); delete it to train that pair again") from None
+        if pair.key != key:
+            raise ValueError(f"sweep file {path} holds pair {pair.key}, not {key}; delete it to train that pair again")
+        return pair
+
+    def save(self, pair):
+        atomic_write(self._path(pair.key), lambda f: f.write(json.dumps(asdict(pair)).encode()))
+
+
+def _train_pair(factory_config, X, y, X_val, y_val, spec):
+    """Train one (sparsity, seed) pair in a worker and evaluate the pruned network."""
+    start = time.perf_counter()
+    member = PrunedMLPFactory(**factory_config).fit_one(X, y, spec, validation_data=(X_val, y_val))
+    compact = strip(member.model)
+    return SweepPair(
+        final_sparsity=spec.final_sparsity,
+        seed=spec.seed,
+        train_loss=mse(compact.predict(X), y),
+        val_loss=mse(compact.predict(X_val), y_val),
+        last_epoch_loss=member.history["loss"][-1],
+        last_epoch_val_loss=member.history["val_loss"][-1],
+        layer_sparsity=tuple(member.layer_sparsity),
+        fit_seconds=time.perf_counter() - start,
+        history=member.history,
+    )
+
+
+def _sweep_data(X, y, X_val, y_val, validation_fraction, random_state):
+    X, y = check_X_y(X, y, dtype=[np.float64, np.float32], multi_output=True, y_numeric=True)
+    if (X_val is None) != (y_val is None):
+        raise ValueError("give both X_val and y_val, or neither (then a validation_fraction of X is held out)")
+    if X_val is None:
+        if not 0 < validation_fraction < 1:
+            raise ValueError(f"validation_fraction must be in (0, 1), got {validation_fraction}")
+        X, X_val, y, y_val = train_test_split(X, y, test_size=validation_fraction, random_state=random_state)
+    else:
+        X_val, y_val = check_X_y(X_val, y_val, dtype=[np.float64, np.float32], multi_output=True, y_numeric=True)
+        if X_val.shape[1] != X.shape[1]:
+            raise ValueError(f"X_val has {X_val.shape[1]} features but X has {X.shape[1]}")
+    as_2d = lambda a: np.ascontiguousarray(a, dtype=np.float32).reshape(len(a), -1)  # noqa: E731
+    y, y_val = as_2d(y), as_2d(y_val)
+    if y.shape[1] != y_val.shape[1]:
+        raise ValueError(f"y_val has {y_val.shape[1]} outputs but y has {y.shape[1]}")
+    return np.ascontiguousarray(X, np.float32), y, np.ascontiguousarray(X_val, np.float32), y_val
+
+
+def sparsity_sweep(
+    X,
+    y,
+    sparsities,
+    seeds,
+    *,
+    X_val=None,
+    y_val=None,
+    validation_fraction=0.2,
+    hidden_layer_sizes=ARTICLE_HIDDEN_LAYER_SIZES,
+    activation="relu",
+    epochs=200,
+    batch_size=1024,
+    learning_rate=1e-3,
+    schedule=None,
+    output_dir=None,
+    plot=True,
+    n_jobs=None,
+    random_state=0,
+    verbose=1,
+):
+    """Train one pruned MLP per (final sparsity, seed) and tabulate their losses.
+
+    The article's experiment: the same MLP pruned to each final sparsity, from
+    several random initialisations, with the mean and standard deviation over
+    seeds of the training and validation loss per sparsity.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+    y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        Losses are MSE in the units of ``y``; scale it first to compare with the
+        article (it divides features and target by their max-abs).
+    sparsities : sequence of float
+        Final sparsities in [0, 1); 0 trains a dense network (same wrappers, no
+        pruning).
+    seeds : sequence of int, or int
+        Seeds of the networks, or a count ``n`` meaning ``range(n)``. The same seed
+        gives the same initial weights at every sparsity.
+    X_val, y_val : array-like, default=None
+        Validation data. When omitted, ``validation_fraction`` of ``X`` is held out
+        with ``random_state``.
+    validation_fraction : float, default=0.2
+    hidden_layer_sizes : tuple of int, default=(1024, 1024)
+    activation : str, default="relu"
+    epochs : int, default=200
+    batch_size : int, default=1024
+    learning_rate : float, default=1e-3
+        Adam's learning rate.
+    schedule : PruningSchedule, default=None
+        Template of the pruning schedule; each pair uses it with its own final
+        sparsity. ``None`` means ``PruningSchedule(0.0)``: polynomial decay with
+        exponent 3 from 10% to 60% of training.
+    output_dir : str or Path, default=None
+        Where each finished pair is saved at once, and the CSV tables (and plots)
+        at the end. Pairs already saved there are read, not trained again, so a
+        sweep killed half-way resumes, and adding sparsities or seeds trains only
+        the new pairs. A folder written for other data or settings is refused.
+    plot : bool, default=True
+        Also write the two figures (see :func:`plot_sweep`) to ``output_dir``.
+    n_jobs : int, default=None
+        Pairs trained at once (joblib; ``-1`` all cores). Each worker gives
+        TensorFlow the threads joblib or Dask give native libraries. Under
+        ``joblib.parallel_config(backend="dask")`` pairs run on the Dask cluster;
+        results come back to this process, which alone writes ``output_dir``.
+    random_state : int, default=0
+        Seeds the validation split when ``X_val`` is omitted.
+    verbose : int, default=1
+        0 silent, 1 a progress bar over pairs.
+
+    Returns
+    -------
+    SweepResult
+
+    Raises
+    ------
+    ValueError
+        On bad arguments, a pruning schedule that training cannot finish, or an
+        ``output_dir`` that holds a sweep of other data or settings.
+    """
+    X, y, X_val, y_val = _sweep_data(X, y, X_val, y_val, validation_fraction, random_state)
+    sparsities = check_sparsities(sparsities)
+    seeds = check_seeds(seeds)
+    template = PruningSchedule(0.0) if schedule is None else schedule
+    if not isinstance(template, PruningSchedule):
+        raise TypeError(f"schedule must be a PruningSchedule or None, got {type(schedule).__name__}")
+    factory_config = dict(epochs=int(epochs), batch_size=int(batch_size), learning_rate=float(learning_rate), verbose=0)
+    specs = _pair_specs(template, sparsities, seeds, hidden_layer_sizes, activation, factory_config, len(X))
+    settings = _sweep_settings(X, y, X_val, template, specs[sparsities[0], seeds[0]], activation, factory_config)
+    folder, found = None, {}
+    if output_dir is not None:
+        folder, found = _found_pairs(output_dir, [X, y, X_val, y_val], settings, specs)
+    pending = [key for key in specs if key not in found]
+    if verbose and found:
+        print(f"sparsity_sweep: {len(found)} of {len(specs)} pairs found in {output_dir}; training the other {len(pending)}")
+    trained = _train_pending(factory_config, (X, y, X_val, y_val), [specs[key] for key in pending], folder,
+                             n_jobs, verbose)
+
+    result = SweepResult.from_pairs(list(found.values()) + list(trained.values()), list(trained), settings)
+    if output_dir is not None:
+        _write_outputs(result, output_dir, plot)
+    return result
+
+
+def _pair_specs(template, sparsities, seeds, hidden_layer_sizes, activation, factory_config, n_train):
+    """One MemberSpec per (sparsity, seed), by key; refuses a schedule that training cannot finish.
+
+    Checked before any pair is trained, so a bad schedule fails at once.
+    """
+    factory = PrunedMLPFactory(**factory_config)
+    specs = {
+        (sparsity, seed): MemberSpec(seed, template.with_final_sparsity(sparsity), hidden_layer_sizes, activation)
+        for sparsity in sparsities
+        for seed in seeds
+    }
+    for spec in specs.values():
+        spec.schedule.steps(factory.steps_per_epoch(n_train), factory.epochs)
+    return specs
+
+
+def _sweep_settings(X, y, X_val, template, spec, activation, factory_config):
+    """The data sizes and training settings of a sweep: recorded in its result and in its folder's fingerprint.
+
+    Sparsities and seeds are left out: a sweep may grow in its folder.
+    """
+    schedule_config = {k: v for k, v in template.get_config().items() if k != "final_sparsity"}
+    return dict(
+        n_train=len(X), n_val=len(X_val), n_features=X.shape[1], n_outputs=y.shape[1],
+        hidden_layer_sizes=list(spec.hidden_layer_sizes), activation=activation,
+        schedule=schedule_config, **{k: v for k, v in factory_config.items() if k != "verbose"},
+    )
+
+
+def _found_pairs(output_dir, arrays, settings, keys):
+    """The sweep's folder, and the pairs of ``keys`` already saved there (by key)."""
+    folder = _SweepFolder(output_dir, fingerprint(arrays, settings), settings)
+    return folder, {key: pair for key in keys if (pair := folder.load(key)) is not None}
+
+
+def _train_pending(factory_config, data, specs, folder, n_jobs, verbose):
+    """Train the pairs of ``specs`` with joblib; save each in ``folder`` (if any) as it arrives.
+
+    Only this process writes the folder: the workers return their pairs.
+    """
+    if not specs:
+        return {}
+    jobs = (delayed(_train_pair)(factory_config, *data, spec) for spec in specs)
+    results = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(jobs)
+    if verbose:
+        from tqdm.auto import tqdm
+
+        results = tqdm(results, total=len(specs), desc="sparsity sweep")
+    trained = {}
+    for pair in results:
+        if folder is not None:
+            folder.save(pair)
+        trained[pair.key] = pair
+    return trained
+
+
+def _write_outputs(result, output_dir, plot):
+    """The CSV tables and, with ``plot``, the figure and its zoom on sparsities 0.8 to 1."""
+    result.write_csv(output_dir)
+    if plot:
+        plot_sweep(result, Path(output_dir) / "sweep_loss.png")
+        plot_sweep(result, Path(output_dir) / "sweep_loss_zoom.png", sparsity_range=(0.8, 1.0))
