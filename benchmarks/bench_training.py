@@ -18,9 +18,12 @@ Every fit trains on the same data for the same epochs with the same pruning
 schedule, without validation data, and includes building and compiling its model.
 The variants run in ``--rounds`` interleaved rounds (default 3); each figure is a
 variant's best round (the probe's fastest), since on a shared machine other jobs
-only ever add time. Every round's seconds are printed too.
+only ever add time. Every round's seconds are printed too, and so is every round's
+ratio: on a busy machine the spread of those shows what the best rounds hide.
+``--variants`` times only some variants (the ratios and the probe need theirs),
+so that two of them can be compared in more rounds, close together in time.
 
-    python benchmarks/bench_training.py [--epochs 10] [--rounds 3] [--quick]
+    python benchmarks/bench_training.py [--epochs 10] [--rounds 3] [--variants a,b] [--quick]
 """
 
 import argparse
@@ -36,6 +39,12 @@ from ensembleprune._tf import import_tf
 from ensembleprune.factory import _create_training_variables
 
 SPARSITIES = (0.8, 0.9, 0.95, 0.98)
+VARIANTS = ("article_style", "independent_n_jobs_1", "independent_n_jobs_2", "fused", "dense")
+# Each ratio divides the first variant's seconds by the second's.
+RATIOS = {
+    "article_style_over_fused": ("article_style", "fused"),
+    "pruned_fit_over_dense_fit": ("independent_n_jobs_1", "dense"),
+}
 ARTICLE = dict(n_samples=10000, n_features=1000, hidden=(1024, 1024), n_members=4, batch_size=1024)
 QUICK = dict(n_samples=1250, n_features=200, hidden=(128, 128), n_members=2, batch_size=256)
 
@@ -137,9 +146,15 @@ def main():
     parser.add_argument("--epochs", type=int, default=10, help="epochs of every fit (default 10)")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds; each variant keeps its best")
     parser.add_argument("--quick", action="store_true", help="a smoke run on small shapes, not the article's")
+    parser.add_argument(
+        "--variants", default=",".join(VARIANTS), help=f"comma-separated, in this order (default all: {','.join(VARIANTS)})"
+    )
     args = parser.parse_args()
     if args.rounds < 1:
         parser.error(f"--rounds must be at least 1, got {args.rounds}")
+    chosen = args.variants.split(",")
+    if unknown := set(chosen) - set(VARIANTS):
+        parser.error(f"unknown variants {sorted(unknown)}: choose from {', '.join(VARIANTS)}")
     config = QUICK if args.quick else ARTICLE
 
     tf, keras, _ = import_tf()
@@ -160,23 +175,24 @@ def main():
     # Warm up TensorFlow's kernels and thread pools so that the first timing pays no start-up.
     factory(training="independent").train(X[:batch_size], y[:batch_size], specs[:1])
 
-    variants = {
+    all_variants = {
         "article_style": lambda: article_style_fits(X, y, specs, epochs, batch_size, steps_per_epoch),
         "independent_n_jobs_1": lambda: factory(training="independent", n_jobs=1).train(X, y, specs),
         "independent_n_jobs_2": lambda: factory(training="independent", n_jobs=2).train(X, y, specs),
         "fused": lambda: factory(training="fused").train(X, y, specs),
         "dense": lambda: dense_fits(X, y, specs, epochs, batch_size),
     }
+    variants = {name: all_variants[name] for name in chosen}
     rounds = {name: [] for name in variants}
     probe_flop_rates = []
     shape = (config["n_features"], config["hidden"])
     for _ in range(args.rounds):
         for name, fit in variants.items():
             rounds[name].append(timed(fit))
-        probe_flop_rates.append(matmul_probe_flop_rate(batch_size, len(specs), *shape))
+        if "fused" in variants:
+            probe_flop_rates.append(matmul_probe_flop_rate(batch_size, len(specs), *shape))
     seconds = {name: min(values) for name, values in rounds.items()}
-    fused_flop_rate = training_flops(len(X), epochs, len(specs), *shape) / seconds["fused"]
-    probe_flop_rate = max(probe_flop_rates)
+    ratios = {name: pair for name, pair in RATIOS.items() if set(pair) <= set(variants)}
     report = {
         "config": {
             "architecture": [config["n_features"], *config["hidden"], 1],
@@ -187,6 +203,7 @@ def main():
             "batch_size": batch_size,
             "rounds": args.rounds,
             "quick": args.quick,
+            "variants": chosen,
             "device": "GPU" if tf.config.list_physical_devices("GPU") else "CPU",
             "cpu_count": os.cpu_count(),
             "machine": platform.processor() or platform.machine(),
@@ -194,16 +211,19 @@ def main():
         },
         "seconds": {name: round(value, 2) for name, value in seconds.items()},
         "seconds_every_round": {name: [round(value, 2) for value in values] for name, values in rounds.items()},
-        "ratios": {
-            "article_style_over_fused": round(seconds["article_style"] / seconds["fused"], 2),
-            "pruned_fit_over_dense_fit": round(seconds["independent_n_jobs_1"] / seconds["dense"], 2),
+        "ratios": {name: round(seconds[a] / seconds[b], 2) for name, (a, b) in ratios.items()},
+        "ratios_every_round": {
+            name: [round(x / y, 2) for x, y in zip(rounds[a], rounds[b])] for name, (a, b) in ratios.items()
         },
-        "training_efficiency": {
+    }
+    if "fused" in variants:
+        fused_flop_rate = training_flops(len(X), epochs, len(specs), *shape) / seconds["fused"]
+        probe_flop_rate = max(probe_flop_rates)
+        report["training_efficiency"] = {
             "fused_gflops": round(fused_flop_rate / 1e9, 1),
             "matmul_probe_gflops": round(probe_flop_rate / 1e9, 1),
             "fused_over_probe": round(fused_flop_rate / probe_flop_rate, 2),
-        },
-    }
+        }
     print(json.dumps(report, indent=2))
 
 
