@@ -64,6 +64,7 @@ def test_any_shapes_and_values(X, y):
         assert_names_one_of(error, clues)
 
 
+@pytest.mark.slow
 @FUZZ
 @given(
     n_samples=st.integers(1, 40),
@@ -87,6 +88,7 @@ def test_finite_inputs_of_any_scale_and_dtype(n_samples, n_features, scale, cons
         assert_names_one_of(error, ["X", "y"])
 
 
+@pytest.mark.slow
 @FUZZ
 @given(n_features=st.integers(1, 8).filter(lambda n: n != 3))
 def test_wrong_feature_count_at_predict(n_features):
@@ -97,6 +99,7 @@ def test_wrong_feature_count_at_predict(n_features):
         model.predict(rng.normal(size=(5, n_features)))
 
 
+@pytest.mark.slow
 @FUZZ
 @given(
     params=st.fixed_dictionaries(

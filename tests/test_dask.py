@@ -14,6 +14,9 @@ from joblib import parallel_config  # noqa: E402
 
 from ensembleprune import PrunedEnsembleRegressor  # noqa: E402
 
+# A local Dask cluster of two worker processes, each importing TensorFlow.
+pytestmark = pytest.mark.slow
+
 
 def _tensorflow_threads():
     """TensorFlow's intra-op threads in this worker, or None where no member trained."""

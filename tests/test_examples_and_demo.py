@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from ensembleprune.cli import format_table, run_demo
 
@@ -20,12 +21,14 @@ def test_quickstart_runs(capsys):
     assert len(model.members_) == 2
 
 
+@pytest.mark.slow
 def test_pipeline_grid_search_runs(capsys):
     search = runpy.run_path(str(EXAMPLES / "pipeline_grid_search.py"))["main"](tiny=True)
     assert "best parameters" in capsys.readouterr().out
     assert len(search.cv_results_["params"]) == 4
 
 
+@pytest.mark.slow
 def test_demo_writes_table_results_and_ensemble(tmp_path):
     tiny = dict(n_samples=400, n_features=40, n_informative=20, hidden=(32,), epochs=12)
     rows = run_demo(tmp_path, tiny, n_members=2, verbose=0)
@@ -42,6 +45,7 @@ def test_demo_writes_table_results_and_ensemble(tmp_path):
     assert "val MSE" in table and "RidgeCV" in table
 
 
+@pytest.mark.slow
 def test_cli_reports_bad_arguments():
     result = subprocess.run(
         [sys.executable, "-m", "ensembleprune.cli", "demo", "--members", "0", "--out", "/nonexistent/x"],

@@ -121,6 +121,7 @@ sparsity_sweep(data["X"], data["y"], {sparsities}, seeds=[0, 1], output_dir=sys.
 """
 
 
+@pytest.mark.slow
 def test_sweep_killed_half_way_resumes_with_only_the_missing_pairs(data, tmp_path):
     sparsities = (0.0, 0.3, 0.6, 0.9)
     np.savez(tmp_path / "data.npz", X=data[0], y=data[1])
@@ -174,6 +175,7 @@ def test_kept_input_features_counts_nonzero_rows():
         kept_input_features(member, informative[:5])
 
 
+@pytest.mark.slow
 def test_robustness_report(tmp_path):
     split = make_article_regression(n_samples=300, n_features=16, n_informative=8, random_state=1)
     report = robustness_report(
@@ -224,6 +226,7 @@ def _write_csv(path, X, y):
     path.write_text("\n".join([header, *rows]) + "\n")
 
 
+@pytest.mark.slow
 def test_cli_sweep_on_a_csv_file(data, tmp_path, capsys):
     csv_file = tmp_path / "houses.csv"
     _write_csv(csv_file, *data)

@@ -6,6 +6,9 @@ import sys
 import numpy as np
 import pytest
 
+# Every case trains in fresh processes that import TensorFlow.
+pytestmark = pytest.mark.slow
+
 SCRIPT = """
 import sys
 import numpy as np

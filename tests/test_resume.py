@@ -33,6 +33,7 @@ def data(tmp_path_factory):
     return X, y, folder
 
 
+@pytest.mark.slow
 def test_killed_fit_resumes_with_only_the_missing_members(data, tmp_path, monkeypatch):
     X, y, folder = data
     checkpoint = tmp_path / "checkpoint"

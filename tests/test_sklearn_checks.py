@@ -13,6 +13,10 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from ensembleprune import PrunedEnsembleRegressor
 
+# About 60 checks run (the others of the 106 are skipped), each fitting small ensembles (a stacking fit
+# trains cv + 1 times): minutes in all.
+pytestmark = pytest.mark.slow
+
 SMALL = dict(n_members=2, sparsities=(0.5, 0.7), hidden_layer_sizes=(16,), epochs=20, batch_size=32,
              learning_rate=1e-2, cv=2, random_state=0)
 STACKING_CHECKS = {

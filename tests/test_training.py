@@ -123,6 +123,7 @@ def test_sample_weight_must_hold_one_row_per_member(tiny_regression):
         PrunedMLPFactory(epochs=2).train(X, y, _specs([0.5, 0.8], hidden=(4,)), sample_weight=np.ones(300))
 
 
+@pytest.mark.slow
 def test_independent_members_train_in_two_processes_as_in_one(tiny_regression):
     X, y = tiny_regression
     specs = _specs([0.5, 0.9], hidden=(16,))
@@ -141,6 +142,7 @@ def _tensorflow_threads_after_a_fused_fit(X, y):
     return tf.config.threading.get_intra_op_parallelism_threads()
 
 
+@pytest.mark.slow
 def test_a_fit_in_a_process_worker_gives_tensorflow_the_threads_joblib_gives_native_libraries(tiny_regression):
     # As in cross_val_score(n_jobs=2): joblib sets OMP_NUM_THREADS in its workers, and
     # TensorFlow follows it. 3 is neither joblib's default here nor TensorFlow's (0, all cores).
