@@ -19,7 +19,10 @@ schedule, without validation data, and includes building and compiling its model
 The variants run in ``--rounds`` interleaved rounds (default 3); each figure is a
 variant's best round (the probe's fastest), since on a shared machine other jobs
 only ever add time. Every round's seconds are printed too, and so is every round's
-ratio: on a busy machine the spread of those shows what the best rounds hide.
+ratio: on a busy machine the spread of those shows what the best rounds hide. CPU
+seconds of this process (best round; not for ``n_jobs=2``, whose work is in other
+processes) and their ratios are printed as a cross-check that other jobs on the
+machine disturb less.
 ``--variants`` times only some variants (the ratios and the probe need theirs),
 so that two of them can be compared in more rounds, close together in time.
 
@@ -135,10 +138,11 @@ def matmul_probe_flop_rate(batch_size, n_members, n_features, hidden, seconds=5.
     return training_flops(batch_size, 1, n_members, n_features, hidden) * n_steps / elapsed
 
 
-def timed(function, *args, **kwargs):
-    start = time.perf_counter()
-    function(*args, **kwargs)
-    return time.perf_counter() - start
+def timed(function):
+    """Wall-clock and CPU seconds (all of this process's threads) of ``function()``."""
+    start, start_cpu = time.perf_counter(), time.process_time()
+    function()
+    return time.perf_counter() - start, time.process_time() - start_cpu
 
 
 def main():
@@ -184,15 +188,21 @@ def main():
     }
     variants = {name: all_variants[name] for name in chosen}
     rounds = {name: [] for name in variants}
+    cpu_rounds = {name: [] for name in variants}
     probe_flop_rates = []
     shape = (config["n_features"], config["hidden"])
     for _ in range(args.rounds):
         for name, fit in variants.items():
-            rounds[name].append(timed(fit))
+            wall, cpu = timed(fit)
+            rounds[name].append(wall)
+            cpu_rounds[name].append(cpu)
         if "fused" in variants:
             probe_flop_rates.append(matmul_probe_flop_rate(batch_size, len(specs), *shape))
     seconds = {name: min(values) for name, values in rounds.items()}
     ratios = {name: pair for name, pair in RATIOS.items() if set(pair) <= set(variants)}
+    # CPU time is less sensitive than wall time to other jobs on a shared machine,
+    # but counts only this process: n_jobs=2 trains in worker processes.
+    cpu_seconds = {name: min(values) for name, values in cpu_rounds.items() if name != "independent_n_jobs_2"}
     report = {
         "config": {
             "architecture": [config["n_features"], *config["hidden"], 1],
@@ -215,6 +225,8 @@ def main():
         "ratios_every_round": {
             name: [round(x / y, 2) for x, y in zip(rounds[a], rounds[b])] for name, (a, b) in ratios.items()
         },
+        "cpu_seconds": {name: round(value, 2) for name, value in cpu_seconds.items()},
+        "cpu_ratios": {name: round(cpu_seconds[a] / cpu_seconds[b], 2) for name, (a, b) in ratios.items()},
     }
     if "fused" in variants:
         fused_flop_rate = training_flops(len(X), epochs, len(specs), *shape) / seconds["fused"]
