@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .presets import ARTICLE, MEMBER_SPARSITIES, PRESETS, QUICK
+from .presets import ARTICLE, ARTICLE_TRAINING, MEMBER_SPARSITIES, PRESETS, QUICK
 
 # The article's members: final sparsities 0.8, 0.9, 0.95 and 0.98.
 DEMO_SPARSITIES = MEMBER_SPARSITIES
@@ -46,8 +46,8 @@ def run_demo(out_dir, size=DEMO_SIZES["default"], n_members=4, epochs=None, rand
         n_samples=size["n_samples"], n_features=size["n_features"], n_informative=size["n_informative"],
         random_state=random_state,
     )
-    common = dict(hidden_layer_sizes=size["hidden"], epochs=epochs, batch_size=1024, learning_rate=1e-3,
-                  random_state=random_state, verbose=verbose)
+    common = dict(ARTICLE_TRAINING, hidden_layer_sizes=size["hidden"], epochs=epochs, random_state=random_state,
+                  verbose=verbose)
     rows = []
 
     def add_row(name, y_pred, n_params, nnz, seconds):
@@ -60,7 +60,7 @@ def run_demo(out_dir, size=DEMO_SIZES["default"], n_members=4, epochs=None, rand
     add_row("dense MLP", dense.predict(data.X_val), member.n_params, member.nnz, time.perf_counter() - start)
 
     start = time.perf_counter()
-    ensemble = PrunedEnsembleRegressor(n_members=n_members, sparsities=DEMO_SPARSITIES, **common)
+    ensemble = PrunedEnsembleRegressor(n_members=n_members, sparsities=DEMO_SPARSITIES, combine="mean", **common)
     ensemble.fit(data.X_train, data.y_train)
     seconds = time.perf_counter() - start
     for k, (member, y_pred) in enumerate(zip(ensemble.members_, ensemble.predict_members(data.X_val))):

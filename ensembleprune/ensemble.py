@@ -15,19 +15,39 @@ import warnings
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin, clone
-from sklearn.linear_model import LinearRegression
 from sklearn.model_selection import check_cv
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from . import __version__
+from ._version import __version__
 from .checkpoint import MemberCheckpoint, fingerprint
 from .compact import ACTIVATIONS, predict_all, strip
-from .factory import MemberSpec, PrunedMLPFactory
+from .combiners import convex_meta_learner, greedy_selection, ridge_member
+from .factory import ALLOCATIONS, MemberSpec, PrunedMLPFactory
 from .schedule import PruningSchedule
 
 _MAX_SEED = 2**31 - 1
+# member_seeds_ of the linear member, which has no seed.
+LINEAR_MEMBER_SEED = -1
+# sparsities="auto": member densities spaced geometrically between these.
+AUTO_DENSITIES = (0.2, 0.005)
+
+
+def _is_auto(value):
+    return isinstance(value, str) and value == "auto"
+
+
+def auto_sparsities(n_members):
+    """``n_members`` final sparsities whose densities are spaced geometrically from 0.2 to 0.005.
+
+    Wide data with few informative features is fitted best by very sparse
+    members (0.98 and beyond) and other data by denser ones; the spread covers
+    both, and the combiner weighs the members on held-out rows.
+    """
+    if n_members == 1:
+        return np.array([1 - np.sqrt(AUTO_DENSITIES[0] * AUTO_DENSITIES[1])])
+    return np.round(1 - np.geomspace(*AUTO_DENSITIES, num=n_members), 4)
 
 
 class MemberDivergedError(ValueError):
@@ -60,29 +80,58 @@ class PrunedEnsembleRegressor(RegressorMixin, BaseEstimator):
     ----------
     n_members : int, default=4
         Number of members.
-    sparsities : sequence of float, default=(0.8, 0.9, 0.95, 0.98)
+    sparsities : sequence of float or "auto", default=(0.8, 0.9, 0.95, 0.98)
         Final sparsities in [0, 1); member ``i`` gets ``sparsities[i % len(sparsities)]``.
+        ``"auto"`` spaces the members' densities geometrically from 0.2 to
+        0.01 (sparsities 0.8 to 0.99), so that the very sparse members that win
+        on wide data are there, and lets the combiner weigh them.
     hidden_layer_sizes : tuple of int, default=(1024, 1024)
         Hidden layer widths of every member (the article's architecture).
     activation : {"relu", "tanh", "sigmoid", "elu", "linear"}, default="relu"
-    epochs : int, default=100
-    batch_size : int, default=1024
-        Capped at the number of training rows.
+    epochs : int or "auto", default=100
+        ``"auto"`` trains for a budget of optimizer steps rather than epochs
+        (see :class:`~ensembleprune.factory.PrunedMLPFactory`), so that a few
+        hundred rows train as long as many thousands.
+    batch_size : int or "auto", default=1024
+        Capped at the number of training rows. ``"auto"``: about a 32nd of
+        the rows, a power of two from 32 to 1024.
     learning_rate : float, default=1e-3
         Adam's learning rate.
+    learning_rate_schedule : {"constant", "cosine"}, default="constant"
+        ``"cosine"`` decays the learning rate along a cosine to 1% of it at the
+        last step.
+    sparsity_allocation : {"uniform", "dense_output", "erk"}, default="uniform"
+        How each member's final sparsity is spread over its layers: the same in
+        every layer (tfmot's way), hidden layers only with the output layer
+        dense, or Erdős–Rényi (wide layers pruned hardest); see
+        :func:`~ensembleprune.factory.layer_sparsities`.
     initial_sparsity : float, default=0.0
         Sparsity when pruning starts (capped at each member's final sparsity).
     pruning_start, pruning_end : float, default=0.1, 0.6
         Fractions of training where pruning starts and reaches the final sparsity.
     pruning_frequency : int or "auto", default="auto"
         Steps between mask updates; "auto" makes about 16 updates.
-    combine : {"mean", "median", "stack"}, default="mean"
-        How member predictions are combined.
+    combine : {"mean", "median", "select", "stack"}, default="mean"
+        How member predictions are combined. ``"select"``: greedy ensemble
+        selection with replacement (Caruana et al., 2004) on the held-out
+        ``validation_fraction`` of the rows, a weighted mean whose weights are
+        in ``member_weights_``; members with weight 0 are dropped.
+        ``"stack"``: a meta-learner on out-of-fold predictions.
+    linear_member : bool, default=True
+        With ``combine="select"``, also fit a dense linear model (ridge, its
+        penalty chosen on the held-out rows) on the members' training rows and
+        offer it to the selection as one more member (seed -1, sparsity 0):
+        on a linear target the selection takes it, where networks trained by
+        Adam stop short of the least-squares fit. Ignored by other combiners.
     final_estimator : regressor, default=None
         Meta-learner for ``combine="stack"``, fitted per output on out-of-fold
-        member predictions. ``None`` means ``LinearRegression(positive=True)``.
+        member predictions. ``None`` means convex weights (non-negative,
+        summing to one), stored as a ``LinearRegression`` without intercept:
+        the stacked prediction stays a weighted mean of the members'.
     cv : int, cross-validation generator or iterable, default=5
-        Splits for the out-of-fold predictions of ``combine="stack"``.
+        Splits for the out-of-fold predictions of ``combine="stack"``; the test
+        folds must partition the rows. Fold members train for as many
+        optimizer steps as the full-data members.
     training : {"fused", "independent"}, default="fused"
         See :class:`~ensembleprune.factory.PrunedMLPFactory`.
     n_jobs : int, default=None
@@ -127,12 +176,15 @@ class PrunedEnsembleRegressor(RegressorMixin, BaseEstimator):
     member_sparsities_ : ndarray of shape (n_members,)
         Final sparsity each member was trained to.
     member_seeds_ : ndarray of shape (n_members,)
+        -1 for the linear member.
     member_layer_sparsity_ : list of list of float
         Achieved fraction of zero weights in each layer of each member.
     history_ : list of dict
         Per-member training history (``loss`` per epoch, in standardized units).
     final_estimators_ : list of regressors
         The fitted meta-learners, one per output (``combine="stack"`` only).
+    member_weights_ : ndarray of shape (n_members,)
+        The members' weights (``combine="select"`` only).
     y_mean_, y_scale_ : ndarray of shape (n_outputs,)
         The members learn ``(y - y_mean_) / y_scale_``; predictions are mapped back.
     n_features_in_ : int
@@ -156,17 +208,20 @@ class PrunedEnsembleRegressor(RegressorMixin, BaseEstimator):
 
     _parameter_constraints = {
         "n_members": [Interval(numbers.Integral, 1, None, closed="left")],
-        "sparsities": ["array-like"],
+        "sparsities": ["array-like", StrOptions({"auto"})],
         "hidden_layer_sizes": ["array-like", Interval(numbers.Integral, 1, None, closed="left")],
         "activation": [StrOptions(set(ACTIVATIONS))],
-        "epochs": [Interval(numbers.Integral, 1, None, closed="left")],
-        "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
+        "epochs": [Interval(numbers.Integral, 1, None, closed="left"), StrOptions({"auto"})],
+        "batch_size": [Interval(numbers.Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "learning_rate": [Interval(numbers.Real, 0, None, closed="neither")],
+        "learning_rate_schedule": [StrOptions({"constant", "cosine"})],
+        "sparsity_allocation": [StrOptions(set(ALLOCATIONS))],
         "initial_sparsity": [Interval(numbers.Real, 0, 1, closed="left")],
         "pruning_start": [Interval(numbers.Real, 0, 1, closed="left")],
         "pruning_end": [Interval(numbers.Real, 0, 1, closed="right")],
         "pruning_frequency": [Interval(numbers.Integral, 1, None, closed="left"), StrOptions({"auto"})],
-        "combine": [StrOptions({"mean", "median", "stack"})],
+        "combine": [StrOptions({"mean", "median", "select", "stack"})],
+        "linear_member": ["boolean"],
         "final_estimator": [None, HasMethods(["fit", "predict"])],
         "cv": ["cv_object"],
         "training": [StrOptions({"fused", "independent"})],
@@ -185,23 +240,26 @@ class PrunedEnsembleRegressor(RegressorMixin, BaseEstimator):
     def __init__(
         self,
         n_members=4,
-        sparsities=(0.8, 0.9, 0.95, 0.98),
-        hidden_layer_sizes=(1024, 1024),
+        sparsities="auto",
+        hidden_layer_sizes=(256, 256),
         activation="relu",
-        epochs=100,
-        batch_size=1024,
+        epochs="auto",
+        batch_size="auto",
         learning_rate=1e-3,
+        learning_rate_schedule="constant",
+        sparsity_allocation="uniform",
         initial_sparsity=0.0,
         pruning_start=0.1,
         pruning_end=0.6,
         pruning_frequency="auto",
-        combine="mean",
+        combine="select",
+        linear_member=True,
         final_estimator=None,
         cv=5,
         training="fused",
         n_jobs=None,
         bootstrap=False,
-        early_stopping=False,
+        early_stopping=True,
         validation_fraction=0.1,
         n_iter_no_change=10,
         tol=1e-4,
@@ -217,11 +275,14 @@ class PrunedEnsembleRegressor(RegressorMixin, BaseEstimator):
         self.epochs = epochs
         self.batch_size = batch_size
         self.learning_rate = learning_rate
+        self.learning_rate_schedule = learning_rate_schedule
+        self.sparsity_allocation = sparsity_allocation
         self.initial_sparsity = initial_sparsity
         self.pruning_start = pruning_start
         self.pruning_end = pruning_end
         self.pruning_frequency = pruning_frequency
         self.combine = combine
+        self.linear_member = linear_member
         self.final_estimator = final_estimator
         self.cv = cv
         self.training = training
@@ -271,19 +332,44 @@ class PrunedEnsembleRegressor(RegressorMixin, BaseEstimator):
         # Split before training, so that a splitter stacking cannot use fails before any member trains.
         splits = self._stacking_splits(X, Y) if self.combine == "stack" else None
         checkpoint = self._checkpoint(X, Y)
-        trained = self._train(X, Y, specs, checkpoint, "full")
+        validation_rows = None
+        if self.early_stopping or self.combine == "select":
+            validation_rows = self._factory().validation_rows(len(X), [spec.seed for spec in specs])
+        trained = self._train(X, Y, specs, checkpoint, "full", validation_rows=validation_rows)
         kept = self._drop_diverged(trained)
         if self.combine == "stack":
             self.final_estimators_, kept = self._fit_final_estimators(
                 X, Y, [trained[k].spec for k in kept], kept, checkpoint, splits
             )
         trained = [trained[k] for k in kept]
-        self.members_ = [strip(member.model) for member in trained]
+        members = [strip(member.model) for member in trained]
         self.member_layer_sparsity_ = [member.layer_sparsity for member in trained]
         self.history_ = [member.history for member in trained]
         self.member_seeds_ = np.array([member.spec.seed for member in trained])
         self.member_sparsities_ = np.array([member.spec.final_sparsity for member in trained])
+        self.members_ = members
+        if self.combine == "select":
+            self._select(X, Y, validation_rows)
         return self
+
+    def _select(self, X, Y, validation_rows):
+        """Weigh the members (and the linear member) by greedy selection on the held-out rows; drop the unchosen."""
+        if self.linear_member:
+            train_rows = np.setdiff1d(np.arange(len(X)), validation_rows)
+            self.members_.append(ridge_member(X, Y, train_rows, validation_rows))
+            self.member_layer_sparsity_.append([0.0])
+            self.history_.append({})
+            self.member_seeds_ = np.append(self.member_seeds_, LINEAR_MEMBER_SEED)
+            self.member_sparsities_ = np.append(self.member_sparsities_, 0.0)
+        held_out = predict_all(self.members_, X[validation_rows]).astype(np.float64)
+        weights = greedy_selection(held_out, Y[validation_rows])
+        chosen = np.flatnonzero(weights)
+        self.members_ = [self.members_[k] for k in chosen]
+        self.member_layer_sparsity_ = [self.member_layer_sparsity_[k] for k in chosen]
+        self.history_ = [self.history_[k] for k in chosen]
+        self.member_seeds_ = self.member_seeds_[chosen]
+        self.member_sparsities_ = self.member_sparsities_[chosen]
+        self.member_weights_ = weights[chosen]
 
     def _forget_previous_fit(self):
         """Remove what an earlier fit learned, so that no attribute outlives the fit that made it."""
@@ -319,7 +405,8 @@ class PrunedEnsembleRegressor(RegressorMixin, BaseEstimator):
         warnings.warn(message + " It is left out of the ensemble.", MemberDivergedWarning, stacklevel=4)
 
     def _member_specs(self):
-        sparsities = np.asarray(self.sparsities, dtype=float).ravel()
+        sparsities = auto_sparsities(self.n_members) if _is_auto(self.sparsities) else self.sparsities
+        sparsities = np.asarray(sparsities, dtype=float).ravel()
         if sparsities.size == 0 or not np.all((sparsities >= 0) & (sparsities < 1)):
             raise ValueError(f"sparsities must be a non-empty sequence of floats in [0, 1), got {self.sparsities!r}")
         if self.pruning_start >= self.pruning_end:
@@ -341,7 +428,9 @@ class PrunedEnsembleRegressor(RegressorMixin, BaseEstimator):
                 end=float(self.pruning_end),
                 frequency=self.pruning_frequency,
             )
-            specs.append(MemberSpec(int(seed), schedule, tuple(int(h) for h in hidden), self.activation))
+            specs.append(
+                MemberSpec(int(seed), schedule, tuple(int(h) for h in hidden), self.activation, self.sparsity_allocation)
+            )
         return specs
 
     def _factory(self):
@@ -357,6 +446,7 @@ class PrunedEnsembleRegressor(RegressorMixin, BaseEstimator):
             validation_fraction=self.validation_fraction,
             n_iter_no_change=self.n_iter_no_change,
             tol=self.tol,
+            learning_rate_schedule=self.learning_rate_schedule,
         )
 
     def _checkpoint(self, X, Y):
@@ -376,11 +466,11 @@ class PrunedEnsembleRegressor(RegressorMixin, BaseEstimator):
         settings["package_version"] = __version__
         return MemberCheckpoint(self.checkpoint_dir, fingerprint([X, Y], settings))
 
-    def _train(self, X, Y, specs, checkpoint, stage):
+    def _train(self, X, Y, specs, checkpoint, stage, factory=None, validation_rows=None):
         """Train ``specs``, taking finished members from ``checkpoint`` and saving new ones there."""
-        factory = self._factory()
+        factory = factory or self._factory()
         if checkpoint is None:
-            return factory.train(X, Y, specs)
+            return factory.train(X, Y, specs, validation_rows=validation_rows)
         keys = [f"{stage}-member{index}" for index in range(len(specs))]
         trained = {}
         for index, (key, spec) in enumerate(zip(keys, specs)):
@@ -399,7 +489,9 @@ class PrunedEnsembleRegressor(RegressorMixin, BaseEstimator):
             )
 
         if missing:
-            members = factory.train(X, Y, [specs[index] for index in missing], on_trained=save)
+            members = factory.train(
+                X, Y, [specs[index] for index in missing], on_trained=save, validation_rows=validation_rows
+            )
             trained.update(zip(missing, members))
         return [trained[index] for index in range(len(specs))]
 
@@ -428,7 +520,8 @@ class PrunedEnsembleRegressor(RegressorMixin, BaseEstimator):
         """
         out_of_fold = np.zeros((len(X), len(specs), Y.shape[1]))
         for fold, (train, test) in enumerate(splits):
-            fold_members = self._train(X[train], Y[train], specs, checkpoint, f"fold{fold}")
+            factory = self._fold_factory(len(X), len(train))
+            fold_members = self._train(X[train], Y[train], specs, checkpoint, f"fold{fold}", factory)
             for k, member in enumerate(fold_members):
                 out_of_fold[test, k] = strip(member.model).predict(X[test])
         finite = [k for k in range(len(specs)) if np.all(np.isfinite(out_of_fold[:, k]))]
@@ -436,9 +529,27 @@ class PrunedEnsembleRegressor(RegressorMixin, BaseEstimator):
             self._member_failed(indices[k], specs[k])
         if not finite:
             raise MemberDivergedError("every member diverged in cross-validation; no member is left to stack.")
-        base = LinearRegression(positive=True) if self.final_estimator is None else self.final_estimator
-        estimators = [clone(base).fit(out_of_fold[:, finite, j], Y[:, j]) for j in range(Y.shape[1])]
+        if self.final_estimator is None:
+            estimators = [convex_meta_learner(out_of_fold[:, finite, j], Y[:, j]) for j in range(Y.shape[1])]
+        else:
+            estimators = [clone(self.final_estimator).fit(out_of_fold[:, finite, j], Y[:, j]) for j in range(Y.shape[1])]
         return estimators, [indices[k] for k in finite]
+
+    def _fold_factory(self, n_samples, n_fold_samples):
+        """The factory of a fold's members: as many optimizer steps as a full-data member gets.
+
+        A fold member sees fewer rows, so fewer steps per epoch; trained for the
+        same epochs it would be less converged than the member it stands in for,
+        and the meta-learner would learn to correct for that.
+        """
+        factory = self._factory()
+        if self.early_stopping or self.combine == "select":
+            n_samples -= int(round(self.validation_fraction * n_samples))
+        if factory.early_stopping:
+            n_fold_samples -= int(round(self.validation_fraction * n_fold_samples))
+        full_steps = factory.steps_per_epoch(n_samples) * factory.epochs_for(n_samples)
+        factory.epochs = int(-(-full_steps // factory.steps_per_epoch(n_fold_samples)))
+        return factory
 
     def predict_members(self, X):
         """Predictions of every member, in the units of ``y``.
@@ -471,6 +582,8 @@ class PrunedEnsembleRegressor(RegressorMixin, BaseEstimator):
         members = self.predict_members(X)
         if self.combine == "mean":
             y_pred = members.mean(axis=0)
+        elif self.combine == "select":
+            y_pred = np.tensordot(self.member_weights_, members, axes=1)
         elif self.combine == "median":
             y_pred = np.median(members, axis=0)
         else:

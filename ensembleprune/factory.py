@@ -19,6 +19,11 @@ from ._tf import import_tf, training_settings
 from .schedule import PruningSchedule
 
 ARTICLE_HIDDEN_LAYER_SIZES = (1024, 1024)
+# epochs="auto": the optimizer steps a member trains for, within these bounds in epochs.
+AUTO_STEPS = 6000
+# batch_size="auto": about this many batches per epoch.
+AUTO_BATCHES_PER_EPOCH = 32
+AUTO_MIN_EPOCHS, AUTO_MAX_EPOCHS = 20, 500
 _TRAININGS = ("fused", "independent")
 # Distinct, fixed offsets give every layer of a member its own initializer seed.
 _LAYER_SEED_STRIDE = 7919
@@ -38,12 +43,16 @@ class MemberSpec:
         Width of each hidden layer (the article's architecture by default).
     activation : str, default="relu"
         Activation of the hidden layers: "relu", "tanh", "sigmoid", "elu" or "linear".
+    sparsity_allocation : {"uniform", "dense_output", "erk"}, default="uniform"
+        How the member's final sparsity is spread over its layers; see
+        :func:`layer_sparsities`.
     """
 
     seed: int
     schedule: PruningSchedule
     hidden_layer_sizes: tuple = ARTICLE_HIDDEN_LAYER_SIZES
     activation: str = "relu"
+    sparsity_allocation: str = "uniform"
 
     def __post_init__(self):
         object.__setattr__(self, "hidden_layer_sizes", tuple(int(h) for h in self.hidden_layer_sizes))
@@ -56,6 +65,8 @@ class MemberSpec:
 
         if self.activation not in ACTIVATIONS:
             raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {self.activation!r}")
+        if self.sparsity_allocation not in ALLOCATIONS:
+            raise ValueError(f"sparsity_allocation must be one of {ALLOCATIONS}, got {self.sparsity_allocation!r}")
 
     @property
     def final_sparsity(self):
@@ -67,6 +78,7 @@ class MemberSpec:
             "schedule": self.schedule.get_config(),
             "hidden_layer_sizes": list(self.hidden_layer_sizes),
             "activation": self.activation,
+            "sparsity_allocation": self.sparsity_allocation,
         }
 
     @classmethod
@@ -74,6 +86,41 @@ class MemberSpec:
         config = dict(config)
         config["schedule"] = PruningSchedule.from_config(config["schedule"])
         return cls(**config)
+
+
+ALLOCATIONS = ("uniform", "dense_output", "erk")
+
+
+def layer_sparsities(sparsity, shapes, allocation):
+    """Final sparsity of each layer of kernel ``shapes`` for a member of overall ``sparsity``.
+
+    ``"uniform"`` prunes every layer to ``sparsity``, as tfmot does when every
+    layer is wrapped (a 0.98-sparse 256-unit output layer keeps 5 weights, so 5
+    live units below it). ``"dense_output"`` leaves the output layer dense and
+    prunes the hidden layers to ``sparsity``. ``"erk"`` is the Erdős–Rényi
+    allocation of the sparse-training literature (Mocanu et al. 2018, Evci et
+    al. 2020): a layer's density is proportional to ``(n_in + n_out) / (n_in *
+    n_out)``, capped at 1, scaled so that the member keeps ``1 - sparsity`` of
+    all its weights; wide input layers are pruned hardest, narrow output
+    layers stay dense.
+    """
+    sizes = np.array([n_in * n_out for n_in, n_out in shapes], dtype=float)
+    if allocation == "uniform" or sparsity == 0:
+        return [float(sparsity)] * len(shapes)
+    if allocation == "dense_output":
+        return [float(sparsity)] * (len(shapes) - 1) + [0.0]
+    shape_factor = np.array([(n_in + n_out) / (n_in * n_out) for n_in, n_out in shapes])
+    kept = (1 - sparsity) * sizes.sum()
+    dense = np.zeros(len(shapes), dtype=bool)
+    # Layers whose density would pass 1 are made dense, and the rest rescaled, until none does.
+    while True:
+        scale = (kept - sizes[dense].sum()) / (shape_factor[~dense] * sizes[~dense]).sum()
+        density = np.where(dense, 1.0, scale * shape_factor)
+        if np.all(density <= 1) or dense.all():
+            break
+        dense |= density > 1
+    # Rounded to 6 decimals and kept below 1, as schedules require.
+    return [float(min(round(1 - min(d, 1.0), 6), 0.999999)) if d < 1 else 0.0 for d in density]
 
 
 @dataclass
@@ -108,8 +155,8 @@ class PrunedMLPFactory:
 
     Parameters
     ----------
-    epochs : int, default=100
-    batch_size : int, default=1024
+    epochs : int or "auto", default=100
+    batch_size : int or "auto", default=1024
         Capped at the number of training rows.
     learning_rate : float, default=1e-3
         Adam's learning rate.
@@ -143,6 +190,14 @@ class PrunedMLPFactory:
         Epochs without improvement after which a member stops.
     tol : float, default=1e-4
         Smallest decrease of the validation loss that counts as an improvement.
+    learning_rate_schedule : {"constant", "cosine"}, default="constant"
+        ``"cosine"`` decays Adam's learning rate along a cosine from
+        ``learning_rate`` at the first step to 1% of it at the last.
+
+    ``epochs`` and ``batch_size`` may be ``"auto"``: batches of about a 32nd
+    of the rows (a power of two from 32 to 1024), and a budget of
+    ``AUTO_STEPS`` optimizer steps (within ``AUTO_MIN_EPOCHS`` and
+    ``AUTO_MAX_EPOCHS`` epochs), so that small data gets as many steps as large.
     """
 
     def __init__(
@@ -158,6 +213,7 @@ class PrunedMLPFactory:
         validation_fraction=0.1,
         n_iter_no_change=10,
         tol=1e-4,
+        learning_rate_schedule="constant",
     ):
         self.epochs = epochs
         self.batch_size = batch_size
@@ -170,6 +226,9 @@ class PrunedMLPFactory:
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.tol = tol
+        self.learning_rate_schedule = learning_rate_schedule
+        if learning_rate_schedule not in ("constant", "cosine"):
+            raise ValueError(f"learning_rate_schedule must be 'constant' or 'cosine', got {learning_rate_schedule!r}")
         if training not in _TRAININGS:
             raise ValueError(f"training must be one of {_TRAININGS}, got {training!r}")
         if not 0 < validation_fraction < 1:
@@ -185,29 +244,61 @@ class PrunedMLPFactory:
             name: getattr(self, name)
             for name in (
                 "epochs", "batch_size", "learning_rate", "training", "n_jobs", "verbose", "bootstrap",
-                "early_stopping", "validation_fraction", "n_iter_no_change", "tol",
+                "early_stopping", "validation_fraction", "n_iter_no_change", "tol", "learning_rate_schedule",
             )
         }
 
-    def steps_per_epoch(self, n_samples):
-        return -(-n_samples // min(self.batch_size, n_samples))
+    def batch_size_for(self, n_samples):
+        """The batch size for ``n_samples`` training rows (``batch_size``, or the "auto" rule)."""
+        if self.batch_size == "auto":
+            # About 32 batches per epoch, in powers of two from 32 to 1024: a few
+            # hundred rows get batches of 32, so many optimizer steps rather than
+            # one per epoch, and small batches generalize better on wide data
+            # (docs/performance.md has the measurements behind the defaults).
+            batch_size = 2 ** int(np.clip(np.round(np.log2(max(n_samples, 1) / AUTO_BATCHES_PER_EPOCH)), 5, 10))
+        else:
+            batch_size = self.batch_size
+        return min(int(batch_size), n_samples)
 
-    def build(self, spec, n_features, n_outputs, steps_per_epoch):
-        """Return one pruned, compiled tf_keras MLP for ``spec``."""
+    def steps_per_epoch(self, n_samples):
+        return -(-n_samples // self.batch_size_for(n_samples))
+
+    def epochs_for(self, n_samples):
+        """The epochs for ``n_samples`` training rows (``epochs``, or the "auto" budget of optimizer steps)."""
+        if self.epochs != "auto":
+            return int(self.epochs)
+        # A budget in optimizer steps, not epochs, so that small data trains as long as large data.
+        epochs = -(-AUTO_STEPS // self.steps_per_epoch(n_samples))
+        return int(np.clip(epochs, AUTO_MIN_EPOCHS, AUTO_MAX_EPOCHS))
+
+    def build(self, spec, n_features, n_outputs, n_samples):
+        """Return one pruned, compiled tf_keras MLP for ``spec``, to train on ``n_samples`` rows."""
         _, keras, _ = import_tf()
         inputs = keras.Input(shape=(n_features,), name="features")
-        model = keras.Model(inputs, self._branch(spec, inputs, n_outputs, steps_per_epoch, "member"))
-        model.compile(optimizer=keras.optimizers.Adam(float(self.learning_rate)), loss="mse")
+        model = keras.Model(inputs, self._branch(spec, inputs, n_outputs, n_samples, "member"))
+        model.compile(optimizer=self._optimizer(n_samples), loss="mse")
         return model
 
-    def _branch(self, spec, inputs, n_outputs, steps_per_epoch, name):
+    def _optimizer(self, n_samples):
+        """Adam, with its learning rate constant or decayed along a cosine to 1% of it at the last step."""
+        _, keras, _ = import_tf()
+        learning_rate = float(self.learning_rate)
+        if self.learning_rate_schedule == "cosine":
+            total_steps = self.steps_per_epoch(n_samples) * self.epochs_for(n_samples)
+            learning_rate = keras.optimizers.schedules.CosineDecay(learning_rate, int(total_steps), alpha=0.01)
+        return keras.optimizers.Adam(learning_rate)
+
+    def _branch(self, spec, inputs, n_outputs, n_samples, name):
         """The pruned layers of one member, applied to ``inputs``."""
         _, keras, _ = import_tf()
         prune_low_magnitude = _pruning_classes().PruneLowMagnitude
-        schedule = spec.schedule.to_tfmot(steps_per_epoch, self.epochs)
+        steps_per_epoch, epochs = self.steps_per_epoch(n_samples), self.epochs_for(n_samples)
         widths = list(spec.hidden_layer_sizes) + [n_outputs]
+        shapes = list(zip([int(inputs.shape[-1])] + widths[:-1], widths))
+        layer_finals = layer_sparsities(spec.final_sparsity, shapes, spec.sparsity_allocation)
         x = inputs
         for index, width in enumerate(widths):
+            schedule = spec.schedule.with_final_sparsity(layer_finals[index]).to_tfmot(steps_per_epoch, epochs)
             is_output = index == len(widths) - 1
             seed = spec.seed + _LAYER_SEED_STRIDE * index
             initializer = (
@@ -222,7 +313,7 @@ class PrunedMLPFactory:
             x = prune_low_magnitude(dense, pruning_schedule=schedule, name=f"{name}_pruned_{index}")(x)
         return x
 
-    def train(self, X, y, members, sample_weight=None, validation_data=None, on_trained=None):
+    def train(self, X, y, members, sample_weight=None, validation_data=None, on_trained=None, validation_rows=None):
         """Train ``members`` on ``(X, y)``.
 
         Parameters
@@ -239,6 +330,10 @@ class PrunedMLPFactory:
         on_trained : callable, default=None
             Called as ``on_trained(index, trained_member)`` as soon as each member
             has finished (to save it, for example).
+        validation_rows : array of int, default=None
+            Rows of ``X`` held out as validation data instead of
+            ``validation_fraction`` of them drawn here (ignored when
+            ``validation_data`` is given).
 
         Returns
         -------
@@ -247,7 +342,7 @@ class PrunedMLPFactory:
         members = list(members)
         if not members:
             raise ValueError("members is empty: give at least one MemberSpec")
-        X, y, weights, validation_data = self._prepare(X, y, members, sample_weight, validation_data)
+        X, y, weights, validation_data = self._prepare(X, y, members, sample_weight, validation_data, validation_rows)
         train = self._train_fused if self.training == "fused" else self._train_independent
         with training_settings():
             trained = train(X, y, members, weights, validation_data, on_trained or (lambda index, member: None))
@@ -266,11 +361,11 @@ class PrunedMLPFactory:
 
     def restore(self, spec, weights, n_features, n_outputs, n_samples, history, best_epoch=None):
         """Rebuild a TrainedMember from its pruned model's weights (from a worker or a checkpoint)."""
-        model = self.build(spec, n_features, n_outputs, self.steps_per_epoch(n_samples))
+        model = self.build(spec, n_features, n_outputs, n_samples)
         model.set_weights(weights)
         return TrainedMember(spec, model, history, kernel_sparsity(model), best_epoch)
 
-    def _prepare(self, X, y, members, sample_weight, validation_data):
+    def _prepare(self, X, y, members, sample_weight, validation_data, validation_rows=None):
         """Cast the data, hold out the validation rows, draw the bootstrap weights.
 
         Returns ``(X, y, weights, validation_data)`` where ``weights`` holds one
@@ -289,69 +384,67 @@ class PrunedMLPFactory:
         if validation_data is not None:
             X_val, y_val = validation_data
             validation_data = (float32_rows(X_val), np.asarray(y_val, np.float32).reshape(len(X_val), -1))
-        if validation_data is None and self.early_stopping:
-            X, y, sample_weight, validation_data = self._hold_out(X, y, members, sample_weight)
+        if validation_data is None and (self.early_stopping or validation_rows is not None):
+            if validation_rows is None:
+                validation_rows = self.validation_rows(len(X), [spec.seed for spec in members])
+            X, y, sample_weight, validation_data = _hold_out(X, y, sample_weight, validation_rows)
         else:
             X = TrainingRows(X)
         weights = [None] * len(members) if sample_weight is None else list(sample_weight)
         if self.bootstrap:
             weights = [bootstrap_counts(spec.seed, len(X)) * (1 if w is None else w) for spec, w in zip(members, weights)]
         for spec in members:
-            spec.schedule.steps(self.steps_per_epoch(len(X)), self.epochs)
+            spec.schedule.steps(self.steps_per_epoch(len(X)), self.epochs_for(len(X)))
         return X, y, weights, validation_data
 
-    def _hold_out(self, X, y, members, sample_weight):
-        """Split off ``validation_fraction`` of the rows, the same rows for every member.
+    def validation_rows(self, n_samples, seeds):
+        """The ``validation_fraction`` of ``n_samples`` rows held out for validation, drawn from ``seeds``.
 
         Fused members share one input pipeline, so they share one split; it is
         drawn from all the members' seeds so that it does not depend on
         ``training``.
         """
-        n_validation = int(round(self.validation_fraction * len(X)))
-        if n_validation < 1 or n_validation >= len(X):
+        n_validation = int(round(self.validation_fraction * n_samples))
+        if n_validation < 1 or n_validation >= n_samples:
             raise ValueError(
-                f"early stopping cannot hold out validation_fraction={self.validation_fraction} of {len(X)} rows "
-                "and keep rows for both training and validation; give more rows, change validation_fraction, "
-                "or set early_stopping=False."
+                f"cannot hold out validation_fraction={self.validation_fraction} of {n_samples} rows "
+                f"(n_samples = {n_samples}) and keep rows for both training and validation; give more rows or "
+                "change validation_fraction (or set early_stopping=False and a combine other than 'select')."
             )
-        order = np.random.default_rng([spec.seed for spec in members]).permutation(len(X))
-        held_out, kept = np.sort(order[:n_validation]), np.sort(order[n_validation:])
-        weights = None if sample_weight is None else sample_weight[:, kept]
-        return TrainingRows(X, kept), y[kept], weights, (float32_rows(X, held_out), y[held_out])
+        return np.sort(np.random.default_rng(list(seeds)).permutation(n_samples)[:n_validation])
 
     def _fit_kwargs(self, n_samples, validation_data):
         return dict(
-            epochs=self.epochs,
+            epochs=self.epochs_for(n_samples),
             verbose=2 if self.verbose >= 2 else 0,
             validation_data=validation_data,
-            validation_batch_size=min(self.batch_size, n_samples),
+            validation_batch_size=self.batch_size_for(n_samples),
         )
 
     def _pruning_end_epoch(self, spec, n_samples):
         """First (0-based) epoch at whose end the member's pruning schedule has finished."""
         steps_per_epoch = self.steps_per_epoch(n_samples)
-        _, end_step, _ = spec.schedule.steps(steps_per_epoch, self.epochs)
+        _, end_step, _ = spec.schedule.steps(steps_per_epoch, self.epochs_for(n_samples))
         # tfmot counts steps from 1: epoch e ends after step (e + 1) * steps_per_epoch.
         return -(-end_step // steps_per_epoch) - 1
 
-    def _callbacks(self, watches, progress_description):
+    def _callbacks(self, watches, progress_description, n_samples):
         """UpdatePruningStep first, so that later callbacks see this epoch's masked weights."""
         _, _, tfmot = import_tf()
         callbacks = [tfmot.UpdatePruningStep()]
         if self.early_stopping:
             callbacks.append(_keras_callbacks().MemberEarlyStopping(watches, self.n_iter_no_change, self.tol))
         if self.verbose >= 1 and progress_description:
-            callbacks.append(_keras_callbacks().EpochProgress(self.epochs, progress_description, watches))
+            callbacks.append(_keras_callbacks().EpochProgress(self.epochs_for(n_samples), progress_description, watches))
         return callbacks
 
     def _train_fused(self, X, y, members, weights, validation_data, on_trained):
         _, keras, _ = import_tf()
         keras.utils.set_random_seed(members[0].seed)
-        steps = self.steps_per_epoch(len(X))
         inputs = keras.Input(shape=(X.shape[1],), name="features")
         names = [f"member_{i}" for i in range(len(members))]
         outputs = {
-            name: keras.layers.Identity(name=name)(self._branch(spec, inputs, y.shape[1], steps, name))
+            name: keras.layers.Identity(name=name)(self._branch(spec, inputs, y.shape[1], len(X), name))
             for name, spec in zip(names, members)
         }
         fused = keras.Model(inputs, outputs)
@@ -360,7 +453,7 @@ class PrunedMLPFactory:
         # 2-core CPU: jit_compile (XLA) made the fit 4x slower than TensorFlow's
         # oneDNN kernels, and steps_per_execution gained nothing (a step of the
         # article's model costs ~0.3 s; the per-step overhead is negligible).
-        fused.compile(optimizer=keras.optimizers.Adam(float(self.learning_rate)), loss={n: "mse" for n in names})
+        fused.compile(optimizer=self._optimizer(len(X)), loss={n: "mse" for n in names})
         member_models = [keras.Model(inputs, outputs[name]) for name in names]
         watches = [
             _MemberWatch(_log_key(name, len(names), validation=True), _pruned_layers(model),
@@ -376,14 +469,14 @@ class PrunedMLPFactory:
             ys = {n: y for n in names}
             return (x, ys) if weights is None else (x, ys, {n: weights[:, k] for k, n in enumerate(names)})
 
-        batches = X.dataset(targets, min(self.batch_size, len(X)), members[0].seed).map(per_member)
+        batches = X.dataset(targets, self.batch_size_for(len(X)), members[0].seed).map(per_member)
         if validation_data is not None:
             validation_data = (validation_data[0], {n: validation_data[1] for n in names})
         _create_training_variables(fused)
         result = fused.fit(
             batches,
             callbacks=self._callbacks(
-                watches, f"training {len(members)} fused members" if len(members) > 1 else "training 1 member"
+                watches, f"training {len(members)} fused members" if len(members) > 1 else "training 1 member", len(X)
             ),
             **self._fit_kwargs(len(X), validation_data),
         )
@@ -429,13 +522,13 @@ class PrunedMLPFactory:
         """
         _, keras, _ = import_tf()
         keras.utils.set_random_seed(spec.seed)
-        model = self.build(spec, X.shape[1], y.shape[1], self.steps_per_epoch(len(X)))
+        model = self.build(spec, X.shape[1], y.shape[1], len(X))
         watch = _MemberWatch("val_loss", _pruned_layers(model), self._pruning_end_epoch(spec, len(X)))
         _create_training_variables(model)
         targets = [y] if sample_weight is None else [y, np.asarray(sample_weight, np.float32)]
         result = model.fit(
-            X.dataset(targets, min(self.batch_size, len(X)), spec.seed),
-            callbacks=self._callbacks([watch], "training 1 member" if progress_bar else None),
+            X.dataset(targets, self.batch_size_for(len(X)), spec.seed),
+            callbacks=self._callbacks([watch], "training 1 member" if progress_bar else None, len(X)),
             **self._fit_kwargs(len(X), validation_data),
         )
         return self._trained_member(spec, model, result.history, "member", 1, watch)
@@ -459,6 +552,14 @@ def _create_training_variables(model):
     """
     model.optimizer.build(model.trainable_variables)
     model.compiled_loss.build(model.output)
+
+
+def _hold_out(X, y, sample_weight, validation_rows):
+    """Split ``validation_rows`` off the training rows (which are read in place, not copied)."""
+    kept = np.setdiff1d(np.arange(len(X)), validation_rows)
+    weights = None if sample_weight is None else sample_weight[:, kept]
+    validation_data = (float32_rows(X, validation_rows), y[validation_rows])
+    return TrainingRows(X, kept), y[kept], weights, validation_data
 
 
 def float32_rows(X, rows=None):

@@ -25,6 +25,16 @@ from .factory import ARTICLE_HIDDEN_LAYER_SIZES
 # Final sparsities of the ensemble members of the demo and the robustness report
 # (and PrunedEnsembleRegressor's default): the article's members.
 MEMBER_SPARSITIES = (0.8, 0.9, 0.95, 0.98)
+# The article's training recipe: the demo and the robustness report train with it,
+# so that they reproduce the article whatever PrunedEnsembleRegressor's defaults are.
+ARTICLE_TRAINING = dict(
+    batch_size=1024,
+    learning_rate=1e-3,
+    learning_rate_schedule="constant",
+    sparsity_allocation="uniform",
+    early_stopping=False,
+    linear_member=False,
+)
 
 
 @dataclass(frozen=True)

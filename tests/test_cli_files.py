@@ -14,7 +14,8 @@ from ensembleprune.cli import main
 def ensemble(tiny_regression):
     X, y = tiny_regression
     X = pd.DataFrame(X, columns=[f"x{i}" for i in range(X.shape[1])])
-    return PrunedEnsembleRegressor(n_members=2, sparsities=(0.5, 0.9), hidden_layer_sizes=(16,), epochs=3,
+    return PrunedEnsembleRegressor(combine="mean", early_stopping=False, n_members=2, sparsities=(0.5, 0.9),
+                                   hidden_layer_sizes=(16,), epochs=3,
                                    batch_size=64, random_state=0).fit(X, y)
 
 

@@ -9,7 +9,7 @@ from ensembleprune import PrunedEnsembleRegressor
 
 def test_eight_threads_predict_like_one(tiny_regression):
     X, y = tiny_regression
-    model = PrunedEnsembleRegressor(n_members=3, sparsities=(0.5, 0.9), hidden_layer_sizes=(32, 16), epochs=3,
+    model = PrunedEnsembleRegressor(early_stopping=False, n_members=3, sparsities=(0.5, 0.9), hidden_layer_sizes=(32, 16), epochs=3,
                                     batch_size=32, combine="stack", cv=2, random_state=0).fit(X, y)
     rng = np.random.default_rng(1)
     batches = [rng.normal(size=(n, X.shape[1])) for n in (1, 7, 300, 1, 64, 5, 2000, 33)] * 4

@@ -6,7 +6,7 @@ import pytest
 from ensembleprune import PrunedEnsembleRegressor
 from ensembleprune.ensemble import MemberDivergedError, MemberDivergedWarning
 
-FAST = dict(n_members=2, sparsities=(0.5, 0.8), hidden_layer_sizes=(8,), epochs=3, batch_size=16, random_state=0)
+FAST = dict(combine="mean", early_stopping=False, n_members=2, sparsities=(0.5, 0.8), hidden_layer_sizes=(8,), epochs=3, batch_size=16, random_state=0)
 
 
 @pytest.fixture(scope="module")

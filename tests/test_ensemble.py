@@ -12,7 +12,7 @@ from sklearn.preprocessing import StandardScaler
 
 from ensembleprune import CompactMLP, PrunedEnsembleRegressor
 
-TINY = dict(n_members=3, sparsities=(0.5, 0.8), hidden_layer_sizes=(32,), epochs=25, batch_size=32,
+TINY = dict(combine="mean", early_stopping=False, n_members=3, sparsities=(0.5, 0.8), hidden_layer_sizes=(32,), epochs=25, batch_size=32,
             learning_rate=5e-3, random_state=0)
 
 
@@ -51,8 +51,9 @@ def test_median_and_stack(tiny_regression):
     np.testing.assert_allclose(median.predict(X), np.median(median.predict_members(X), axis=0))
     stacked = PrunedEnsembleRegressor(**dict(TINY, combine="stack", cv=3)).fit(X, y)
     (meta,) = stacked.final_estimators_
-    assert isinstance(meta, LinearRegression) and meta.positive
-    assert np.all(meta.coef_ >= 0)
+    # The default meta-learner's weights are convex: the stack is a weighted mean of the members.
+    assert isinstance(meta, LinearRegression) and not meta.fit_intercept
+    assert np.all(meta.coef_ >= 0) and meta.coef_.sum() == pytest.approx(1.0)
     assert stacked.score(X, y) > 0.6
     custom = PrunedEnsembleRegressor(**dict(TINY, combine="stack", cv=KFold(2), final_estimator=Ridge())).fit(X, y)
     assert isinstance(custom.final_estimators_[0], Ridge)
@@ -91,6 +92,7 @@ def test_pipeline_grid_search_and_clone(tiny_regression):
     assert fresh.get_params()["prunedensembleregressor__epochs"] == 10
 
 
+@pytest.mark.slow
 def test_cross_val_score_in_parallel_processes(tiny_regression):
     X, y = tiny_regression
     scores = cross_val_score(PrunedEnsembleRegressor(**dict(TINY, n_members=2, epochs=10)), X, y, cv=2, n_jobs=2)
@@ -157,3 +159,25 @@ def test_a_refit_keeps_no_attribute_of_the_previous_fit(tiny_regression):
     with pytest.raises(ValueError):
         model.fit(X[:, :0], y)  # a failed refit leaves an unfitted estimator, not the old one
     assert not hasattr(model, "members_") and not hasattr(model, "y_mean_")
+
+
+def test_select_weighs_members_on_held_out_rows_and_saves(tiny_regression, tmp_path):
+    from ensembleprune import load, save
+
+    X, y = tiny_regression
+    model = PrunedEnsembleRegressor(**dict(TINY, combine="select")).fit(X, y)
+    weights = model.member_weights_
+    assert len(weights) == len(model.members_) and np.all(weights > 0) and weights.sum() == pytest.approx(1.0)
+    np.testing.assert_allclose(model.predict(X), np.tensordot(weights, model.predict_members(X), axes=1))
+    save(model, tmp_path / "select.epz")
+    np.testing.assert_array_equal(load(tmp_path / "select.epz").predict(X), model.predict(X))
+
+
+def test_fold_members_train_for_as_many_steps_as_full_members(tiny_regression):
+    X, y = tiny_regression
+    model = PrunedEnsembleRegressor(**dict(TINY, combine="stack", cv=3))
+    full = model._factory()
+    fold = model._fold_factory(300, 200)
+    full_steps = full.steps_per_epoch(300) * full.epochs_for(300)
+    fold_steps = fold.steps_per_epoch(200) * fold.epochs_for(200)
+    assert full_steps <= fold_steps < full_steps + fold.steps_per_epoch(200)

@@ -6,7 +6,7 @@ from ensembleprune import MemberSpec, PrunedMLPFactory, PruningSchedule
 
 def test_default_architecture_is_the_articles():
     spec = MemberSpec(seed=0, schedule=PruningSchedule(0.9))
-    model = PrunedMLPFactory(epochs=200).build(spec, n_features=1000, n_outputs=1, steps_per_epoch=8)
+    model = PrunedMLPFactory(epochs=200).build(spec, n_features=1000, n_outputs=1, n_samples=8000)
     kernels = [w.shape for w in model.weights if "kernel" in w.name and "mask" not in w.name]
     assert kernels == [(1000, 1024), (1024, 1024), (1024, 1)]
 
@@ -87,3 +87,31 @@ def test_every_row_is_seen_once_per_epoch_in_shuffled_batches():
     np.testing.assert_array_equal(np.sort(seen[:, 0]), X[1:, 0])
     for x, t in epoch:  # targets stay with their rows
         np.testing.assert_array_equal(x[:, 0], X[1:, 0][t[:, 0].astype(int)])
+
+
+def test_auto_batch_size_and_epochs_give_small_data_as_many_steps_as_large():
+    factory = PrunedMLPFactory(epochs="auto", batch_size="auto")
+    assert factory.batch_size_for(8000) == 256
+    assert factory.batch_size_for(300) == 32
+    assert factory.batch_size_for(10**6) == 1024
+    assert factory.batch_size_for(20) == 20
+    # A budget in steps: small data gets more epochs, and about the same number of steps.
+    steps = {n: factory.steps_per_epoch(n) * factory.epochs_for(n) for n in (300, 4000)}
+    assert min(steps.values()) >= 0.8 * max(steps.values())
+
+
+@pytest.mark.parametrize("allocation", ["uniform", "dense_output", "erk"])
+def test_layer_sparsities_keep_the_member_sparsity_overall(allocation):
+    from ensembleprune.factory import layer_sparsities
+
+    shapes = [(500, 256), (256, 256), (256, 1)]
+    sparsities = layer_sparsities(0.95, shapes, allocation)
+    sizes = np.array([a * b for a, b in shapes])
+    kept = np.sum(sizes * (1 - np.array(sparsities)))
+    if allocation == "uniform":
+        assert sparsities == [0.95, 0.95, 0.95]
+    else:
+        assert sparsities[-1] == 0.0  # the output layer stays dense
+    if allocation == "erk":
+        assert sparsities[0] > sparsities[1]  # the wide input layer is pruned hardest
+        assert kept == pytest.approx(0.05 * sizes.sum(), rel=1e-3)

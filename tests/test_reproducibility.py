@@ -16,7 +16,7 @@ from ensembleprune import PrunedEnsembleRegressor
 rng = np.random.default_rng(0)
 X = rng.normal(size=(200, 6))
 y = np.tanh(X[:, 0]) + X[:, 1] * X[:, 2]
-model = PrunedEnsembleRegressor(n_members=2, sparsities=(0.5, 0.8), hidden_layer_sizes=(16,), epochs=5,
+model = PrunedEnsembleRegressor(combine="mean", early_stopping=False, n_members=2, sparsities=(0.5, 0.8), hidden_layer_sizes=(16,), epochs=5,
                                 batch_size=32, training=sys.argv[1], n_jobs=int(sys.argv[2]), random_state=7)
 np.save(sys.argv[3], model.fit(X, y).predict(X))
 """

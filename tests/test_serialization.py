@@ -29,7 +29,7 @@ from ensembleprune import (
 def stacked(tiny_regression):
     X, y = tiny_regression
     X = pd.DataFrame(X, columns=[f"x{i}" for i in range(X.shape[1])])
-    return PrunedEnsembleRegressor(n_members=2, sparsities=(0.5, 0.9), hidden_layer_sizes=(32, 16), epochs=3,
+    return PrunedEnsembleRegressor(early_stopping=False, n_members=2, sparsities=(0.5, 0.9), hidden_layer_sizes=(32, 16), epochs=3,
                                    batch_size=64, combine="stack", final_estimator=Ridge(alpha=0.5), cv=2,
                                    random_state=0).fit(X, y)
 

@@ -17,7 +17,7 @@ from ensembleprune import PrunedEnsembleRegressor
 # trains cv + 1 times): minutes in all.
 pytestmark = pytest.mark.slow
 
-SMALL = dict(n_members=2, sparsities=(0.5, 0.7), hidden_layer_sizes=(16,), epochs=20, batch_size=32,
+SMALL = dict(combine="mean", early_stopping=False, n_members=2, sparsities=(0.5, 0.7), hidden_layer_sizes=(16,), epochs=20, batch_size=32,
              learning_rate=1e-2, cv=2, random_state=0)
 STACKING_CHECKS = {
     "check_regressors_train",
@@ -37,8 +37,19 @@ def _check_name(check):
     return (check.func if isinstance(check, partial) else check).__name__
 
 
-@parametrize_with_checks([PrunedEnsembleRegressor(**SMALL), PrunedEnsembleRegressor(**SMALL, combine="stack")])
+@parametrize_with_checks([PrunedEnsembleRegressor(**SMALL), PrunedEnsembleRegressor(**dict(SMALL, combine="stack"))])
 def test_sklearn_estimator_checks(estimator, check):
     if estimator.combine == "stack" and _check_name(check) not in STACKING_CHECKS:
         pytest.skip("validation path shared with the mean combiner, checked there")
     check(estimator)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("check_name", ["check_regressors_train", "check_regressor_multioutput", "check_fit2d_1sample"])
+def test_checks_pass_with_every_other_parameter_at_its_default(check_name):
+    # The library's defaults (auto batch and epochs, early stopping, selection with a
+    # linear member) must learn sklearn's small check data sets, not only tuned settings.
+    from sklearn.utils import estimator_checks
+
+    estimator = PrunedEnsembleRegressor(n_members=2, hidden_layer_sizes=(32,))
+    getattr(estimator_checks, check_name)(type(estimator).__name__, estimator)

@@ -19,7 +19,7 @@ FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCh
 @pytest.fixture(scope="module")
 def saved(tmp_path_factory, tiny_regression):
     X, y = tiny_regression
-    model = PrunedEnsembleRegressor(n_members=2, sparsities=(0.6, 0.9), hidden_layer_sizes=(16, 8), epochs=3,
+    model = PrunedEnsembleRegressor(early_stopping=False, n_members=2, sparsities=(0.6, 0.9), hidden_layer_sizes=(16, 8), epochs=3,
                                     batch_size=32, combine="stack", cv=2, random_state=0).fit(X, y)
     path = tmp_path_factory.mktemp("model") / "model.epz"
     save(model, path)

@@ -137,7 +137,8 @@ def test_independent_members_train_in_two_processes_as_in_one(tiny_regression):
 
 
 def _tensorflow_threads_after_a_fused_fit(X, y):
-    PrunedEnsembleRegressor(n_members=2, hidden_layer_sizes=(8,), epochs=2, batch_size=64).fit(X, y)
+    PrunedEnsembleRegressor(n_members=2, hidden_layer_sizes=(8,), epochs=2, batch_size=64, combine="mean",
+                            early_stopping=False).fit(X, y)
     tf, _, _ = import_tf()
     return tf.config.threading.get_intra_op_parallelism_threads()
 
@@ -172,7 +173,7 @@ def test_estimator_passes_training_options_to_the_factory(tiny_regression):
     model = PrunedEnsembleRegressor(n_members=2, sparsities=(0.5,), hidden_layer_sizes=(8,), epochs=12,
                                     batch_size=64, pruning_start=0.0, pruning_end=0.25, early_stopping=True,
                                     validation_fraction=0.25, n_iter_no_change=1, tol=1e9, bootstrap=True,
-                                    random_state=0)
+                                    combine="mean", random_state=0)
     factory = model._factory()
     assert (factory.bootstrap, factory.early_stopping, factory.validation_fraction, factory.n_iter_no_change,
             factory.tol) == (True, True, 0.25, 1, 1e9)

@@ -25,6 +25,7 @@ from sklearn.utils import check_array, check_X_y
 from .._files import atomic_write
 from ..factory import ARTICLE_HIDDEN_LAYER_SIZES
 from ..presets import MEMBER_SPARSITIES
+from ..presets import ARTICLE_TRAINING
 from ._common import check_seeds, check_sparsities, mse
 from .plots import plot_robustness
 
@@ -132,7 +133,9 @@ def fit_dense_mlp(X, y, random_state, **params):
     """
     from ..ensemble import PrunedEnsembleRegressor
 
-    return PrunedEnsembleRegressor(n_members=1, sparsities=[0.0], random_state=random_state, **params).fit(X, y)
+    return PrunedEnsembleRegressor(
+        n_members=1, sparsities=[0.0], combine="mean", random_state=random_state, **dict(ARTICLE_TRAINING, **params)
+    ).fit(X, y)
 
 
 def fit_member_ensembles(X, y, sparsities, random_state, cv, **params):
@@ -148,7 +151,7 @@ def fit_member_ensembles(X, y, sparsities, random_state, cv, **params):
     from ..ensemble import PrunedEnsembleRegressor
 
     stacked = PrunedEnsembleRegressor(n_members=len(sparsities), sparsities=sparsities, combine="stack", cv=cv,
-                                      random_state=random_state, **params).fit(X, y)
+                                      random_state=random_state, **dict(ARTICLE_TRAINING, **params)).fit(X, y)
     return stacked, copy.copy(stacked).set_params(combine="mean")
 
 
