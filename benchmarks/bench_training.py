@@ -151,7 +151,7 @@ def main():
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds; each variant keeps its best")
     parser.add_argument("--quick", action="store_true", help="a smoke run on small shapes, not the article's")
     parser.add_argument(
-        "--variants", default=",".join(VARIANTS), help=f"comma-separated, in this order (default all: {','.join(VARIANTS)})"
+        "--variants", default=",".join(VARIANTS), help=f"comma-separated, from (and default): {','.join(VARIANTS)}"
     )
     args = parser.parse_args()
     if args.rounds < 1:
