@@ -35,6 +35,7 @@ def test_demo_writes_table_results_and_ensemble(tmp_path):
     names = [row["model"] for row in rows]
     assert names[0] == "dense MLP" and names[-1] == "RidgeCV (linear baseline)"
     assert sum(name.startswith("member") for name in names) == 2
+    assert "ensemble, library defaults" in names
     assert all(np.isfinite(row["val_mse"]) and row["nonzeros"] <= row["params"] for row in rows)
     dense, member = rows[0], rows[1]
     assert member["nonzeros"] < 0.3 * dense["nonzeros"]  # a member pruned to 0.8 keeps ~20% of weights
