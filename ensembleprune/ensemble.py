@@ -24,7 +24,8 @@ from ._version import __version__
 from .checkpoint import MemberCheckpoint, fingerprint
 from .compact import ACTIVATIONS, predict_all, strip
 from .combiners import convex_meta_learner, greedy_selection, ridge_member
-from .factory import ALLOCATIONS, MemberSpec, PrunedMLPFactory
+from .factory import ALLOCATIONS, MemberSpec, PrunedMLPFactory, check_hidden_layer_sizes, check_sparsities
+from .options import option_constraints, options_not_learned, options_of
 from .schedule import PruningSchedule
 
 _MAX_SEED = 2**31 - 1
@@ -211,10 +212,6 @@ class PrunedEnsembleRegressor(RegressorMixin, BaseEstimator):
         "sparsities": ["array-like", StrOptions({"auto"})],
         "hidden_layer_sizes": ["array-like", Interval(numbers.Integral, 1, None, closed="left")],
         "activation": [StrOptions(set(ACTIVATIONS))],
-        "epochs": [Interval(numbers.Integral, 1, None, closed="left"), StrOptions({"auto"})],
-        "batch_size": [Interval(numbers.Integral, 1, None, closed="left"), StrOptions({"auto"})],
-        "learning_rate": [Interval(numbers.Real, 0, None, closed="neither")],
-        "learning_rate_schedule": [StrOptions({"constant", "cosine"})],
         "sparsity_allocation": [StrOptions(set(ALLOCATIONS))],
         "initial_sparsity": [Interval(numbers.Real, 0, 1, closed="left")],
         "pruning_start": [Interval(numbers.Real, 0, 1, closed="left")],
@@ -224,17 +221,11 @@ class PrunedEnsembleRegressor(RegressorMixin, BaseEstimator):
         "linear_member": ["boolean"],
         "final_estimator": [None, HasMethods(["fit", "predict"])],
         "cv": ["cv_object"],
-        "training": [StrOptions({"fused", "independent"})],
-        "n_jobs": [None, numbers.Integral],
-        "bootstrap": ["boolean"],
-        "early_stopping": ["boolean"],
-        "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither")],
-        "n_iter_no_change": [Interval(numbers.Integral, 1, None, closed="left")],
-        "tol": [Interval(numbers.Real, 0, None, closed="left")],
         "on_member_failure": [StrOptions({"raise", "skip"})],
         "checkpoint_dir": [None, str, os.PathLike],
         "random_state": ["random_state"],
-        "verbose": ["verbose"],
+        # The training options (epochs, batch_size, ..., verbose) are declared in TrainingOptions.
+        **option_constraints(),
     }
 
     def __init__(
@@ -405,17 +396,15 @@ class PrunedEnsembleRegressor(RegressorMixin, BaseEstimator):
         warnings.warn(message + " It is left out of the ensemble.", MemberDivergedWarning, stacklevel=4)
 
     def _member_specs(self):
-        sparsities = auto_sparsities(self.n_members) if _is_auto(self.sparsities) else self.sparsities
-        sparsities = np.asarray(sparsities, dtype=float).ravel()
-        if sparsities.size == 0 or not np.all((sparsities >= 0) & (sparsities < 1)):
-            raise ValueError(f"sparsities must be a non-empty sequence of floats in [0, 1), got {self.sparsities!r}")
+        if _is_auto(self.sparsities):
+            sparsities = auto_sparsities(self.n_members)
+        else:
+            sparsities = check_sparsities(self.sparsities)
         if self.pruning_start >= self.pruning_end:
             raise ValueError(
                 f"pruning_start must be < pruning_end, got {self.pruning_start} and {self.pruning_end}"
             )
-        hidden = np.atleast_1d(np.asarray(self.hidden_layer_sizes))
-        if hidden.ndim != 1 or not np.issubdtype(hidden.dtype, np.integer) or np.any(hidden < 1):
-            raise ValueError(f"hidden_layer_sizes must be positive integers, got {self.hidden_layer_sizes!r}")
+        hidden = check_hidden_layer_sizes(self.hidden_layer_sizes)
         rng = check_random_state(self.random_state)
         seeds = rng.randint(0, _MAX_SEED, size=self.n_members)
         specs = []
@@ -429,36 +418,20 @@ class PrunedEnsembleRegressor(RegressorMixin, BaseEstimator):
                 frequency=self.pruning_frequency,
             )
             specs.append(
-                MemberSpec(int(seed), schedule, tuple(int(h) for h in hidden), self.activation, self.sparsity_allocation)
+                MemberSpec(int(seed), schedule, hidden, self.activation, self.sparsity_allocation)
             )
         return specs
 
     def _factory(self):
-        return PrunedMLPFactory(
-            epochs=self.epochs,
-            batch_size=self.batch_size,
-            learning_rate=self.learning_rate,
-            training=self.training,
-            n_jobs=self.n_jobs,
-            verbose=self.verbose,
-            bootstrap=self.bootstrap,
-            early_stopping=self.early_stopping,
-            validation_fraction=self.validation_fraction,
-            n_iter_no_change=self.n_iter_no_change,
-            tol=self.tol,
-            learning_rate_schedule=self.learning_rate_schedule,
-        )
+        return PrunedMLPFactory(**options_of(self))
 
     def _checkpoint(self, X, Y):
         """The MemberCheckpoint of this fit, or None without ``checkpoint_dir``."""
         if self.checkpoint_dir is None:
             return None
         # Everything that changes what a member learns; not how it is run or reported.
-        settings = {
-            name: repr(value)
-            for name, value in self.get_params(deep=False).items()
-            if name not in ("n_jobs", "verbose", "checkpoint_dir", "on_member_failure")
-        }
+        not_learned = options_not_learned() | {"checkpoint_dir", "on_member_failure"}
+        settings = {name: repr(value) for name, value in self.get_params(deep=False).items() if name not in not_learned}
         if not isinstance(self.random_state, numbers.Integral):
             # Seeds drawn afresh (None) or from a generator (whose repr is a memory
             # address) cannot name the members: each member file records its own seed.

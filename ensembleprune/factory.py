@@ -7,7 +7,6 @@ or *independent* (one ``fit`` per member, spread over processes with joblib, so
 ``joblib.parallel_config(backend="dask")`` spreads them over a cluster).
 """
 
-import numbers
 from dataclasses import dataclass, field
 from functools import lru_cache
 from types import SimpleNamespace
@@ -16,6 +15,7 @@ import numpy as np
 from joblib import Parallel, delayed
 
 from ._tf import import_tf, training_settings
+from .options import TrainingOptions, option_names, options_of
 from .schedule import PruningSchedule
 
 ARTICLE_HIDDEN_LAYER_SIZES = (1024, 1024)
@@ -24,9 +24,28 @@ AUTO_STEPS = 6000
 # batch_size="auto": about this many batches per epoch.
 AUTO_BATCHES_PER_EPOCH = 32
 AUTO_MIN_EPOCHS, AUTO_MAX_EPOCHS = 20, 500
-_TRAININGS = ("fused", "independent")
 # Distinct, fixed offsets give every layer of a member its own initializer seed.
 _LAYER_SEED_STRIDE = 7919
+
+
+def check_sparsities(sparsities):
+    """``sparsities`` as a flat float array, refused unless non-empty and each in [0, 1).
+
+    The one home of this rule for the estimator and the experiments
+    (PruningSchedule checks its single final_sparsity with its own message).
+    """
+    values = np.asarray(sparsities, dtype=float).ravel()
+    if values.size == 0 or not np.all((values >= 0) & (values < 1)):
+        raise ValueError(f"sparsities must be a non-empty sequence of floats in [0, 1), got {sparsities!r}")
+    return values
+
+
+def check_hidden_layer_sizes(hidden_layer_sizes):
+    """``hidden_layer_sizes`` (a sequence, or one int) as a tuple of int, refused unless all are integers >= 1."""
+    hidden = np.atleast_1d(np.asarray(hidden_layer_sizes))
+    if hidden.ndim != 1 or not np.issubdtype(hidden.dtype, np.integer) or np.any(hidden < 1):
+        raise ValueError(f"hidden_layer_sizes must be positive integers, got {hidden_layer_sizes!r}")
+    return tuple(int(h) for h in hidden)
 
 
 @dataclass(frozen=True)
@@ -59,8 +78,9 @@ class MemberSpec:
         object.__setattr__(self, "seed", int(self.seed))
         if not isinstance(self.schedule, PruningSchedule):
             raise TypeError(f"schedule must be a PruningSchedule, got {type(self.schedule).__name__}")
-        if any(h < 1 for h in self.hidden_layer_sizes):
-            raise ValueError(f"hidden_layer_sizes must be positive integers, got {self.hidden_layer_sizes}")
+        # A spec with no hidden layer (a linear member) has always been accepted here.
+        if self.hidden_layer_sizes:
+            check_hidden_layer_sizes(self.hidden_layer_sizes)
         from .compact import ACTIVATIONS
 
         if self.activation not in ACTIVATIONS:
@@ -155,6 +175,9 @@ class PrunedMLPFactory:
 
     Parameters
     ----------
+    Keyword arguments only: the fields of
+    :class:`~ensembleprune.options.TrainingOptions`, with its defaults.
+
     epochs : int or "auto", default=100
     batch_size : int or "auto", default=1024
         Capped at the number of training rows.
@@ -200,53 +223,17 @@ class PrunedMLPFactory:
     ``AUTO_MAX_EPOCHS`` epochs), so that small data gets as many steps as large.
     """
 
-    def __init__(
-        self,
-        epochs=100,
-        batch_size=1024,
-        learning_rate=1e-3,
-        training="fused",
-        n_jobs=None,
-        verbose=0,
-        bootstrap=False,
-        early_stopping=False,
-        validation_fraction=0.1,
-        n_iter_no_change=10,
-        tol=1e-4,
-        learning_rate_schedule="constant",
-    ):
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.training = training
-        self.n_jobs = n_jobs
-        self.verbose = verbose
-        self.bootstrap = bootstrap
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.n_iter_no_change = n_iter_no_change
-        self.tol = tol
-        self.learning_rate_schedule = learning_rate_schedule
-        if learning_rate_schedule not in ("constant", "cosine"):
-            raise ValueError(f"learning_rate_schedule must be 'constant' or 'cosine', got {learning_rate_schedule!r}")
-        if training not in _TRAININGS:
-            raise ValueError(f"training must be one of {_TRAININGS}, got {training!r}")
-        if not 0 < validation_fraction < 1:
-            raise ValueError(f"validation_fraction must be in (0, 1), got {validation_fraction!r}")
-        if not isinstance(n_iter_no_change, numbers.Integral) or n_iter_no_change < 1:
-            raise ValueError(f"n_iter_no_change must be an integer >= 1 (epochs), got {n_iter_no_change!r}")
-        if not tol >= 0:
-            raise ValueError(f"tol must be >= 0, got {tol!r}")
+    def __init__(self, **options):
+        # The options, their defaults and their checks are declared once, in
+        # TrainingOptions; the factory holds them as plain attributes, which
+        # callers may adjust (a stacking fold's factory trains for more epochs).
+        declared = TrainingOptions(**options)
+        for name in option_names():
+            setattr(self, name, getattr(declared, name))
 
     def _params(self):
         """The constructor arguments, to rebuild this factory in a worker process."""
-        return {
-            name: getattr(self, name)
-            for name in (
-                "epochs", "batch_size", "learning_rate", "training", "n_jobs", "verbose", "bootstrap",
-                "early_stopping", "validation_fraction", "n_iter_no_change", "tol", "learning_rate_schedule",
-            )
-        }
+        return options_of(self)
 
     def batch_size_for(self, n_samples):
         """The batch size for ``n_samples`` training rows (``batch_size``, or the "auto" rule)."""

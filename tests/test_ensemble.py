@@ -1,3 +1,5 @@
+import dataclasses
+import inspect
 import subprocess
 import sys
 
@@ -10,7 +12,9 @@ from sklearn.model_selection import GridSearchCV, KFold, ShuffleSplit, cross_val
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from ensembleprune import CompactMLP, PrunedEnsembleRegressor
+from ensembleprune import CompactMLP, PrunedEnsembleRegressor, PrunedMLPFactory
+from ensembleprune import ensemble as ensemble_module
+from ensembleprune.options import TrainingOptions, estimator_defaults, option_names
 
 TINY = dict(combine="mean", early_stopping=False, n_members=3, sparsities=(0.5, 0.8), hidden_layer_sizes=(32,), epochs=25, batch_size=32,
             learning_rate=5e-3, random_state=0)
@@ -181,3 +185,39 @@ def test_fold_members_train_for_as_many_steps_as_full_members(tiny_regression):
     full_steps = full.steps_per_epoch(300) * full.epochs_for(300)
     fold_steps = fold.steps_per_epoch(200) * fold.epochs_for(200)
     assert full_steps <= fold_steps < full_steps + fold.steps_per_epoch(200)
+
+
+def test_estimator_signature_defaults_are_the_declared_training_options():
+    # The estimator's __init__ is written out (scikit-learn needs explicit
+    # arguments), so this keeps it in step with the options declared once.
+    signature = inspect.signature(PrunedEnsembleRegressor)
+    for name, default in estimator_defaults().items():
+        assert name in signature.parameters, f"{name} is declared in TrainingOptions but not a parameter"
+        assert signature.parameters[name].default == default, name
+    assert PrunedMLPFactory()._params() == {field.name: field.default for field in dataclasses.fields(TrainingOptions)}
+
+
+# A value other than the estimator's default for each declared option.
+_NON_DEFAULT_OPTIONS = dict(
+    epochs=7, batch_size=13, learning_rate=0.02, training="independent", n_jobs=2, verbose=1, bootstrap=True,
+    early_stopping=False, validation_fraction=0.3, n_iter_no_change=4, tol=0.5, learning_rate_schedule="cosine",
+)
+
+
+def test_every_training_option_reaches_the_estimators_factory():
+    assert set(_NON_DEFAULT_OPTIONS) == set(option_names()), "give the new option a non-default value here"
+    defaults = estimator_defaults()
+    assert all(value != defaults[name] for name, value in _NON_DEFAULT_OPTIONS.items())
+    factory = PrunedEnsembleRegressor(**_NON_DEFAULT_OPTIONS)._factory()
+    assert factory._params() == _NON_DEFAULT_OPTIONS
+
+
+def test_checkpoint_fingerprint_leaves_out_only_what_does_not_change_learning(tiny_regression, tmp_path, monkeypatch):
+    captured = {}
+    monkeypatch.setattr(ensemble_module, "fingerprint", lambda data, settings: captured.update(settings) or "f")
+    model = PrunedEnsembleRegressor(**dict(TINY, checkpoint_dir=str(tmp_path)))
+    X, y = tiny_regression
+    model._checkpoint(X, y.reshape(-1, 1))
+    left_out = set(model.get_params(deep=False)) - set(captured)
+    assert left_out == {"n_jobs", "verbose", "checkpoint_dir", "on_member_failure"}
+    assert captured["epochs"] == "25" and captured["package_version"]

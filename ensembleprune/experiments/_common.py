@@ -4,6 +4,8 @@ import numbers
 
 import numpy as np
 
+from ..factory import check_sparsities as _check_sparsity_range
+
 
 def mse(y_pred, y_true):
     """Mean squared error over samples and outputs, in float64."""
@@ -15,10 +17,7 @@ def mse(y_pred, y_true):
 
 def check_sparsities(sparsities):
     """The final sparsities, sorted; each in [0, 1) and distinct in its first 6 decimals."""
-    values = np.asarray(sparsities, dtype=float).ravel()
-    if values.size == 0 or not np.all((values >= 0) & (values < 1)):
-        raise ValueError(f"sparsities must be a non-empty sequence of numbers in [0, 1), got {sparsities!r}")
-    values = sorted({float(v) for v in values})
+    values = sorted({float(v) for v in _check_sparsity_range(sparsities)})
     if len({f"{v:.6f}" for v in values}) != len(values):
         raise ValueError(f"sparsities must differ in their first 6 decimals, got {sparsities!r}")
     return values
