@@ -101,7 +101,7 @@ class PrunedEnsembleRegressor(RegressorMixin, BaseEstimator):
     learning_rate_schedule : {"constant", "cosine"}, default="constant"
         ``"cosine"`` decays the learning rate along a cosine to 1% of it at the
         last step.
-    sparsity_allocation : {"uniform", "dense_output", "erk"}, default="uniform"
+    sparsity_allocation : {"uniform", "dense_output", "erk"}, default="erk"
         How each member's final sparsity is spread over its layers: the same in
         every layer (tfmot's way), hidden layers only with the output layer
         dense, or Erdős–Rényi (wide layers pruned hardest); see
@@ -238,7 +238,7 @@ class PrunedEnsembleRegressor(RegressorMixin, BaseEstimator):
         batch_size="auto",
         learning_rate=1e-3,
         learning_rate_schedule="constant",
-        sparsity_allocation="uniform",
+        sparsity_allocation="erk",
         initial_sparsity=0.0,
         pruning_start=0.1,
         pruning_end=0.6,

@@ -16,8 +16,8 @@ from ensembleprune import CompactMLP, PrunedEnsembleRegressor, PrunedMLPFactory
 from ensembleprune import ensemble as ensemble_module
 from ensembleprune.options import TrainingOptions, estimator_defaults, option_names
 
-TINY = dict(combine="mean", early_stopping=False, n_members=3, sparsities=(0.5, 0.8), hidden_layer_sizes=(32,), epochs=25, batch_size=32,
-            learning_rate=5e-3, random_state=0)
+TINY = dict(combine="mean", early_stopping=False, sparsity_allocation="uniform", n_members=3, sparsities=(0.5, 0.8),
+            hidden_layer_sizes=(32,), epochs=25, batch_size=32, learning_rate=5e-3, random_state=0)
 
 
 @pytest.fixture(scope="module")
