@@ -8,8 +8,6 @@ or *independent* (one ``fit`` per member, spread over processes with joblib, so
 """
 
 from dataclasses import dataclass, field
-from functools import lru_cache
-from types import SimpleNamespace
 
 import numpy as np
 from joblib import Parallel, delayed
@@ -278,7 +276,7 @@ class PrunedMLPFactory:
     def _branch(self, spec, inputs, n_outputs, n_samples, name):
         """The pruned layers of one member, applied to ``inputs``."""
         _, keras, _ = import_tf()
-        prune_low_magnitude = _pruning_classes().PruneLowMagnitude
+        from ._training import PruneLowMagnitude
         steps_per_epoch, epochs = self.steps_per_epoch(n_samples), self.epochs_for(n_samples)
         widths = list(spec.hidden_layer_sizes) + [n_outputs]
         shapes = list(zip([int(inputs.shape[-1])] + widths[:-1], widths))
@@ -297,7 +295,7 @@ class PrunedMLPFactory:
                 kernel_initializer=initializer,
                 name=f"{name}_dense_{index}",
             )
-            x = prune_low_magnitude(dense, pruning_schedule=schedule, name=f"{name}_pruned_{index}")(x)
+            x = PruneLowMagnitude(dense, pruning_schedule=schedule, name=f"{name}_pruned_{index}")(x)
         return x
 
     def train(self, X, y, members, sample_weight=None, validation_data=None, on_trained=None, validation_rows=None):
@@ -418,11 +416,13 @@ class PrunedMLPFactory:
     def _callbacks(self, watches, progress_description, n_samples):
         """UpdatePruningStep first, so that later callbacks see this epoch's masked weights."""
         _, _, tfmot = import_tf()
+        from . import _training
+
         callbacks = [tfmot.UpdatePruningStep()]
         if self.early_stopping:
-            callbacks.append(_keras_callbacks().MemberEarlyStopping(watches, self.n_iter_no_change, self.tol))
+            callbacks.append(_training.MemberEarlyStopping(watches, self.n_iter_no_change, self.tol))
         if self.verbose >= 1 and progress_description:
-            callbacks.append(_keras_callbacks().EpochProgress(self.epochs_for(n_samples), progress_description, watches))
+            callbacks.append(_training.EpochProgress(self.epochs_for(n_samples), progress_description, watches))
         return callbacks
 
     def _train_fused(self, X, y, members, weights, validation_data, on_trained):
@@ -436,10 +436,9 @@ class PrunedMLPFactory:
         }
         fused = keras.Model(inputs, outputs)
         # Each branch has its own Adam slots, so one optimizer over the fused model
-        # updates every member exactly as its own optimizer would. Measured on a
-        # 2-core CPU: jit_compile (XLA) made the fit 4x slower than TensorFlow's
-        # oneDNN kernels, and steps_per_execution gained nothing (a step of the
-        # article's model costs ~0.3 s; the per-step overhead is negligible).
+        # updates every member exactly as its own optimizer would. Neither
+        # jit_compile (XLA) nor steps_per_execution is used: on CPU both measured
+        # slower or no faster (docs/performance.md, "Training options tried").
         fused.compile(optimizer=self._optimizer(len(X)), loss={n: "mse" for n in names})
         member_models = [keras.Model(inputs, outputs[name]) for name in names]
         watches = [
@@ -660,158 +659,3 @@ class _MemberWatch:
     epochs_without_improvement: int = 0
     n_epochs: int = 0
     stopped: bool = False
-
-
-@lru_cache(maxsize=1)
-def _keras_callbacks():
-    """The Keras callbacks of this module, defined on first use to keep imports light."""
-    _, keras, _ = import_tf()
-    from tqdm.auto import tqdm
-
-    class MemberEarlyStopping(keras.callbacks.Callback):
-        """Early stopping per member, on each member's own validation loss.
-
-        A member's epochs count from the end of its pruning schedule. A stopped
-        member of a fused model keeps training with the others (its branch shares
-        no weight with them, so this changes nothing for them); when training
-        ends, every member gets back the weights of its best epoch, masked again
-        so that they match the final pruning mask. The fit stops when every
-        member has stopped.
-        """
-
-        def __init__(self, watches, n_iter_no_change, tol):
-            super().__init__()
-            self.watches = watches
-            self.n_iter_no_change = n_iter_no_change
-            self.tol = tol
-
-        def on_epoch_end(self, epoch, logs=None):
-            logs = logs or {}
-            for watch in self.watches:
-                if watch.stopped:
-                    continue
-                watch.n_epochs = epoch + 1
-                if epoch < watch.first_epoch:
-                    continue
-                if watch.log_key not in logs:
-                    raise RuntimeError(f"early stopping needs {watch.log_key!r} in the epoch's logs, got {sorted(logs)}")
-                loss = float(logs[watch.log_key])
-                if loss < watch.best_loss - self.tol:
-                    watch.best_loss, watch.best_epoch = loss, epoch
-                    watch.best_weights = [layer.get_weights() for layer in watch.layers]
-                    watch.epochs_without_improvement = 0
-                else:
-                    watch.epochs_without_improvement += 1
-                    watch.stopped = watch.epochs_without_improvement >= self.n_iter_no_change
-            if all(watch.stopped for watch in self.watches):
-                self.model.stop_training = True
-
-        def on_train_end(self, logs=None):
-            for watch in self.watches:
-                if watch.best_weights is None:
-                    continue
-                for layer, weights in zip(watch.layers, watch.best_weights):
-                    layer.set_weights(weights)
-                    layer.pruning_obj.weight_mask_op()
-
-    class EpochProgress(keras.callbacks.Callback):
-        """A tqdm bar over epochs, showing how many members still train."""
-
-        def __init__(self, epochs, description, watches):
-            super().__init__()
-            self.epochs = epochs
-            self.description = description
-            self.watches = watches
-
-        def on_train_begin(self, logs=None):
-            self.bar = tqdm(total=self.epochs, desc=self.description)
-
-        def on_epoch_end(self, epoch, logs=None):
-            self.bar.update(1)
-            postfix = {"loss": f"{(logs or {}).get('loss', float('nan')):.4g}"}
-            stopped = sum(watch.stopped for watch in self.watches)
-            if stopped:
-                postfix["stopped"] = f"{stopped}/{len(self.watches)}"
-            self.bar.set_postfix(postfix)
-
-        def on_train_end(self, logs=None):
-            self.bar.close()
-
-    return SimpleNamespace(MemberEarlyStopping=MemberEarlyStopping, EpochProgress=EpochProgress)
-
-
-def _kth_largest_magnitude(magnitudes, k):
-    """Exactly the ``k``-th largest of the non-negative float32 ``magnitudes`` (1 <= k <= size).
-
-    Non-negative floats order as their int32 bit patterns do, so bisecting on
-    the bit pattern for the largest ``t`` with at least ``k`` values >= ``t``
-    finds the k-th largest value itself, in at most 32 counting passes.
-    """
-    tf, _, _ = import_tf()
-    bits = tf.bitcast(magnitudes, tf.int32)
-    # Invariant: at least k values are >= low, and fewer than k are >= high.
-    low = tf.constant(0, tf.int64)
-    high = tf.cast(tf.reduce_max(bits), tf.int64) + 1
-
-    def narrow(low, high):
-        middle = (low + high) // 2
-        enough = tf.reduce_sum(tf.cast(bits >= tf.cast(middle, tf.int32), tf.int32)) >= k
-        return tf.where(enough, middle, low), tf.where(enough, high, middle)
-
-    low, _ = tf.while_loop(lambda low, high: high - low > 1, narrow, (low, high))
-    return tf.bitcast(tf.cast(low, tf.int32), tf.float32)
-
-
-@lru_cache(maxsize=1)
-def _pruning_classes():
-    """tfmot's pruning wrapper with an exact and faster mask update, defined on first use."""
-    tf, _, _ = import_tf()
-    # tfmot's public API has no hook for the mask update. The dependency pins
-    # tensorflow-model-optimization < 0.9, and tests/test_training.py checks these
-    # masks against tfmot's own.
-    from tensorflow_model_optimization.python.core.sparsity.keras import pruning_impl, pruning_wrapper
-
-    class MagnitudePruning(pruning_impl.Pruning):
-        """tfmot's magnitude pruning, with the threshold found by bisection instead of a sort.
-
-        tfmot 0.8 finds the k-th largest magnitude with ``top_k`` over *all* the
-        weights: a full sort of every kernel at every mask update (about 0.3 s for
-        a 1024x1024 kernel), which made a pruned fit of the article's model 1.85x
-        slower than a dense one. Bisection finds the same threshold, so the same
-        mask, in 32 vectorized counting passes.
-        """
-
-        def _update_mask(self, weights):
-            if weights.dtype != tf.float32:
-                return super()._update_mask(weights)
-            sparsity = self._pruning_schedule(self._step_fn())[1]
-            with tf.name_scope("pruning_ops"):
-                magnitudes = tf.math.abs(weights)
-                # The number of weights kept, rounded exactly as tfmot rounds it.
-                size = tf.cast(tf.size(magnitudes), tf.float32)
-                k = tf.cast(tf.math.maximum(tf.math.round(size * (1 - sparsity)), 1), tf.int32)
-                threshold = _kth_largest_magnitude(tf.reshape(magnitudes, [-1]), k)
-                mask = tf.cast(magnitudes >= threshold, weights.dtype)
-            return threshold, mask
-
-    class PruneLowMagnitude(pruning_wrapper.PruneLowMagnitude):
-        """tfmot's ``PruneLowMagnitude`` wrapper using :class:`MagnitudePruning`."""
-
-        # tfmot's call has no Python control flow on tensors (it uses tf.cond), so
-        # AutoGraph has nothing to convert; skipping it saves seconds of tracing.
-        @tf.autograph.experimental.do_not_convert
-        def call(self, inputs, training=None, **kwargs):
-            return super().call(inputs, training=training, **kwargs)
-
-        def build(self, input_shape):
-            super().build(input_shape)
-            self.pruning_obj = MagnitudePruning(
-                training_step_fn=lambda: self.pruning_step,
-                pruning_vars=self.pruning_vars,
-                pruning_schedule=self.pruning_schedule,
-                block_size=self.block_size,
-                block_pooling_type=self.block_pooling_type,
-                sparsity_m_by_n=self.sparsity_m_by_n,
-            )
-
-    return SimpleNamespace(MagnitudePruning=MagnitudePruning, PruneLowMagnitude=PruneLowMagnitude)

@@ -6,7 +6,7 @@ from joblib import Parallel, delayed, parallel_config
 
 from ensembleprune import MemberSpec, PrunedEnsembleRegressor, PrunedMLPFactory, PruningSchedule
 from ensembleprune._tf import import_tf
-from ensembleprune.factory import _pruning_classes, bootstrap_counts
+from ensembleprune.factory import bootstrap_counts
 
 # Layers of 12x64, 64x128 and 128x1 weights: 1 point of sparsity is representable in each.
 HIDDEN = (64, 128)
@@ -27,12 +27,14 @@ def test_mask_update_matches_tfmot_exactly(sparsity):
     tf, _, tfmot = import_tf()
     from tensorflow_model_optimization.python.core.sparsity.keras import pruning_impl
 
+    from ensembleprune._training import MagnitudePruning
+
     rng = np.random.default_rng(0)
     # Rounded weights hold many ties at the threshold, and exact zeros.
     weights = tf.constant(np.round(rng.normal(size=(300, 70)), 2).astype(np.float32))
     arguments = dict(training_step_fn=lambda: tf.constant(1, tf.int64), pruning_vars=[],
                      pruning_schedule=tfmot.ConstantSparsity(sparsity, 0), block_size=(1, 1), block_pooling_type="AVG")
-    ours = _pruning_classes().MagnitudePruning(**arguments)._update_mask(weights)
+    ours = MagnitudePruning(**arguments)._update_mask(weights)
     theirs = pruning_impl.Pruning(**arguments)._update_mask(weights)
     assert float(ours[0]) == float(theirs[0])
     np.testing.assert_array_equal(ours[1].numpy(), theirs[1].numpy())

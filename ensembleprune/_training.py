@@ -1,0 +1,156 @@
+"""Training-time classes on top of tf_keras and tfmot: Keras callbacks and the pruning wrapper.
+
+This module imports TensorFlow, tf_keras and tfmot when it is imported (through
+:func:`ensembleprune._tf.import_tf`, so that native log filtering and
+``TF_USE_LEGACY_KERAS`` apply). :mod:`ensembleprune.factory` imports it only
+inside the methods that build or train models, so that ``import ensembleprune``
+and predicting with a fitted ensemble never import TensorFlow.
+"""
+
+from tqdm.auto import tqdm
+
+from ._tf import import_tf
+
+tf, keras, _ = import_tf()
+
+# tfmot's public API has no hook for the mask update. The dependency pins
+# tensorflow-model-optimization < 0.9, and tests/test_training.py checks these
+# masks against tfmot's own.
+from tensorflow_model_optimization.python.core.sparsity.keras import pruning_impl, pruning_wrapper  # noqa: E402
+
+
+class MemberEarlyStopping(keras.callbacks.Callback):
+    """Early stopping per member, on each member's own validation loss.
+
+    A member's epochs count from the end of its pruning schedule. A stopped
+    member of a fused model keeps training with the others (its branch shares
+    no weight with them, so this changes nothing for them); when training
+    ends, every member gets back the weights of its best epoch, masked again
+    so that they match the final pruning mask. The fit stops when every
+    member has stopped.
+    """
+
+    def __init__(self, watches, n_iter_no_change, tol):
+        super().__init__()
+        self.watches = watches
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        for watch in self.watches:
+            if watch.stopped:
+                continue
+            watch.n_epochs = epoch + 1
+            if epoch < watch.first_epoch:
+                continue
+            if watch.log_key not in logs:
+                raise RuntimeError(f"early stopping needs {watch.log_key!r} in the epoch's logs, got {sorted(logs)}")
+            loss = float(logs[watch.log_key])
+            if loss < watch.best_loss - self.tol:
+                watch.best_loss, watch.best_epoch = loss, epoch
+                watch.best_weights = [layer.get_weights() for layer in watch.layers]
+                watch.epochs_without_improvement = 0
+            else:
+                watch.epochs_without_improvement += 1
+                watch.stopped = watch.epochs_without_improvement >= self.n_iter_no_change
+        if all(watch.stopped for watch in self.watches):
+            self.model.stop_training = True
+
+    def on_train_end(self, logs=None):
+        for watch in self.watches:
+            if watch.best_weights is None:
+                continue
+            for layer, weights in zip(watch.layers, watch.best_weights):
+                layer.set_weights(weights)
+                layer.pruning_obj.weight_mask_op()
+
+
+class EpochProgress(keras.callbacks.Callback):
+    """A tqdm bar over epochs, showing how many members still train."""
+
+    def __init__(self, epochs, description, watches):
+        super().__init__()
+        self.epochs = epochs
+        self.description = description
+        self.watches = watches
+
+    def on_train_begin(self, logs=None):
+        self.bar = tqdm(total=self.epochs, desc=self.description)
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.bar.update(1)
+        postfix = {"loss": f"{(logs or {}).get('loss', float('nan')):.4g}"}
+        stopped = sum(watch.stopped for watch in self.watches)
+        if stopped:
+            postfix["stopped"] = f"{stopped}/{len(self.watches)}"
+        self.bar.set_postfix(postfix)
+
+    def on_train_end(self, logs=None):
+        self.bar.close()
+
+
+def _kth_largest_magnitude(magnitudes, k):
+    """Exactly the ``k``-th largest of the non-negative float32 ``magnitudes`` (1 <= k <= size).
+
+    Non-negative floats order as their int32 bit patterns do, so bisecting on
+    the bit pattern for the largest ``t`` with at least ``k`` values >= ``t``
+    finds the k-th largest value itself, in at most 32 counting passes.
+    """
+    bits = tf.bitcast(magnitudes, tf.int32)
+    # Invariant: at least k values are >= low, and fewer than k are >= high.
+    low = tf.constant(0, tf.int64)
+    high = tf.cast(tf.reduce_max(bits), tf.int64) + 1
+
+    def narrow(low, high):
+        middle = (low + high) // 2
+        enough = tf.reduce_sum(tf.cast(bits >= tf.cast(middle, tf.int32), tf.int32)) >= k
+        return tf.where(enough, middle, low), tf.where(enough, high, middle)
+
+    low, _ = tf.while_loop(lambda low, high: high - low > 1, narrow, (low, high))
+    return tf.bitcast(tf.cast(low, tf.int32), tf.float32)
+
+
+class MagnitudePruning(pruning_impl.Pruning):
+    """tfmot's magnitude pruning, with the threshold found by bisection instead of a sort.
+
+    tfmot 0.8 finds the k-th largest magnitude with ``top_k`` over *all* the
+    weights: a full sort of every kernel at every mask update, which made a
+    pruned fit of the article's model markedly slower than a dense one
+    (docs/performance.md has the measurements). Bisection finds the same
+    threshold, so the same mask, in 32 vectorized counting passes.
+    """
+
+    def _update_mask(self, weights):
+        if weights.dtype != tf.float32:
+            return super()._update_mask(weights)
+        sparsity = self._pruning_schedule(self._step_fn())[1]
+        with tf.name_scope("pruning_ops"):
+            magnitudes = tf.math.abs(weights)
+            # The number of weights kept, rounded exactly as tfmot rounds it.
+            size = tf.cast(tf.size(magnitudes), tf.float32)
+            k = tf.cast(tf.math.maximum(tf.math.round(size * (1 - sparsity)), 1), tf.int32)
+            threshold = _kth_largest_magnitude(tf.reshape(magnitudes, [-1]), k)
+            mask = tf.cast(magnitudes >= threshold, weights.dtype)
+        return threshold, mask
+
+
+class PruneLowMagnitude(pruning_wrapper.PruneLowMagnitude):
+    """tfmot's ``PruneLowMagnitude`` wrapper using :class:`MagnitudePruning`."""
+
+    # tfmot's call has no Python control flow on tensors (it uses tf.cond), so
+    # AutoGraph has nothing to convert; skipping it saves tracing time.
+    @tf.autograph.experimental.do_not_convert
+    def call(self, inputs, training=None, **kwargs):
+        return super().call(inputs, training=training, **kwargs)
+
+    def build(self, input_shape):
+        super().build(input_shape)
+        self.pruning_obj = MagnitudePruning(
+            training_step_fn=lambda: self.pruning_step,
+            pruning_vars=self.pruning_vars,
+            pruning_schedule=self.pruning_schedule,
+            block_size=self.block_size,
+            block_pooling_type=self.block_pooling_type,
+            sparsity_m_by_n=self.sparsity_m_by_n,
+        )
