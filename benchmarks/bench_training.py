@@ -7,8 +7,9 @@ that the figures are comparable, and prints JSON with:
 - seconds for K separate fits written as the article writes them (a Python loop
   over ``prune_low_magnitude(Sequential)`` and ``fit``), for ours independent
   (``n_jobs=1`` and ``n_jobs=2``), for ours fused, and for K plain dense fits
-  (prepared as the factory prepares its fits, so that they too trace their
-  train step once; the article-style loop is left as the article writes it);
+  (prepared and fed as the factory prepares and feeds its fits: one trace of
+  the train step, batches read by its input pipeline; the article-style loop
+  is left as the article writes it);
 - ratios: article-style / fused, and one pruned fit / one dense fit (ours
   independent with ``n_jobs=1`` against the dense loop: the pruning overhead);
 - the FLOP rate of the fused fit / the FLOP rate of a bare ``tf.matmul`` probe
@@ -39,7 +40,7 @@ import numpy as np
 
 from ensembleprune import MemberSpec, PrunedMLPFactory, PruningSchedule, make_article_regression
 from ensembleprune._tf import import_tf
-from ensembleprune.factory import _create_training_variables
+from ensembleprune.factory import TrainingRows, _create_training_variables
 
 SPARSITIES = (0.8, 0.9, 0.95, 0.98)
 VARIANTS = ("article_style", "independent_n_jobs_1", "independent_n_jobs_2", "fused", "dense")
@@ -69,18 +70,23 @@ def article_style_fits(X, y, specs, epochs, batch_size, steps_per_epoch):
 def dense_fits(X, y, specs, epochs, batch_size):
     """K plain dense fits of the same architecture, without pruning.
 
-    Each is prepared as the factory prepares a pruned fit, so that both trace
-    their train step once and "pruned ÷ dense" compares pruning alone.
+    Each is prepared and fed as the factory prepares and feeds a pruned fit:
+    its variables are created before ``fit``, so that its train step is traced
+    once, and its batches are read from ``X`` by the factory's input pipeline.
+    "Pruned ÷ dense" then compares pruning alone.
     """
     _, keras, _ = import_tf()
+    rows = TrainingRows(X)
+    targets = [np.asarray(y, np.float32)]
     for spec in specs:
+        keras.utils.set_random_seed(spec.seed)
         layers = [keras.Input(shape=(X.shape[1],))]
         layers += [keras.layers.Dense(width, activation="relu") for width in spec.hidden_layer_sizes]
         layers.append(keras.layers.Dense(1))
         model = keras.Sequential(layers)
         model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="mse")
         _create_training_variables(model)
-        model.fit(X, y, batch_size=batch_size, epochs=epochs, verbose=0)
+        model.fit(rows.dataset(targets, batch_size, spec.seed), epochs=epochs, verbose=0)
 
 
 def layer_shapes(n_features, hidden):
