@@ -1,4 +1,4 @@
-"""Training options of the factory: bootstrap, early stopping, processes, progress, mask updates."""
+"""Training behaviour: pruning masks, input pipeline, bootstrap, early stopping, processes, threads, progress, tracing."""
 
 import numpy as np
 import pytest
@@ -38,6 +38,66 @@ def test_mask_update_matches_tfmot_exactly(sparsity):
     theirs = pruning_impl.Pruning(**arguments)._update_mask(weights)
     assert float(ours[0]) == float(theirs[0])
     np.testing.assert_array_equal(ours[1].numpy(), theirs[1].numpy())
+
+
+@pytest.mark.parametrize("training", ["fused", "independent"])
+def test_every_layer_of_every_member_ends_within_one_point_of_its_target(tiny_regression, training):
+    X, y = tiny_regression
+    targets = [0.5, 0.8, 0.95]
+    # Layers of 12x64, 64x128 and 128x1 weights: 1 point of sparsity is representable in each.
+    specs = [MemberSpec(seed, PruningSchedule(s), (64, 128)) for seed, s in enumerate(targets)]
+    factory = PrunedMLPFactory(epochs=4, batch_size=32, training=training)
+    members = factory.train(X, y, specs, validation_data=(X[:50], y[:50]))
+    assert [m.spec for m in members] == specs
+    for member, target in zip(members, targets):
+        assert len(member.layer_sparsity) == 3
+        assert np.all(np.abs(np.array(member.layer_sparsity) - target) <= 0.01), member.layer_sparsity
+        assert len(member.history["loss"]) == 4
+        assert len(member.history["val_loss"]) == 4
+        assert all(np.isfinite(member.history["loss"]))
+
+
+def test_training_reduces_the_loss(tiny_regression):
+    X, y = tiny_regression
+    member = PrunedMLPFactory(epochs=15, batch_size=32, learning_rate=3e-3).fit_one(
+        X, y.reshape(-1, 1), MemberSpec(1, PruningSchedule(0.5), (32,))
+    )
+    assert member.history["loss"][-1] < 0.5 * member.history["loss"][0]
+
+
+def test_same_seed_same_member(tiny_regression):
+    X, y = tiny_regression
+    spec = MemberSpec(3, PruningSchedule(0.8), (16,))
+    factory = PrunedMLPFactory(epochs=3, batch_size=64)
+    first, second = (factory.fit_one(X, y.reshape(-1, 1), spec) for _ in range(2))
+    for a, b in zip(first.model.get_weights(), second.model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_training_reads_a_float32_X_in_place_and_copies_only_what_it_must():
+    from ensembleprune.factory import TrainingRows
+
+    X = np.arange(12, dtype=np.float32).reshape(6, 2)
+    assert TrainingRows(X).X is X  # batches are read from the caller's array, not a copy of it
+    held_out = TrainingRows(X, rows=[0, 2, 5])
+    assert held_out.X is X and held_out.shape == (3, 2)
+    converted = TrainingRows(X.astype(np.float64))
+    assert converted.X.dtype == np.float32 and converted.X.flags.c_contiguous
+    np.testing.assert_array_equal(converted.X, X)
+
+
+def test_every_row_is_seen_once_per_epoch_in_shuffled_batches():
+    from ensembleprune.factory import TrainingRows
+
+    X = np.arange(20, dtype=np.float32).reshape(10, 2)
+    rows = TrainingRows(X, rows=np.arange(1, 10))
+    y = np.arange(9, dtype=np.float32).reshape(9, 1)
+    epoch = [(x.numpy(), t.numpy()) for x, t in rows.dataset([y], batch_size=4, seed=0)]
+    assert [len(x) for x, _ in epoch] == [4, 4, 1]
+    seen = np.concatenate([x for x, _ in epoch])
+    np.testing.assert_array_equal(np.sort(seen[:, 0]), X[1:, 0])
+    for x, t in epoch:  # targets stay with their rows
+        np.testing.assert_array_equal(x[:, 0], X[1:, 0][t[:, 0].astype(int)])
 
 
 def test_bootstrap_counts_are_a_seeded_bootstrap_sample():
@@ -99,32 +159,6 @@ def test_fused_early_stopping_holds_out_rows_and_stops_the_fit_when_all_members_
         assert np.all(np.abs(np.array(member.layer_sparsity) - member.spec.final_sparsity) <= 0.01)
 
 
-def test_early_stopping_needs_rows_to_hold_out():
-    X, y = np.zeros((3, 2)), np.zeros(3)
-    factory = PrunedMLPFactory(epochs=2, early_stopping=True, validation_fraction=0.1)
-    with pytest.raises(ValueError, match="cannot hold out validation_fraction=0.1 of 3 rows"):
-        factory.train(X, y, _specs([0.5], hidden=(4,)))
-
-
-@pytest.mark.parametrize(
-    "arguments, message",
-    [
-        (dict(validation_fraction=1.0), r"validation_fraction must be in \(0, 1\)"),
-        (dict(n_iter_no_change=0), "n_iter_no_change must be an integer >= 1"),
-        (dict(tol=-1.0), "tol must be >= 0"),
-    ],
-)
-def test_factory_rejects_bad_early_stopping_settings(arguments, message):
-    with pytest.raises(ValueError, match=message):
-        PrunedMLPFactory(**arguments)
-
-
-def test_sample_weight_must_hold_one_row_per_member(tiny_regression):
-    X, y = tiny_regression
-    with pytest.raises(ValueError, match=r"sample_weight must have shape \(n_members, n_samples\) = \(2, 300\)"):
-        PrunedMLPFactory(epochs=2).train(X, y, _specs([0.5, 0.8], hidden=(4,)), sample_weight=np.ones(300))
-
-
 @pytest.mark.slow
 def test_independent_members_train_in_two_processes_as_in_one(tiny_regression):
     X, y = tiny_regression
@@ -168,20 +202,6 @@ def test_verbose_zero_is_silent_and_verbose_one_shows_one_bar(tiny_regression, c
     description = "training 2 fused members" if training == "fused" else "training 2 members"
     assert err.count(description) >= 1 and "100%" in err
     assert "Epoch 1/3" not in out
-
-
-def test_estimator_passes_training_options_to_the_factory(tiny_regression):
-    X, y = tiny_regression
-    model = PrunedEnsembleRegressor(n_members=2, sparsities=(0.5,), hidden_layer_sizes=(8,), epochs=12,
-                                    batch_size=64, pruning_start=0.0, pruning_end=0.25, early_stopping=True,
-                                    validation_fraction=0.25, n_iter_no_change=1, tol=1e9, bootstrap=True,
-                                    combine="mean", random_state=0)
-    factory = model._factory()
-    assert (factory.bootstrap, factory.early_stopping, factory.validation_fraction, factory.n_iter_no_change,
-            factory.tol) == (True, True, 0.25, 1, 1e9)
-    model.fit(X, y)
-    # 225 training rows, 4 steps per epoch, pruning ends at step 12: after epoch 3.
-    assert [len(history["val_loss"]) for history in model.history_] == [4, 4]
 
 
 def test_fit_traces_its_train_step_once(tiny_regression):
