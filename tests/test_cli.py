@@ -1,10 +1,59 @@
-"""How `ensembleprune` reports errors: bad input in one line, bugs with their traceback."""
+"""The `ensembleprune` command line: inspect, predict, sweep and demo, and how it reports errors."""
 
+import csv
+import json
+import os
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
 import pytest
 
-from ensembleprune import cli
+from ensembleprune import CompactMLP, PrunedEnsembleRegressor, cli, make_article_regression, save
 from ensembleprune.cli import main
 from ensembleprune.serialization import InvalidModelFileError, UnsafeToSaveError
+
+
+@pytest.fixture(scope="module")
+def ensemble(tiny_regression):
+    X, y = tiny_regression
+    X = pd.DataFrame(X, columns=[f"x{i}" for i in range(X.shape[1])])
+    return PrunedEnsembleRegressor(combine="mean", early_stopping=False, n_members=2, sparsities=(0.5, 0.9),
+                                   hidden_layer_sizes=(16,), epochs=3,
+                                   batch_size=64, random_state=0).fit(X, y)
+
+
+@pytest.fixture(scope="module")
+def model_file(ensemble, tmp_path_factory):
+    path = tmp_path_factory.mktemp("model") / "ensemble.epz"
+    save(ensemble, path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def data():
+    """A small regression for the sweep command."""
+    split = make_article_regression(n_samples=250, n_features=12, n_informative=6, random_state=0)
+    return split.X_train, split.y_train
+
+
+def write_csv(path, header, rows):
+    with open(path, "w", newline="") as file:
+        writer = csv.writer(file)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+def read_csv(path):
+    with open(path, newline="") as file:
+        rows = list(csv.reader(file))
+    return rows[0], np.array(rows[1:], dtype=float)
+
+
+# How errors are reported.
 
 
 def _describe_raising(error):
@@ -44,3 +93,110 @@ def test_a_missing_file_is_named_in_one_line(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Traceback" not in err
     assert err.startswith("ensembleprune inspect: error: ") and str(missing) in err
+
+
+@pytest.mark.slow
+def test_cli_reports_bad_arguments():
+    result = subprocess.run(
+        [sys.executable, "-m", "ensembleprune.cli", "demo", "--members", "0", "--out", "/nonexistent/x"],
+        capture_output=True, text=True,
+    )
+    assert result.returncode == 2
+    assert "n_members" in result.stderr
+
+
+# ensembleprune inspect and ensembleprune predict.
+
+
+def test_inspect_prints_each_members_layers(model_file, ensemble, capsys):
+    assert main(["inspect", str(model_file)]) == 0
+    out = capsys.readouterr().out
+    assert "PrunedEnsembleRegressor" in out and "combine: mean" in out
+    for k, member in enumerate(ensemble.members_):
+        assert f"member {k}: 12 -> 16 -> 1" in out
+        assert f"used features {member.used_features_.size} of 12" in out
+        assert f"{member.nbytes:,} bytes" in out
+    assert out.count("  layer 0:") == 2 and "density" in out and "nonzeros" in out
+
+
+def test_predict_writes_the_ensembles_predictions_matching_columns_by_name(model_file, ensemble, tiny_regression,
+                                                                          tmp_path):
+    X, y = tiny_regression
+    names = [f"x{i}" for i in range(X.shape[1])]
+    # Columns shuffled, and the target column present: columns are picked by name.
+    order = np.random.default_rng(0).permutation(X.shape[1])
+    data = write_csv(tmp_path / "data.csv", ["y"] + [names[i] for i in order],
+                     [[repr(float(t))] + [repr(float(v)) for v in row[order]] for t, row in zip(y[:20], X[:20])])
+    out = tmp_path / "out.csv"
+    assert main(["predict", str(model_file), str(data), "--output", str(out), "--std"]) == 0
+    header, values = read_csv(out)
+    assert header == ["prediction", "std"]
+    y_pred, y_std = ensemble.predict(pd.DataFrame(X[:20], columns=names), return_std=True)
+    np.testing.assert_array_equal(values[:, 0], y_pred)
+    np.testing.assert_array_equal(values[:, 1], y_std)
+
+
+def test_predict_with_a_member_file_writes_to_stdout(tmp_path, capsys):
+    member = CompactMLP.from_weights([np.eye(3, 2), np.ones((2, 2))], [np.zeros(2), np.array([0.5, -1.0])],
+                                     ["relu", "linear"])
+    save(member, tmp_path / "member.epz")
+    data = write_csv(tmp_path / "data.csv", ["a", "b", "c"], [[1, 2, 3], [-1, 0, 5]])
+    assert main(["predict", str(tmp_path / "member.epz"), str(data)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == ["prediction_0,prediction_1", "3.5,2.0", "0.5,-1.0"]
+
+
+def test_predict_reports_bad_files_and_missing_columns(model_file, tmp_path, capsys):
+    data = write_csv(tmp_path / "data.csv", ["x0", "x1"], [[1, 2]])
+    assert main(["predict", str(model_file), str(data)]) == 2
+    assert "lacks the feature columns ['x2'" in capsys.readouterr().err
+    broken = tmp_path / "broken.epz"
+    broken.write_bytes(model_file.read_bytes()[:100])
+    assert main(["predict", str(broken), str(data)]) == 2
+    assert "not a valid ensembleprune model file" in capsys.readouterr().err
+    assert main(["inspect", str(broken)]) == 2
+
+
+# ensembleprune sweep.
+
+
+def write_xy_csv(path, X, y):
+    header = ",".join([f"x{i}" for i in range(X.shape[1])] + ["price"])
+    rows = [",".join(f"{v:.6g}" for v in [*x, target]) for x, target in zip(X, y)]
+    path.write_text("\n".join([header, *rows]) + "\n")
+
+
+@pytest.mark.slow
+def test_cli_sweep_on_a_csv_file(data, tmp_path, capsys):
+    csv_file = tmp_path / "houses.csv"
+    write_xy_csv(csv_file, *data)
+    out = tmp_path / "out"
+    code = main(["sweep", "--data", str(csv_file), "--target", "price", "--out", str(out), "--sparsities", "0,0.8",
+                 "--seeds", "2", "--epochs", "3", "--hidden", "8", "--n-jobs", "2", "--quiet"])
+    printed = capsys.readouterr().out
+    assert code == 0
+    assert "validation loss" in printed and "article's shape" in printed
+    assert len(list(out.glob("pairs/*.json"))) == 4
+    assert len((out / "sweep_summary.csv").read_text().splitlines()) == 3
+    assert (out / "sweep_loss.png").exists() and (out / "sweep_loss_zoom.png").exists()
+    settings = json.loads((out / "fingerprint.json").read_text())["settings"]
+    assert settings["n_features"] == data[0].shape[1] and settings["hidden_layer_sizes"] == [8]
+
+    assert main(["sweep", "--data", str(csv_file), "--target", "cost", "--out", str(tmp_path / "bad")]) == 2
+    assert "target column 'cost' is not in" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_cli_sweep_workers_print_no_tensorflow_start_up_lines(data, tmp_path):
+    csv_file = tmp_path / "houses.csv"
+    write_xy_csv(csv_file, *data)
+    # As a user runs it: without the level that this process's own import of TensorFlow set.
+    env = {name: value for name, value in os.environ.items() if name != "TF_CPP_MIN_LOG_LEVEL"}
+    command = [sys.executable, "-m", "ensembleprune.cli", "sweep", "--data", str(csv_file), "--target", "price",
+               "--out", str(tmp_path / "out"), "--sparsities", "0,0.8", "--seeds", "1", "--epochs", "2",
+               "--hidden", "4", "--n-jobs", "2", "--quiet"]
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert len(list((tmp_path / "out").glob("pairs/*.json"))) == 2  # the two workers trained
+    start_up_lines = [line for line in result.stderr.splitlines() if re.search("onednn|cuda|absl", line, re.I)]
+    assert start_up_lines == []

@@ -2,8 +2,6 @@
 
 import json
 import runpy
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -44,13 +42,3 @@ def test_demo_writes_table_results_and_ensemble(tmp_path):
     assert len([p for p in tmp_path.iterdir() if p.name.startswith("ensemble")]) == 1
     table = format_table(rows)
     assert "val MSE" in table and "RidgeCV" in table
-
-
-@pytest.mark.slow
-def test_cli_reports_bad_arguments():
-    result = subprocess.run(
-        [sys.executable, "-m", "ensembleprune.cli", "demo", "--members", "0", "--out", "/nonexistent/x"],
-        capture_output=True, text=True,
-    )
-    assert result.returncode == 2
-    assert "n_members" in result.stderr

@@ -2,7 +2,6 @@
 
 import json
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -15,7 +14,6 @@ from matplotlib.image import imread
 
 from ensembleprune import make_article_regression, sparsity_sweep
 from ensembleprune._tf import filter_native_logs, native_logs_filtered
-from ensembleprune.cli import main
 from ensembleprune.compact import CompactMLP
 from ensembleprune.experiments import (
     SweepPair,
@@ -218,48 +216,6 @@ def test_robustness_report_refuses_several_outputs_and_says_what_to_do():
         robustness_report(X, Y[:, 0], X, Y)
     with pytest.raises(ValueError, match=r"coef has shape \(3, 2\); expected \(3,\)"):
         robustness_report(X, Y[:, 0], X, Y[:, 1], coef=np.ones((3, 2)))
-
-
-def _write_csv(path, X, y):
-    header = ",".join([f"x{i}" for i in range(X.shape[1])] + ["price"])
-    rows = [",".join(f"{v:.6g}" for v in [*x, target]) for x, target in zip(X, y)]
-    path.write_text("\n".join([header, *rows]) + "\n")
-
-
-@pytest.mark.slow
-def test_cli_sweep_on_a_csv_file(data, tmp_path, capsys):
-    csv_file = tmp_path / "houses.csv"
-    _write_csv(csv_file, *data)
-    out = tmp_path / "out"
-    code = main(["sweep", "--data", str(csv_file), "--target", "price", "--out", str(out), "--sparsities", "0,0.8",
-                 "--seeds", "2", "--epochs", "3", "--hidden", "8", "--n-jobs", "2", "--quiet"])
-    printed = capsys.readouterr().out
-    assert code == 0
-    assert "validation loss" in printed and "article's shape" in printed
-    assert len(list(out.glob("pairs/*.json"))) == 4
-    assert len((out / "sweep_summary.csv").read_text().splitlines()) == 3
-    assert (out / "sweep_loss.png").exists() and (out / "sweep_loss_zoom.png").exists()
-    settings = json.loads((out / "fingerprint.json").read_text())["settings"]
-    assert settings["n_features"] == data[0].shape[1] and settings["hidden_layer_sizes"] == [8]
-
-    assert main(["sweep", "--data", str(csv_file), "--target", "cost", "--out", str(tmp_path / "bad")]) == 2
-    assert "target column 'cost' is not in" in capsys.readouterr().err
-
-
-@pytest.mark.slow
-def test_cli_sweep_workers_print_no_tensorflow_start_up_lines(data, tmp_path):
-    csv_file = tmp_path / "houses.csv"
-    _write_csv(csv_file, *data)
-    # As a user runs it: without the level that this process's own import of TensorFlow set.
-    env = {name: value for name, value in os.environ.items() if name != "TF_CPP_MIN_LOG_LEVEL"}
-    command = [sys.executable, "-m", "ensembleprune.cli", "sweep", "--data", str(csv_file), "--target", "price",
-               "--out", str(tmp_path / "out"), "--sparsities", "0,0.8", "--seeds", "1", "--epochs", "2",
-               "--hidden", "4", "--n-jobs", "2", "--quiet"]
-    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr
-    assert len(list((tmp_path / "out").glob("pairs/*.json"))) == 2  # the two workers trained
-    start_up_lines = [line for line in result.stderr.splitlines() if re.search("onednn|cuda|absl", line, re.I)]
-    assert start_up_lines == []
 
 
 NATIVE_LOG = [
