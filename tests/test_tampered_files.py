@@ -1,5 +1,6 @@
-"""Fuzzed model files: loading a damaged or crafted file raises a clear error, never
-crashes, never executes code, and never returns a model that predicts differently."""
+"""Tampered model files, in one list of cases, and fuzzed ones: loading a damaged or crafted
+file raises a clear error, never crashes, never executes code, and never returns a model that
+predicts differently."""
 
 import io
 import json
@@ -84,20 +85,26 @@ def _first_array(manifest):
     return sorted(manifest["arrays"])[0]
 
 
-CRAFTED = {
-    "wrong magic": _set(["magic"], "zip-bomb"),
-    "future version": _set(["format_version"], 99),
-    "version as text": _set(["format_version"], "1"),
-    "unknown kind": _set(["kind"], "os.system"),
-    "object dtype": lambda m: m["arrays"][_first_array(m)].update(dtype="|O"),
-    "wrong shape": lambda m: m["arrays"][_first_array(m)].update(shape=[3, 3]),
-    "negative shape": lambda m: m["arrays"][_first_array(m)].update(shape=[-1]),
-    "wrong checksum": lambda m: m["arrays"][_first_array(m)].update(sha256="0" * 64),
-    "path in array name": lambda m: m["arrays"].update({"../../etc/passwd": m["arrays"][_first_array(m)]}),
-    "no members": _set(["members"], []),
-    "members not a list": _set(["members"], {"__class__": "subprocess.Popen"}),
-    "meta-learner class outside the list": lambda m: json.dumps(m).count("LinearRegression") and _replace_class(m),
-}
+def _truncated(keep):
+    return lambda data: data[: int(len(data) * keep)]
+
+
+def _flip_array_byte(data):
+    data = bytearray(data)
+    start = data.index(b"\x93NUMPY", data.index(b"members/0/layers/0/data.npy"))
+    data[start + 140] ^= 0xFF  # inside the array's values, past its 128-byte .npy header
+    return bytes(data)
+
+
+def _manifest(change):
+    return lambda data: rewrite_manifest(data, change)
+
+
+def _set_spec(name, key, value):
+    def change(manifest):
+        manifest["arrays"][name][key] = value
+
+    return change
 
 
 def _replace_class(manifest):
@@ -106,10 +113,59 @@ def _replace_class(manifest):
     manifest.update(json.loads(text))
 
 
-@pytest.mark.parametrize("change", list(CRAFTED.values()), ids=list(CRAFTED))
-def test_crafted_manifests_are_refused(saved, tmp_path, change):
+def _set_param(name, value):
+    return lambda manifest: manifest["estimator"]["params"].update({name: value})
+
+
+# Every tampering case: how the file is damaged, and what the error says (None: any clear error).
+TAMPERED = {
+    "empty": (_truncated(0), "not a zip archive"),
+    "truncated start": (_truncated(0.1), "not a zip archive"),
+    "truncated end": (_truncated(0.999), "not a zip archive"),
+    "flipped array byte": (_flip_array_byte, "CRC|sha256"),
+    "wrong magic": (_manifest(_set(["magic"], "zip-bomb")), None),
+    "other magic": (_manifest(lambda m: m.update(magic="other")), "magic"),
+    "future version": (_manifest(_set(["format_version"], 99)), None),
+    "newer version": (_manifest(lambda m: m.update(format_version=2)), "upgrade"),
+    "version as text": (_manifest(_set(["format_version"], "1")), None),
+    "unknown kind": (_manifest(_set(["kind"], "os.system")), None),
+    "object dtype": (_manifest(lambda m: m["arrays"][_first_array(m)].update(dtype="|O")), None),
+    "object dtype of an attribute": (_manifest(_set_spec("attributes/y_mean_", "dtype", "|O")), "numeric"),
+    "wrong shape": (_manifest(lambda m: m["arrays"][_first_array(m)].update(shape=[3, 3])), None),
+    "wrong shape of an attribute": (_manifest(_set_spec("attributes/y_mean_", "shape", [2])), "manifest says"),
+    "negative shape": (_manifest(lambda m: m["arrays"][_first_array(m)].update(shape=[-1])), None),
+    "wrong checksum": (_manifest(lambda m: m["arrays"][_first_array(m)].update(sha256="0" * 64)), None),
+    "wrong checksum of an attribute": (_manifest(_set_spec("attributes/y_mean_", "sha256", "0" * 64)), "sha256"),
+    "path in array name": (
+        _manifest(lambda m: m["arrays"].update({"../../etc/passwd": m["arrays"][_first_array(m)]})), None),
+    "no members": (_manifest(_set(["members"], [])), None),
+    "members not a list": (_manifest(_set(["members"], {"__class__": "subprocess.Popen"})), None),
+    "meta-learner class outside the list": (
+        _manifest(lambda m: json.dumps(m).count("LinearRegression") and _replace_class(m)), None),
+    "foreign meta-learner class": (_manifest(lambda m: m["combiner"]["meta_learners"][0].update(
+        **{"class": "DecisionTreeRegressor"})), "not one of the linear"),
+    "unknown type": (_manifest(_set_param("n_jobs", {"__type__": "function", "name": "os.system"})), "unknown"),
+    "foreign splitter": (
+        _manifest(_set_param("cv", {"__type__": "splitter", "class": "GroupKFold", "params": {}})), "not one of"),
+    "splitter object parameter": (_manifest(_set_param("cv", {"__type__": "splitter", "class": "KFold", "params": {
+        "n_splits": {"__type__": "tuple", "items": []}}})), "plain"),
+    "splitter bad parameter": (
+        _manifest(_set_param("cv", {"__type__": "splitter", "class": "KFold", "params": {"n_splits": 1}})), "invalid"),
+    "shadowing attribute": (_manifest(lambda m: m["estimator"]["attributes"].update(predict=1)), "not allowed"),
+    "mismatched parts": (
+        _manifest(lambda m: m["estimator"]["attributes"].update(n_features_in_=5)), "different numbers of features"),
+}
+
+
+@pytest.mark.parametrize("case", list(TAMPERED), ids=list(TAMPERED))
+def test_tampered_files_are_refused_with_a_clear_error(saved, tmp_path, case):
+    tamper, message = TAMPERED[case]
     data, X, expected = saved
-    assert not load_bytes(rewrite_manifest(data, change), tmp_path, X, expected)
+    path = tmp_path / "tampered.epz"
+    path.write_bytes(tamper(data))
+    with pytest.raises(InvalidModelFileError, match=message) as error:
+        load(path)
+    assert str(tmp_path) in str(error.value)
 
 
 def test_extra_entry_is_refused(saved, tmp_path):
@@ -118,6 +174,28 @@ def test_extra_entry_is_refused(saved, tmp_path):
     with zipfile.ZipFile(out, "a") as archive:
         archive.writestr("payload.pkl", b"cos\nsystem\n(S'echo pwned'\ntR.")
     assert not load_bytes(out.getvalue(), tmp_path, X, expected)
+
+
+def test_load_never_unpickles(saved, tmp_path):
+    class Payload:
+        def __reduce__(self):
+            return (open, (str(marker), "w"))
+
+    data, _, _ = saved
+    marker = tmp_path / "unpickled"
+    buffer = io.BytesIO()
+    np.save(buffer, np.array([Payload()], dtype=object), allow_pickle=True)
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for name in source.namelist():
+            payload = buffer.getvalue() if name == "arrays/members/0/layers/0/data.npy" else source.read(name)
+            target.writestr(name, payload)
+    path = tmp_path / "pickle.epz"
+    path.write_bytes(out.getvalue())
+    with pytest.raises(InvalidModelFileError, match="allow_pickle"):
+        load(path)
+    assert not marker.exists()
 
 
 def test_the_untampered_file_loads(saved, tmp_path):
