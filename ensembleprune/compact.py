@@ -37,18 +37,17 @@ ACTIVATIONS = {
     "elu": lambda z: np.where(z > 0, z, np.expm1(np.minimum(z, 0))),
     "linear": lambda z: z,
 }
-# Above this density BLAS on the dense kernel beats scipy's CSR product. Measured
-# on 1000x1024 kernels, 2 cores: at 0.05, 10,000 rows take 0.14 s sparse vs 0.25 s
-# dense and one row 40 vs 45 us per layer; at 0.1, 0.23 vs 0.25 s and 90 vs 45 us.
+# Above this density BLAS on the dense kernel beats scipy's CSR product (the
+# measurements behind it are in docs/performance.md, "Compact runtime constants").
 SPARSE_RUNTIME_DENSITY = 0.08
 # Layers with at most this many weights (an output layer, typically) run as CSR
 # whatever their density: they cost little either way, and a row then gets the
 # same bits whatever the batch it is in, which BLAS does not promise.
 SMALL_LAYER_WEIGHTS = 4096
 # Bytes of a layer's activations per block of rows: 128 kB in and 128 kB out stay in
-# the L2 cache while the sparse product streams over them. For 1000-wide layers that
-# is 32 rows: measured 0.135 s for the case above, 0.156 s at 128 rows. Narrow
-# models get more rows, so that the per-call overhead of scipy stays small.
+# the L2 cache while the sparse product streams over them (32 rows of a 1000-wide
+# layer; docs/performance.md). Narrow models get more rows, so that the per-call
+# overhead of scipy stays small.
 BLOCK_BYTES = 128 * 1024
 
 
