@@ -26,8 +26,9 @@ def _tensorflow_threads():
 
 def test_independent_members_train_on_a_local_dask_cluster(tiny_regression):
     X, y = tiny_regression
-    model = PrunedEnsembleRegressor(combine="mean", early_stopping=False, n_members=2, sparsities=(0.5, 0.8), hidden_layer_sizes=(8,), epochs=2,
-                                    batch_size=64, training="independent", random_state=0)
+    model = PrunedEnsembleRegressor(combine="mean", early_stopping=False, sparsity_allocation="uniform", n_members=2,
+                                    sparsities=(0.5, 0.8), hidden_layer_sizes=(8,), epochs=2, batch_size=64,
+                                    training="independent", random_state=0)
     # Timeouts everywhere: a cluster that cannot start or a lost worker fails the test instead of hanging it.
     # Dask's nanny sets OMP_NUM_THREADS in its workers (1 by default); members follow it.
     with dask.config.set({"distributed.nanny.pre-spawn-environ.OMP_NUM_THREADS": 2}), \
