@@ -40,7 +40,8 @@ import numpy as np
 
 from ensembleprune import MemberSpec, PrunedMLPFactory, PruningSchedule, make_article_regression
 from ensembleprune._tf import import_tf
-from ensembleprune.factory import TrainingRows, _create_training_variables
+from ensembleprune.factory import _create_training_variables
+from ensembleprune.training_rows import TrainingRows
 
 SPARSITIES = (0.8, 0.9, 0.95, 0.98)
 VARIANTS = ("article_style", "independent_n_jobs_1", "independent_n_jobs_2", "fused", "dense")

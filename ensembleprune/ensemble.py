@@ -24,7 +24,8 @@ from ._version import __version__
 from .checkpoint import MemberCheckpoint, fingerprint
 from .compact import ACTIVATIONS, predict_all, strip
 from .combiners import convex_meta_learner, greedy_selection, ridge_member
-from .factory import ALLOCATIONS, MemberSpec, PrunedMLPFactory, check_hidden_layer_sizes, check_sparsities
+from .factory import PrunedMLPFactory
+from .member import ALLOCATIONS, MemberSpec, check_hidden_layer_sizes, check_sparsities
 from .options import option_constraints, options_not_learned, options_of
 from .schedule import PruningSchedule
 

@@ -1,4 +1,4 @@
-"""MemberSpec and PrunedMLPFactory: build and train pruned MLP members.
+"""PrunedMLPFactory: build and train pruned MLP members.
 
 A member is one MLP with its own seed, architecture and pruning schedule. The
 factory trains a list of members either *fused* (all members as branches of one
@@ -13,10 +13,10 @@ import numpy as np
 from joblib import Parallel, delayed
 
 from ._tf import import_tf, training_settings
+from .member import MemberSpec, layer_sparsities
 from .options import TrainingOptions, option_names, options_of
-from .schedule import PruningSchedule
+from .training_rows import TrainingRows, bootstrap_counts, float32_rows, hold_out
 
-ARTICLE_HIDDEN_LAYER_SIZES = (1024, 1024)
 # epochs="auto": the optimizer steps a member trains for, within these bounds in epochs.
 AUTO_STEPS = 6000
 # batch_size="auto": about this many batches per epoch.
@@ -24,121 +24,6 @@ AUTO_BATCHES_PER_EPOCH = 32
 AUTO_MIN_EPOCHS, AUTO_MAX_EPOCHS = 20, 500
 # Distinct, fixed offsets give every layer of a member its own initializer seed.
 _LAYER_SEED_STRIDE = 7919
-
-
-def check_sparsities(sparsities):
-    """``sparsities`` as a flat float array, refused unless non-empty and each in [0, 1).
-
-    The one home of this rule for the estimator and the experiments
-    (PruningSchedule checks its single final_sparsity with its own message).
-    """
-    values = np.asarray(sparsities, dtype=float).ravel()
-    if values.size == 0 or not np.all((values >= 0) & (values < 1)):
-        raise ValueError(f"sparsities must be a non-empty sequence of floats in [0, 1), got {sparsities!r}")
-    return values
-
-
-def check_hidden_layer_sizes(hidden_layer_sizes):
-    """``hidden_layer_sizes`` (a sequence, or one int) as a tuple of int, refused unless all are integers >= 1."""
-    hidden = np.atleast_1d(np.asarray(hidden_layer_sizes))
-    if hidden.ndim != 1 or not np.issubdtype(hidden.dtype, np.integer) or np.any(hidden < 1):
-        raise ValueError(f"hidden_layer_sizes must be positive integers, got {hidden_layer_sizes!r}")
-    return tuple(int(h) for h in hidden)
-
-
-@dataclass(frozen=True)
-class MemberSpec:
-    """What makes one member: its seed, pruning schedule and architecture.
-
-    Parameters
-    ----------
-    seed : int
-        Seeds the member's weight initialisation (and, trained alone, its shuffling).
-    schedule : PruningSchedule
-        How the member is pruned; ``schedule.final_sparsity`` is its target.
-    hidden_layer_sizes : tuple of int, default=(1024, 1024)
-        Width of each hidden layer (the article's architecture by default).
-    activation : str, default="relu"
-        Activation of the hidden layers: "relu", "tanh", "sigmoid", "elu" or "linear".
-    sparsity_allocation : {"uniform", "dense_output", "erk"}, default="uniform"
-        How the member's final sparsity is spread over its layers; see
-        :func:`layer_sparsities`.
-    """
-
-    seed: int
-    schedule: PruningSchedule
-    hidden_layer_sizes: tuple = ARTICLE_HIDDEN_LAYER_SIZES
-    activation: str = "relu"
-    sparsity_allocation: str = "uniform"
-
-    def __post_init__(self):
-        object.__setattr__(self, "hidden_layer_sizes", tuple(int(h) for h in self.hidden_layer_sizes))
-        object.__setattr__(self, "seed", int(self.seed))
-        if not isinstance(self.schedule, PruningSchedule):
-            raise TypeError(f"schedule must be a PruningSchedule, got {type(self.schedule).__name__}")
-        # A spec with no hidden layer (a linear member) has always been accepted here.
-        if self.hidden_layer_sizes:
-            check_hidden_layer_sizes(self.hidden_layer_sizes)
-        from .compact import ACTIVATIONS
-
-        if self.activation not in ACTIVATIONS:
-            raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {self.activation!r}")
-        if self.sparsity_allocation not in ALLOCATIONS:
-            raise ValueError(f"sparsity_allocation must be one of {ALLOCATIONS}, got {self.sparsity_allocation!r}")
-
-    @property
-    def final_sparsity(self):
-        return self.schedule.final_sparsity
-
-    def get_config(self):
-        return {
-            "seed": self.seed,
-            "schedule": self.schedule.get_config(),
-            "hidden_layer_sizes": list(self.hidden_layer_sizes),
-            "activation": self.activation,
-            "sparsity_allocation": self.sparsity_allocation,
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        config["schedule"] = PruningSchedule.from_config(config["schedule"])
-        return cls(**config)
-
-
-ALLOCATIONS = ("uniform", "dense_output", "erk")
-
-
-def layer_sparsities(sparsity, shapes, allocation):
-    """Final sparsity of each layer of kernel ``shapes`` for a member of overall ``sparsity``.
-
-    ``"uniform"`` prunes every layer to ``sparsity``, as tfmot does when every
-    layer is wrapped (a 0.98-sparse 256-unit output layer keeps 5 weights, so 5
-    live units below it). ``"dense_output"`` leaves the output layer dense and
-    prunes the hidden layers to ``sparsity``. ``"erk"`` is the Erdős–Rényi
-    allocation of the sparse-training literature (Mocanu et al. 2018, Evci et
-    al. 2020): a layer's density is proportional to ``(n_in + n_out) / (n_in *
-    n_out)``, capped at 1, scaled so that the member keeps ``1 - sparsity`` of
-    all its weights; wide input layers are pruned hardest, narrow output
-    layers stay dense.
-    """
-    sizes = np.array([n_in * n_out for n_in, n_out in shapes], dtype=float)
-    if allocation == "uniform" or sparsity == 0:
-        return [float(sparsity)] * len(shapes)
-    if allocation == "dense_output":
-        return [float(sparsity)] * (len(shapes) - 1) + [0.0]
-    shape_factor = np.array([(n_in + n_out) / (n_in * n_out) for n_in, n_out in shapes])
-    kept = (1 - sparsity) * sizes.sum()
-    dense = np.zeros(len(shapes), dtype=bool)
-    # Layers whose density would pass 1 are made dense, and the rest rescaled, until none does.
-    while True:
-        scale = (kept - sizes[dense].sum()) / (shape_factor[~dense] * sizes[~dense]).sum()
-        density = np.where(dense, 1.0, scale * shape_factor)
-        if np.all(density <= 1) or dense.all():
-            break
-        dense |= density > 1
-    # Rounded to 6 decimals and kept below 1, as schedules require.
-    return [float(min(round(1 - min(d, 1.0), 6), 0.999999)) if d < 1 else 0.0 for d in density]
 
 
 @dataclass
@@ -372,7 +257,7 @@ class PrunedMLPFactory:
         if validation_data is None and (self.early_stopping or validation_rows is not None):
             if validation_rows is None:
                 validation_rows = self.validation_rows(len(X), [spec.seed for spec in members])
-            X, y, sample_weight, validation_data = _hold_out(X, y, sample_weight, validation_rows)
+            X, y, sample_weight, validation_data = hold_out(X, y, sample_weight, validation_rows)
         else:
             X = TrainingRows(X)
         weights = [None] * len(members) if sample_weight is None else list(sample_weight)
@@ -538,86 +423,6 @@ def _create_training_variables(model):
     """
     model.optimizer.build(model.trainable_variables)
     model.compiled_loss.build(model.output)
-
-
-def _hold_out(X, y, sample_weight, validation_rows):
-    """Split ``validation_rows`` off the training rows (which are read in place, not copied)."""
-    kept = np.setdiff1d(np.arange(len(X)), validation_rows)
-    weights = None if sample_weight is None else sample_weight[:, kept]
-    validation_data = (float32_rows(X, validation_rows), y[validation_rows])
-    return TrainingRows(X, kept), y[kept], weights, validation_data
-
-
-def float32_rows(X, rows=None):
-    """``X`` (or its ``rows``) as a C-contiguous float32 array, copied only when it is not one.
-
-    A copy is made block by block, so that a dtype conversion and a row
-    selection never need a second full-size array.
-    """
-    X = np.asarray(X)
-    if rows is None and X.dtype == np.float32 and X.flags.c_contiguous:
-        return X
-    rows = np.arange(len(X)) if rows is None else np.asarray(rows)
-    out = np.empty((len(rows),) + X.shape[1:], dtype=np.float32)
-    block = max(1, 2**22 // max(1, int(np.prod(X.shape[1:]))))
-    for first in range(0, len(rows), block):
-        out[first : first + block] = X[rows[first : first + block]]
-    return out
-
-
-class TrainingRows:
-    """The training rows of ``X``, read batch by batch instead of copied.
-
-    Keras copies a numpy array it is given into a tensor, and its input
-    pipeline may copy that tensor again: two copies of the training set. Here
-    each batch is read from the caller's array (or from one float32 copy of
-    it, when it is of another dtype) inside the input pipeline.
-
-    Parameters
-    ----------
-    X : array of shape (n_samples, n_features)
-    rows : array of int, default=None
-        The rows that train (all when None), e.g. those left after holding out
-        validation rows.
-    """
-
-    def __init__(self, X, rows=None):
-        self.X = float32_rows(X)
-        self.rows = np.arange(len(self.X)) if rows is None else np.asarray(rows)
-        self.shape = (len(self.rows),) + self.X.shape[1:]
-
-    def __len__(self):
-        return len(self.rows)
-
-    def dataset(self, targets, batch_size, seed):
-        """A tf.data pipeline of shuffled ``(x, *targets)`` batches; ``targets`` are aligned with the rows."""
-        tf, _, _ = import_tf()
-        arrays = [np.asarray(array) for array in targets]
-
-        def take(positions):
-            return (self.X[self.rows[positions]], *(array[positions] for array in arrays))
-
-        def read(positions):
-            batch = tf.numpy_function(take, [positions], [tf.float32] * (1 + len(arrays)), stateful=False)
-            shapes = [self.shape[1:]] + [array.shape[1:] for array in arrays]
-            return tuple(tf.ensure_shape(part, (None, *shape)) for part, shape in zip(batch, shapes))
-
-        positions = tf.data.Dataset.range(len(self)).shuffle(len(self), seed=seed, reshuffle_each_iteration=True)
-        return positions.batch(batch_size).map(read).prefetch(1)
-
-
-def bootstrap_counts(seed, n_samples):
-    """How often each of ``n_samples`` rows is drawn in a bootstrap sample seeded by ``seed``.
-
-    Used as per-row training weights, the counts train a member on its bootstrap
-    sample without copying rows.
-
-    Returns
-    -------
-    ndarray of float32, shape (n_samples,), summing to ``n_samples``.
-    """
-    draws = np.random.default_rng(seed).integers(0, n_samples, size=n_samples)
-    return np.bincount(draws, minlength=n_samples).astype(np.float32)
 
 
 def kernel_sparsity(model):

@@ -20,7 +20,7 @@ command line and the benchmarks pass to them.
 
 from dataclasses import dataclass
 
-from .factory import ARTICLE_HIDDEN_LAYER_SIZES
+from .member import ARTICLE_HIDDEN_LAYER_SIZES
 
 # Final sparsities of the ensemble members of the demo and the robustness report
 # (and PrunedEnsembleRegressor's default): the article's members.

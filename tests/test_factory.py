@@ -33,7 +33,7 @@ def test_member_spec_validation():
 
 @pytest.mark.parametrize("allocation", ["uniform", "dense_output", "erk"])
 def test_layer_sparsities_keep_the_member_sparsity_overall(allocation):
-    from ensembleprune.factory import layer_sparsities
+    from ensembleprune.member import layer_sparsities
 
     shapes = [(500, 256), (256, 256), (256, 1)]
     sparsities = layer_sparsities(0.95, shapes, allocation)

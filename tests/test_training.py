@@ -6,7 +6,7 @@ from joblib import Parallel, delayed, parallel_config
 
 from ensembleprune import MemberSpec, PrunedEnsembleRegressor, PrunedMLPFactory, PruningSchedule
 from ensembleprune._tf import import_tf
-from ensembleprune.factory import bootstrap_counts
+from ensembleprune.training_rows import bootstrap_counts
 
 # Layers of 12x64, 64x128 and 128x1 weights: 1 point of sparsity is representable in each.
 HIDDEN = (64, 128)
@@ -75,7 +75,7 @@ def test_same_seed_same_member(tiny_regression):
 
 
 def test_training_reads_a_float32_X_in_place_and_copies_only_what_it_must():
-    from ensembleprune.factory import TrainingRows
+    from ensembleprune.training_rows import TrainingRows
 
     X = np.arange(12, dtype=np.float32).reshape(6, 2)
     assert TrainingRows(X).X is X  # batches are read from the caller's array, not a copy of it
@@ -87,7 +87,7 @@ def test_training_reads_a_float32_X_in_place_and_copies_only_what_it_must():
 
 
 def test_every_row_is_seen_once_per_epoch_in_shuffled_batches():
-    from ensembleprune.factory import TrainingRows
+    from ensembleprune.training_rows import TrainingRows
 
     X = np.arange(20, dtype=np.float32).reshape(10, 2)
     rows = TrainingRows(X, rows=np.arange(1, 10))

@@ -4,7 +4,7 @@ import numbers
 
 import numpy as np
 
-from ..factory import check_sparsities as _check_sparsity_range
+from ..member import check_sparsities as _check_sparsity_range
 
 
 def mse(y_pred, y_true):

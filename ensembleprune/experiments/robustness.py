@@ -23,7 +23,7 @@ import numpy as np
 from sklearn.utils import check_array, check_X_y
 
 from .._files import atomic_write
-from ..factory import ARTICLE_HIDDEN_LAYER_SIZES
+from ..member import ARTICLE_HIDDEN_LAYER_SIZES
 from ..presets import MEMBER_SPARSITIES
 from ..presets import ARTICLE_TRAINING
 from ._common import check_seeds, check_sparsities, mse

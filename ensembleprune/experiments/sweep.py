@@ -28,7 +28,8 @@ from sklearn.utils import check_X_y
 
 from .._files import atomic_write, claim_folder, fingerprint
 from ..compact import strip
-from ..factory import ARTICLE_HIDDEN_LAYER_SIZES, MemberSpec, PrunedMLPFactory
+from ..factory import PrunedMLPFactory
+from ..member import ARTICLE_HIDDEN_LAYER_SIZES, MemberSpec
 from ..presets import PRESETS
 from ..schedule import PruningSchedule
 from ._common import check_seeds, check_sparsities, mse

@@ -1,0 +1,128 @@
+"""MemberSpec: what makes one member (seed, pruning schedule, architecture), and its rules.
+
+Also where a member's sparsity goes: :func:`layer_sparsities` spreads a member's
+final sparsity over its layers.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .schedule import PruningSchedule
+
+ARTICLE_HIDDEN_LAYER_SIZES = (1024, 1024)
+
+
+def check_sparsities(sparsities):
+    """``sparsities`` as a flat float array, refused unless non-empty and each in [0, 1).
+
+    The one home of this rule for the estimator and the experiments
+    (PruningSchedule checks its single final_sparsity with its own message).
+    """
+    values = np.asarray(sparsities, dtype=float).ravel()
+    if values.size == 0 or not np.all((values >= 0) & (values < 1)):
+        raise ValueError(f"sparsities must be a non-empty sequence of floats in [0, 1), got {sparsities!r}")
+    return values
+
+
+def check_hidden_layer_sizes(hidden_layer_sizes):
+    """``hidden_layer_sizes`` (a sequence, or one int) as a tuple of int, refused unless all are integers >= 1."""
+    hidden = np.atleast_1d(np.asarray(hidden_layer_sizes))
+    if hidden.ndim != 1 or not np.issubdtype(hidden.dtype, np.integer) or np.any(hidden < 1):
+        raise ValueError(f"hidden_layer_sizes must be positive integers, got {hidden_layer_sizes!r}")
+    return tuple(int(h) for h in hidden)
+
+
+@dataclass(frozen=True)
+class MemberSpec:
+    """What makes one member: its seed, pruning schedule and architecture.
+
+    Parameters
+    ----------
+    seed : int
+        Seeds the member's weight initialisation (and, trained alone, its shuffling).
+    schedule : PruningSchedule
+        How the member is pruned; ``schedule.final_sparsity`` is its target.
+    hidden_layer_sizes : tuple of int, default=(1024, 1024)
+        Width of each hidden layer (the article's architecture by default).
+    activation : str, default="relu"
+        Activation of the hidden layers: "relu", "tanh", "sigmoid", "elu" or "linear".
+    sparsity_allocation : {"uniform", "dense_output", "erk"}, default="uniform"
+        How the member's final sparsity is spread over its layers; see
+        :func:`layer_sparsities`.
+    """
+
+    seed: int
+    schedule: PruningSchedule
+    hidden_layer_sizes: tuple = ARTICLE_HIDDEN_LAYER_SIZES
+    activation: str = "relu"
+    sparsity_allocation: str = "uniform"
+
+    def __post_init__(self):
+        object.__setattr__(self, "hidden_layer_sizes", tuple(int(h) for h in self.hidden_layer_sizes))
+        object.__setattr__(self, "seed", int(self.seed))
+        if not isinstance(self.schedule, PruningSchedule):
+            raise TypeError(f"schedule must be a PruningSchedule, got {type(self.schedule).__name__}")
+        # A spec with no hidden layer (a linear member) has always been accepted here.
+        if self.hidden_layer_sizes:
+            check_hidden_layer_sizes(self.hidden_layer_sizes)
+        from .compact import ACTIVATIONS
+
+        if self.activation not in ACTIVATIONS:
+            raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {self.activation!r}")
+        if self.sparsity_allocation not in ALLOCATIONS:
+            raise ValueError(f"sparsity_allocation must be one of {ALLOCATIONS}, got {self.sparsity_allocation!r}")
+
+    @property
+    def final_sparsity(self):
+        return self.schedule.final_sparsity
+
+    def get_config(self):
+        return {
+            "seed": self.seed,
+            "schedule": self.schedule.get_config(),
+            "hidden_layer_sizes": list(self.hidden_layer_sizes),
+            "activation": self.activation,
+            "sparsity_allocation": self.sparsity_allocation,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["schedule"] = PruningSchedule.from_config(config["schedule"])
+        return cls(**config)
+
+
+ALLOCATIONS = ("uniform", "dense_output", "erk")
+
+
+def layer_sparsities(sparsity, shapes, allocation):
+    """Final sparsity of each layer of kernel ``shapes`` for a member of overall ``sparsity``.
+
+    ``"uniform"`` prunes every layer to ``sparsity``, as tfmot does when every
+    layer is wrapped (a 0.98-sparse 256-unit output layer keeps 5 weights, so 5
+    live units below it). ``"dense_output"`` leaves the output layer dense and
+    prunes the hidden layers to ``sparsity``. ``"erk"`` is the Erdős–Rényi
+    allocation of the sparse-training literature (Mocanu et al. 2018, Evci et
+    al. 2020): a layer's density is proportional to ``(n_in + n_out) / (n_in *
+    n_out)``, capped at 1, scaled so that the member keeps ``1 - sparsity`` of
+    all its weights; wide input layers are pruned hardest, narrow output
+    layers stay dense.
+    """
+    sizes = np.array([n_in * n_out for n_in, n_out in shapes], dtype=float)
+    if allocation == "uniform" or sparsity == 0:
+        return [float(sparsity)] * len(shapes)
+    if allocation == "dense_output":
+        return [float(sparsity)] * (len(shapes) - 1) + [0.0]
+    shape_factor = np.array([(n_in + n_out) / (n_in * n_out) for n_in, n_out in shapes])
+    kept = (1 - sparsity) * sizes.sum()
+    dense = np.zeros(len(shapes), dtype=bool)
+    # Layers whose density would pass 1 are made dense, and the rest rescaled, until none does.
+    while True:
+        scale = (kept - sizes[dense].sum()) / (shape_factor[~dense] * sizes[~dense]).sum()
+        density = np.where(dense, 1.0, scale * shape_factor)
+        if np.all(density <= 1) or dense.all():
+            break
+        dense |= density > 1
+    # Rounded to 6 decimals and kept below 1, as schedules require.
+    return [float(min(round(1 - min(d, 1.0), 6), 0.999999)) if d < 1 else 0.0 for d in density]
