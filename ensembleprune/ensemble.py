@@ -517,10 +517,9 @@ class PrunedEnsembleRegressor(RegressorMixin, BaseEstimator):
         and the meta-learner would learn to correct for that.
         """
         factory = self._factory()
-        if self.early_stopping or self.combine == "select":
-            n_samples -= int(round(self.validation_fraction * n_samples))
-        if factory.early_stopping:
-            n_fold_samples -= int(round(self.validation_fraction * n_fold_samples))
+        if factory.early_stopping:  # both the full and the fold members hold rows out
+            n_samples -= factory.n_validation(n_samples)
+            n_fold_samples -= factory.n_validation(n_fold_samples)
         full_steps = factory.steps_per_epoch(n_samples) * factory.epochs_for(n_samples)
         factory.epochs = int(-(-full_steps // factory.steps_per_epoch(n_fold_samples)))
         return factory

@@ -267,6 +267,10 @@ class PrunedMLPFactory:
             spec.schedule.steps(self.steps_per_epoch(len(X)), self.epochs_for(len(X)))
         return X, y, weights, validation_data
 
+    def n_validation(self, n_samples):
+        """How many of ``n_samples`` rows are held out for validation."""
+        return int(round(self.validation_fraction * n_samples))
+
     def validation_rows(self, n_samples, seeds):
         """The ``validation_fraction`` of ``n_samples`` rows held out for validation, drawn from ``seeds``.
 
@@ -274,7 +278,7 @@ class PrunedMLPFactory:
         drawn from all the members' seeds so that it does not depend on
         ``training``.
         """
-        n_validation = int(round(self.validation_fraction * n_samples))
+        n_validation = self.n_validation(n_samples)
         if n_validation < 1 or n_validation >= n_samples:
             raise ValueError(
                 f"cannot hold out validation_fraction={self.validation_fraction} of {n_samples} rows "
