@@ -72,7 +72,11 @@ class TrainingRows:
             return tuple(tf.ensure_shape(part, (None, *shape)) for part, shape in zip(batch, shapes))
 
         positions = tf.data.Dataset.range(len(self)).shuffle(len(self), seed=seed, reshuffle_each_iteration=True)
-        return positions.batch(batch_size).map(read).prefetch(1)
+        options = tf.data.Options()
+        # tf.data's rewrite of the map into a parallel one logs a NodeDef error from C++ (past
+        # TF_CPP_MIN_LOG_LEVEL) that breaks verbose=0's silence; one reader per batch is enough.
+        options.experimental_optimization.map_parallelization = False
+        return positions.batch(batch_size).map(read).prefetch(1).with_options(options)
 
 
 def bootstrap_counts(seed, n_samples):
