@@ -9,7 +9,7 @@ import re
 import sys
 import tempfile
 import threading
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from functools import lru_cache
 
 # The start of a line that TensorFlow's native code logs, in absl's format
@@ -216,11 +216,14 @@ def nondeterministic_ops():
 
 
 @contextmanager
-def training_settings():
+def training_settings(quiet=False):
     """Train inside the block with :func:`limit_threads` applied and :func:`op_determinism` on.
 
     Op determinism is left off instead inside :func:`nondeterministic_ops`.
+    With ``quiet=True`` (a fit with ``verbose=0``, which shows nothing live) the
+    native logs are held to ``TF_CPP_MIN_LOG_LEVEL`` as in :func:`native_logs_filtered`:
+    tf.data's graph rewrites log from C++ threads that the level does not reach.
     """
     limit_threads()
-    with op_determinism(enabled=_deterministic_training):
+    with op_determinism(enabled=_deterministic_training), native_logs_filtered() if quiet else nullcontext():
         yield

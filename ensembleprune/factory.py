@@ -214,7 +214,7 @@ class PrunedMLPFactory:
             raise ValueError("members is empty: give at least one MemberSpec")
         X, y, weights, validation_data = self._prepare(X, y, members, sample_weight, validation_data, validation_rows)
         train = self._train_fused if self.training == "fused" else self._train_independent
-        with training_settings():
+        with training_settings(quiet=self.verbose == 0):
             trained = train(X, y, members, weights, validation_data, on_trained or (lambda index, member: None))
         return trained
 
@@ -226,7 +226,7 @@ class PrunedMLPFactory:
         """
         weights = None if sample_weight is None else [sample_weight]
         X, y, weights, validation_data = self._prepare(X, y, [spec], weights, validation_data)
-        with training_settings():
+        with training_settings(quiet=self.verbose == 0):
             return self._fit_prepared(X, y, spec, weights[0], validation_data, progress_bar=True)
 
     def restore(self, spec, weights, n_features, n_outputs, n_samples, history, best_epoch=None):
@@ -287,13 +287,13 @@ class PrunedMLPFactory:
             )
         return np.sort(np.random.default_rng(list(seeds)).permutation(n_samples)[:n_validation])
 
-    def _fit_kwargs(self, n_samples, validation_data):
-        return dict(
-            epochs=self.epochs_for(n_samples),
-            verbose=2 if self.verbose >= 2 else 0,
-            validation_data=validation_data,
-            validation_batch_size=self.batch_size_for(n_samples),
-        )
+    def _fit_kwargs(self, n_samples, validation_data, structure=None):
+        if validation_data is not None:
+            # Our own pipeline rather than Keras' for arrays, whose parallel map logs (see TrainingRows).
+            X_val, y_val = validation_data
+            validation_data = TrainingRows(X_val).dataset([y_val], self.batch_size_for(n_samples), structure=structure)
+        return dict(epochs=self.epochs_for(n_samples), verbose=2 if self.verbose >= 2 else 0,
+                    validation_data=validation_data)
 
     def _pruning_end_epoch(self, spec, n_samples):
         """First (0-based) epoch at whose end the member's pruning schedule has finished."""
@@ -344,16 +344,14 @@ class PrunedMLPFactory:
             ys = {n: y for n in names}
             return (x, ys) if weights is None else (x, ys, {n: weights[:, k] for k, n in enumerate(names)})
 
-        batches = X.dataset(targets, self.batch_size_for(len(X)), members[0].seed).map(per_member)
-        if validation_data is not None:
-            validation_data = (validation_data[0], {n: validation_data[1] for n in names})
+        batches = X.dataset(targets, self.batch_size_for(len(X)), members[0].seed, structure=per_member)
         _create_training_variables(fused)
         result = fused.fit(
             batches,
             callbacks=self._callbacks(
                 watches, f"training {len(members)} fused members" if len(members) > 1 else "training 1 member", len(X)
             ),
-            **self._fit_kwargs(len(X), validation_data),
+            **self._fit_kwargs(len(X), validation_data, structure=per_member),
         )
         trained = [
             self._trained_member(spec, model, result.history, name, len(names), watch)
@@ -411,7 +409,7 @@ class PrunedMLPFactory:
 
 def _train_member_in_worker(factory_params, X, y, spec, sample_weight, validation_data):
     """Train one member in a worker process; return picklable weights, history and best epoch."""
-    with training_settings():
+    with training_settings(quiet=factory_params["verbose"] == 0):
         member = PrunedMLPFactory(**factory_params)._fit_prepared(
             X, y, spec, sample_weight, validation_data, progress_bar=False
         )

@@ -58,8 +58,18 @@ class TrainingRows:
     def __len__(self):
         return len(self.rows)
 
-    def dataset(self, targets, batch_size, seed):
-        """A tf.data pipeline of shuffled ``(x, *targets)`` batches; ``targets`` are aligned with the rows."""
+    def dataset(self, targets, batch_size, seed=None, structure=None):
+        """A tf.data pipeline of ``(x, *targets)`` batches; ``targets`` are aligned with the rows.
+
+        Parameters
+        ----------
+        targets : list of arrays
+        batch_size : int
+        seed : int, default=None
+            Shuffles the rows anew each epoch from this seed; None keeps their order.
+        structure : callable, default=None
+            Maps each batch ``(x, *targets)`` to what Keras is fed instead.
+        """
         tf, _, _ = import_tf()
         arrays = [np.asarray(array) for array in targets]
 
@@ -69,12 +79,16 @@ class TrainingRows:
         def read(positions):
             batch = tf.numpy_function(take, [positions], [tf.float32] * (1 + len(arrays)), stateful=False)
             shapes = [self.shape[1:]] + [array.shape[1:] for array in arrays]
-            return tuple(tf.ensure_shape(part, (None, *shape)) for part, shape in zip(batch, shapes))
+            batch = tuple(tf.ensure_shape(part, (None, *shape)) for part, shape in zip(batch, shapes))
+            return batch if structure is None else structure(*batch)
 
-        positions = tf.data.Dataset.range(len(self)).shuffle(len(self), seed=seed, reshuffle_each_iteration=True)
+        positions = tf.data.Dataset.range(len(self))
+        if seed is not None:
+            positions = positions.shuffle(len(self), seed=seed, reshuffle_each_iteration=True)
+        # No parallel map anywhere, as written or as a rewrite: under op determinism tf.data turns
+        # a parallel map back into a sequential one and logs a C++ NodeDef error on the way (past
+        # TF_CPP_MIN_LOG_LEVEL), which broke verbose=0's silence. One reader per batch is enough.
         options = tf.data.Options()
-        # tf.data's rewrite of the map into a parallel one logs a NodeDef error from C++ (past
-        # TF_CPP_MIN_LOG_LEVEL) that breaks verbose=0's silence; one reader per batch is enough.
         options.experimental_optimization.map_parallelization = False
         return positions.batch(batch_size).map(read).prefetch(1).with_options(options)
 

@@ -13,7 +13,7 @@ import pytest
 from matplotlib.image import imread
 
 from ensembleprune import make_article_regression, sparsity_sweep
-from ensembleprune._tf import filter_native_logs, native_logs_filtered
+from ensembleprune._tf import filter_native_logs, native_logs_filtered, training_settings
 from ensembleprune.compact import CompactMLP
 from ensembleprune.experiments import (
     SweepPair,
@@ -239,6 +239,15 @@ def test_native_logs_filtered_applies_the_users_level_to_file_descriptor_2(monke
     monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", level)
     with native_logs_filtered():
         os.write(2, b"".join(NATIVE_LOG))  # as native code writes: not through sys.stderr
+    assert capfd.readouterr().err.encode() == b"".join(NATIVE_LOG[i] for i in kept)
+
+
+@pytest.mark.parametrize("quiet, kept", [(True, [0, 6]), (False, range(7))])
+def test_quiet_training_holds_native_logs_to_the_level(monkeypatch, capfd, quiet, kept):
+    # tf.data's C++ rewrites log while a verbose=0 fit runs; only the level's lines may show.
+    monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "3")
+    with training_settings(quiet=quiet):
+        os.write(2, b"".join(NATIVE_LOG))
     assert capfd.readouterr().err.encode() == b"".join(NATIVE_LOG[i] for i in kept)
 
 
