@@ -1,13 +1,14 @@
 """ensembleprune: ensembles of gradually magnitude-pruned MLPs.
 
 Train several MLPs pruned with tfmot, strip them to compact numpy models and
-combine them behind a scikit-learn regressor. TensorFlow is imported only when
+combine them behind a scikit-learn regressor or classifier. TensorFlow is imported only when
 training.
 """
 
 from ._version import __version__
 from .compact import CompactLayer, CompactMLP, strip
 from .datasets import make_article_regression, make_wide_friedman
+from .classifier import PrunedEnsembleClassifier
 from .ensemble import PrunedEnsembleRegressor
 from .experiments import robustness_report, sparsity_sweep
 from .factory import MemberSpec, PrunedMLPFactory, TrainedMember
@@ -20,6 +21,7 @@ __all__ = [
     "CompactMLP",
     "InvalidModelFileError",
     "MemberSpec",
+    "PrunedEnsembleClassifier",
     "PrunedEnsembleRegressor",
     "PrunedMLPFactory",
     "PruningSchedule",

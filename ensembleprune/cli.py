@@ -180,6 +180,8 @@ def describe_model_file(path):
     members = [model] if isinstance(model, CompactMLP) else model.members_
     lines = [f"{path}: {type(model).__name__}, {Path(path).stat().st_size:,} bytes, "
              f"{len(members)} member{'s' * (len(members) != 1)}"]
+    if hasattr(model, "classes_"):
+        lines.append(f"classifier of {len(model.classes_)} classes: {', '.join(map(str, model.classes_))}")
     if not isinstance(model, CompactMLP):
         lines.append(f"combine: {model.combine}")
         for j, learner in enumerate(getattr(model, "final_estimators_", [])):
@@ -232,33 +234,51 @@ def _predict(args):
     import warnings
 
     from ._files import atomic_write
-    from .compact import CompactMLP
     from .serialization import load
 
     model = load(args.path)
+    is_classifier = hasattr(model, "classes_")
+    if args.proba and not is_classifier:
+        raise ValueError(f"--proba needs a classifier; {args.path} holds a {type(model).__name__}")
+    if args.std and is_classifier and not args.proba:
+        raise ValueError("--std with a classifier needs --proba: the spread is that of the members' probabilities")
     X = _read_feature_csv(args.data, model)
     with warnings.catch_warnings():
         # The columns were matched by name above; a bare array has none to check.
         warnings.filterwarnings("ignore", message="X does not have valid feature names")
-        if args.std and not isinstance(model, CompactMLP):  # one member has no spread
-            y_pred, y_std = model.predict(X, return_std=True)
-        else:
-            y_pred, y_std = model.predict(X), None
-    y_pred = y_pred.reshape(len(X), -1)
-    columns = ["prediction"] if y_pred.shape[1] == 1 else [f"prediction_{j}" for j in range(y_pred.shape[1])]
-    table = y_pred
-    if y_std is not None:
-        columns += [name.replace("prediction", "std") for name in columns]
-        table = np.hstack([y_pred, y_std.reshape(len(X), -1)])
+        columns, table, spread = _prediction_table(model, X, args.proba, args.std)
+    if spread is not None:
+        columns += [f"std_{name}" if is_classifier else name.replace("prediction", "std") for name in columns]
+        table = np.hstack([table, spread])
     text = io.StringIO()
     writer = csv.writer(text, lineterminator="\n")
     writer.writerow(columns)
     # repr() writes the shortest text that reads back as the same float.
-    writer.writerows([repr(float(value)) for value in row] for row in table)
+    writer.writerows([repr(float(value)) if isinstance(value, float) else str(value) for value in row.tolist()]
+                     for row in table)
     if args.output:
         atomic_write(args.output, lambda file: file.write(text.getvalue().encode()))
     else:
         sys.stdout.write(text.getvalue())
+
+
+def _prediction_table(model, X, proba, std):
+    """``(columns, table, spread)`` of ``model``'s predictions for ``X``; ``spread`` is None without ``std``."""
+    from .compact import CompactMLP
+
+    if proba:  # one column per class, headed by its label
+        columns = [str(label) for label in model.classes_]
+        table, spread = model.predict_proba(X, return_std=True) if std else (model.predict_proba(X), None)
+        return columns, table, spread
+    if hasattr(model, "classes_"):
+        return ["prediction"], model.predict(X).reshape(-1, 1).astype(object), None
+    if std and not isinstance(model, CompactMLP):  # one member has no spread
+        y_pred, y_std = model.predict(X, return_std=True)
+    else:
+        y_pred, y_std = model.predict(X), None
+    y_pred = y_pred.reshape(len(X), -1)
+    columns = ["prediction"] if y_pred.shape[1] == 1 else [f"prediction_{j}" for j in range(y_pred.shape[1])]
+    return columns, y_pred, None if y_std is None else y_std.reshape(len(X), -1)
 
 
 def build_parser():
@@ -323,6 +343,8 @@ def build_parser():
                          "was fitted with feature names (others are ignored)")
     predict.add_argument("--output", help="CSV file to write (default: standard output)")
     predict.add_argument("--std", action="store_true", help="also write the spread of the members' predictions")
+    predict.add_argument("--proba", action="store_true", help="a classifier's probabilities: one column per class, "
+                         "headed by the class label")
     predict.set_defaults(handler=_predict)
     return parser
 

@@ -12,12 +12,21 @@ from scipy.optimize import minimize
 from sklearn.linear_model import LinearRegression
 
 
-def greedy_selection(predictions, y, n_rounds=25):
+def squared_error(average, y, sample_weight=None):
+    """The (weighted) mean squared error of ``average``: greedy selection's loss for regression."""
+    return float(np.average(np.mean((average - y) ** 2, axis=1), weights=sample_weight))
+
+
+def greedy_selection(predictions, y, n_rounds=25, loss=squared_error, sample_weight=None, n_bags=1,
+                     random_state=0):
     """Member weights by greedy ensemble selection with replacement (Caruana et al., ICML 2004).
 
     Each round adds to the ensemble the member (again, possibly) whose addition
-    gives the lowest mean squared error of the running average; a member's
-    weight is the fraction of rounds that chose it.
+    gives the lowest ``loss`` of the running average; a member's weight is the
+    fraction of rounds that chose it. With ``n_bags > 1`` the weights are the
+    mean of those selected on ``n_bags`` bootstrap resamples of the rows: on a
+    small hold-out a single selection follows the noise of a few rows, and the
+    mean over resamples keeps the members that win on most of them.
 
     Parameters
     ----------
@@ -25,6 +34,13 @@ def greedy_selection(predictions, y, n_rounds=25):
         The members' predictions on held-out rows.
     y : ndarray of shape (n_samples, n_outputs)
     n_rounds : int, default=25
+    loss : callable, default=squared_error
+        ``loss(average, y, sample_weight)``, lower is better: the mean squared
+        error, or the log-loss of averaged probabilities for a classifier.
+    sample_weight : ndarray of shape (n_samples,), default=None
+    n_bags : int, default=1
+    random_state : int, default=0
+        Seeds the resamples.
 
     Returns
     -------
@@ -32,26 +48,37 @@ def greedy_selection(predictions, y, n_rounds=25):
     """
     predictions = np.asarray(predictions, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64).reshape(predictions.shape[1], -1)
+    if n_bags > 1:
+        rng = np.random.default_rng(random_state)
+        bags = [rng.integers(0, len(y), len(y)) for _ in range(n_bags)]
+        return np.mean([
+            greedy_selection(predictions[:, rows], y[rows], n_rounds, loss,
+                             None if sample_weight is None else sample_weight[rows])
+            for rows in bags
+        ], axis=0)
     counts = np.zeros(len(predictions))
-    total = np.zeros_like(y)
+    total = np.zeros_like(predictions[0])
     for round_ in range(n_rounds):
-        errors = [np.mean(((total + p) / (round_ + 1) - y) ** 2) for p in predictions]
+        errors = [loss((total + p) / (round_ + 1), y, sample_weight) for p in predictions]
         best = int(np.argmin(errors))
         counts[best] += 1
         total += predictions[best]
     return counts / counts.sum()
 
 
-def convex_weights(predictions, y):
+def convex_weights(predictions, y, sample_weight=None):
     """The weights ``w >= 0, sum(w) = 1`` that minimize ``|predictions @ w - y|^2``.
 
     Parameters
     ----------
     predictions : ndarray of shape (n_samples, n_members)
     y : ndarray of shape (n_samples,)
+    sample_weight : ndarray of shape (n_samples,), default=None
+        Weighs each row's squared error.
     """
-    predictions = np.asarray(predictions, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64)
+    root = 1.0 if sample_weight is None else np.sqrt(np.asarray(sample_weight, dtype=np.float64))
+    predictions = np.asarray(predictions, dtype=np.float64) * np.reshape(root, (-1, 1))
+    y = np.asarray(y, dtype=np.float64) * root
     n_members = predictions.shape[1]
     # Scaled by the rows, so that the solver's tolerance means the same at any size.
     gram = predictions.T @ predictions / len(y)
@@ -68,65 +95,83 @@ def convex_weights(predictions, y):
     return weights / weights.sum()
 
 
-def convex_meta_learner(predictions, y):
+def convex_meta_learner(predictions, y, sample_weight=None):
     """A ``LinearRegression`` without intercept whose coefficients are :func:`convex_weights`.
 
     Stored as scikit-learn's own class, it predicts, pickles and is written to
     model files like any linear meta-learner.
     """
     learner = LinearRegression(fit_intercept=False)
-    learner.coef_ = convex_weights(predictions, y)
+    learner.coef_ = convex_weights(predictions, y, sample_weight)
     learner.intercept_ = 0.0
     learner.n_features_in_ = learner.coef_.size
     return learner
 
 
-def ridge_member(X, Y, train_rows, validation_rows, block_rows=4096):
-    """A dense linear model of ``Y`` on ``X`` (ridge), its penalty chosen on the validation rows.
+def ridge_member(X, Y, rows, sample_weight=None, alpha=None, block_rows=4096):
+    """A dense linear model of ``Y`` on ``X`` (ridge) fitted on ``rows``, its penalty chosen by leave-one-out.
 
     Offered to greedy selection beside the pruned members, it lets the data say
     when the target is (nearly) linear, where networks trained by Adam stop
-    short of the least-squares fit. Fitted from the Gram matrix, accumulated a
-    block of rows at a time, so that it never copies ``X``: memory grows with
+    short of the least-squares fit. As :class:`~sklearn.linear_model.RidgeCV`
+    does, the penalty minimizes the exact leave-one-out error on ``rows``, so it
+    uses every row rather than a small hold-out. Fitted from the Gram matrix,
+    a block of rows at a time, so that ``X`` is never copied: memory grows with
     ``n_features ** 2``, time with ``n_samples * n_features ** 2``.
 
     Parameters
     ----------
     X : ndarray of shape (n_samples, n_features)
     Y : ndarray of shape (n_samples, n_outputs)
-    train_rows, validation_rows : ndarray of int
-        Rows to fit on and rows to choose the penalty on.
+    rows : ndarray of int
+        The rows to fit on.
+    sample_weight : ndarray of shape (n_samples,), default=None
+    alpha : float, default=None
+        The penalty; None chooses it.
 
     Returns
     -------
-    CompactMLP with one linear layer.
+    model : CompactMLP with one linear layer
+    alpha : float, the penalty used
     """
     from .compact import CompactMLP
 
-    n_features = X.shape[1]
-    x_mean = np.zeros(n_features)
-    for start in range(0, len(train_rows), block_rows):
-        x_mean += X[train_rows[start : start + block_rows]].sum(axis=0, dtype=np.float64)
-    x_mean /= len(train_rows)
-    y_mean = Y[train_rows].mean(axis=0)
-    gram = np.zeros((n_features, n_features))
-    cross = np.zeros((n_features, Y.shape[1]))
-    for start in range(0, len(train_rows), block_rows):
-        rows = train_rows[start : start + block_rows]
-        centered = X[rows].astype(np.float64) - x_mean
-        gram += centered.T @ centered
-        cross += centered.T @ (Y[rows] - y_mean)
+    rows = np.asarray(rows)
+    weights = np.ones(len(X)) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+    blocks = [rows[start : start + block_rows] for start in range(0, len(rows), block_rows)]
+    total = weights[rows].sum()
+    x_mean = sum(weights[block] @ X[block].astype(np.float64) for block in blocks) / total
+    y_mean = weights[rows] @ Y[rows] / total
+    gram = np.zeros((X.shape[1], X.shape[1]))
+    cross = np.zeros((X.shape[1], Y.shape[1]))
+    for block in blocks:
+        centered = X[block].astype(np.float64) - x_mean
+        gram += (centered * weights[block, None]).T @ centered
+        cross += (centered * weights[block, None]).T @ (Y[block] - y_mean)
     eigenvalues, eigenvectors = np.linalg.eigh(gram)
+    eigenvalues = np.maximum(eigenvalues, 0)
     projected = eigenvectors.T @ cross
-    X_val = X[validation_rows].astype(np.float64) - x_mean
-    Y_val = Y[validation_rows] - y_mean
-    # Penalties relative to the mean eigenvalue, so that the grid fits any scaling of X.
-    scale = max(eigenvalues.mean(), np.finfo(float).tiny)
-    best = None
-    for alpha in scale * np.logspace(-8, 1, 19):
-        coef = eigenvectors @ (projected / (np.maximum(eigenvalues, 0) + alpha)[:, None])
-        error = np.mean((X_val @ coef - Y_val) ** 2)
-        if best is None or error < best[0]:
-            best = (error, coef)
-    coef = best[1]
-    return CompactMLP.from_weights([coef], [y_mean - x_mean @ coef], ["linear"])
+    if alpha is None:
+        # Penalties relative to the mean eigenvalue, so that the grid fits any scaling of X.
+        alphas = max(eigenvalues.mean(), np.finfo(float).tiny) * np.logspace(-8, 1, 19)
+        fit = (x_mean, y_mean, eigenvalues, eigenvectors, projected, total)
+        alpha = alphas[np.argmin(_leave_one_out_errors(X, Y, weights, blocks, fit, alphas))]
+    coef = eigenvectors @ (projected / (eigenvalues + alpha)[:, None])
+    return CompactMLP.from_weights([coef], [y_mean - x_mean @ coef], ["linear"]), float(alpha)
+
+
+def _leave_one_out_errors(X, Y, weights, blocks, fit, alphas):
+    """Weighted mean squared leave-one-out error of ridge for each of ``alphas``: residual / (1 - leverage)."""
+    x_mean, y_mean, eigenvalues, eigenvectors, projected, total = fit
+    errors = np.zeros(len(alphas))
+    for block in blocks:
+        rotated = (X[block].astype(np.float64) - x_mean) @ eigenvectors
+        targets = Y[block] - y_mean
+        for k, alpha in enumerate(alphas):
+            shrink = 1.0 / (eigenvalues + alpha)
+            residuals = targets - rotated @ (projected * shrink[:, None])
+            # The unpenalized intercept adds w / sum(w) to a row's leverage.
+            leverage = weights[block] * (1.0 / total + (rotated**2) @ shrink)
+            loo = residuals / np.maximum(1.0 - leverage, 1e-12)[:, None]
+            errors[k] += weights[block] @ np.sum(loo**2, axis=1)
+    return errors / total

@@ -24,7 +24,7 @@ from functools import partial
 
 import numpy as np
 from scipy import sparse
-from scipy.special import expit
+from scipy.special import expit, softmax
 
 from ._tf import import_tf
 
@@ -36,6 +36,8 @@ ACTIVATIONS = {
     "sigmoid": lambda z: expit(z, out=z),
     "elu": lambda z: np.where(z > 0, z, np.expm1(np.minimum(z, 0))),
     "linear": lambda z: z,
+    # Layers run feature-major, (n_units, n_samples): the classes are axis 0.
+    "softmax": lambda z: softmax(z, axis=0),
 }
 # Above this density BLAS on the dense kernel beats scipy's CSR product (the
 # measurements behind it are in docs/performance.md, "Compact runtime constants").

@@ -13,7 +13,7 @@ import numpy as np
 from joblib import Parallel, delayed
 
 from ._tf import import_tf, training_settings
-from .member import MemberSpec, layer_sparsities
+from .member import OUTPUT_LOSSES, MemberSpec, layer_sparsities
 from .options import TrainingOptions, option_names, options_of
 from .training_rows import TrainingRows, bootstrap_counts, float32_rows, hold_out
 
@@ -146,7 +146,7 @@ class PrunedMLPFactory:
         _, keras, _ = import_tf()
         inputs = keras.Input(shape=(n_features,), name="features")
         model = keras.Model(inputs, self._branch(spec, inputs, n_outputs, n_samples, "member"))
-        model.compile(optimizer=self._optimizer(n_samples), loss="mse")
+        model.compile(optimizer=self._optimizer(n_samples), loss=OUTPUT_LOSSES[spec.output_activation])
         return model
 
     def _optimizer(self, n_samples):
@@ -176,7 +176,7 @@ class PrunedMLPFactory:
             )
             dense = keras.layers.Dense(
                 width,
-                activation=None if is_output else spec.activation,
+                activation=spec.output_activation if is_output else spec.activation,
                 kernel_initializer=initializer,
                 name=f"{name}_dense_{index}",
             )
@@ -328,7 +328,7 @@ class PrunedMLPFactory:
         # updates every member exactly as its own optimizer would. Neither
         # jit_compile (XLA) nor steps_per_execution is used: on CPU both measured
         # slower or no faster (docs/performance.md, "Training options tried").
-        fused.compile(optimizer=self._optimizer(len(X)), loss={n: "mse" for n in names})
+        fused.compile(optimizer=self._optimizer(len(X)), loss={n: OUTPUT_LOSSES[spec.output_activation] for n, spec in zip(names, members)})
         member_models = [keras.Model(inputs, outputs[name]) for name in names]
         watches = [
             _MemberWatch(_log_key(name, len(names), validation=True), _pruned_layers(model),

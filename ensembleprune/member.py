@@ -11,6 +11,9 @@ import numpy as np
 from .schedule import PruningSchedule
 
 ARTICLE_HIDDEN_LAYER_SIZES = (1024, 1024)
+HIDDEN_ACTIVATIONS = ("relu", "tanh", "sigmoid", "elu", "linear")
+# A member's last layer and the loss it trains on: regression, binary and multiclass classification.
+OUTPUT_LOSSES = {"linear": "mse", "sigmoid": "binary_crossentropy", "softmax": "categorical_crossentropy"}
 
 
 def check_sparsities(sparsities):
@@ -50,6 +53,9 @@ class MemberSpec:
     sparsity_allocation : {"uniform", "dense_output", "erk"}, default="uniform"
         How the member's final sparsity is spread over its layers; see
         :func:`layer_sparsities`.
+    output_activation : {"linear", "sigmoid", "softmax"}, default="linear"
+        Activation of the output layer, which sets the training loss: mean
+        squared error, binary or categorical cross-entropy (``OUTPUT_LOSSES``).
     """
 
     seed: int
@@ -57,6 +63,7 @@ class MemberSpec:
     hidden_layer_sizes: tuple = ARTICLE_HIDDEN_LAYER_SIZES
     activation: str = "relu"
     sparsity_allocation: str = "uniform"
+    output_activation: str = "linear"
 
     def __post_init__(self):
         object.__setattr__(self, "hidden_layer_sizes", tuple(int(h) for h in self.hidden_layer_sizes))
@@ -66,10 +73,10 @@ class MemberSpec:
         # A spec with no hidden layer (a linear member) has always been accepted here.
         if self.hidden_layer_sizes:
             check_hidden_layer_sizes(self.hidden_layer_sizes)
-        from .compact import ACTIVATIONS
-
-        if self.activation not in ACTIVATIONS:
-            raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {self.activation!r}")
+        if self.activation not in HIDDEN_ACTIVATIONS:
+            raise ValueError(f"activation must be one of {sorted(HIDDEN_ACTIVATIONS)}, got {self.activation!r}")
+        if self.output_activation not in OUTPUT_LOSSES:
+            raise ValueError(f"output_activation must be one of {sorted(OUTPUT_LOSSES)}, got {self.output_activation!r}")
         if self.sparsity_allocation not in ALLOCATIONS:
             raise ValueError(f"sparsity_allocation must be one of {ALLOCATIONS}, got {self.sparsity_allocation!r}")
 
@@ -84,6 +91,7 @@ class MemberSpec:
             "hidden_layer_sizes": list(self.hidden_layer_sizes),
             "activation": self.activation,
             "sparsity_allocation": self.sparsity_allocation,
+            "output_activation": self.output_activation,
         }
 
     @classmethod

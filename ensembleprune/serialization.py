@@ -38,6 +38,7 @@ from sklearn.linear_model import (
     Lasso,
     LassoCV,
     LinearRegression,
+    LogisticRegression,
     Ridge,
     RidgeCV,
 )
@@ -56,13 +57,15 @@ ALLOWED_DTYPES = frozenset(
     np.dtype(t).str for t in (np.float32, np.float64, np.int32, np.int64, np.uint8, np.uint16, np.uint32,
                               np.uint64, np.bool_)
 )
-# Meta-learners whose predict is ``X @ coef_ + intercept_``: stored as class name,
-# parameters and fitted arrays, and rebuilt from this list only.
+# Meta-learners whose predict is ``X @ coef_ + intercept_`` (LogisticRegression's
+# predict_proba, a sigmoid or softmax of it): stored as class name, parameters
+# and fitted arrays, and rebuilt from this list only.
 LINEAR_META_LEARNERS = {
     cls.__name__: cls
     for cls in (LinearRegression, Ridge, RidgeCV, Lasso, LassoCV, ElasticNet, ElasticNetCV, BayesianRidge,
-                HuberRegressor)
+                HuberRegressor, LogisticRegression)
 }
+ENSEMBLE_KINDS = ("PrunedEnsembleRegressor", "PrunedEnsembleClassifier")
 # Cross-validation splitters a stacking ``cv`` may hold: stored as class name and
 # constructor parameters, and rebuilt from this list only.
 CV_SPLITTERS = {cls.__name__: cls for cls in (KFold, ShuffleSplit)}
@@ -85,7 +88,7 @@ def save(model, path):
 
     Parameters
     ----------
-    model : PrunedEnsembleRegressor, CompactMLP or TrainedMember
+    model : PrunedEnsembleRegressor, PrunedEnsembleClassifier, CompactMLP or TrainedMember
         A fitted estimator, or one member (a ``TrainedMember`` is stripped first
         and loads back as a ``CompactMLP``).
     path : str or Path
@@ -100,7 +103,7 @@ def save(model, path):
         ``cv`` that is not plain data (a ``KFold`` or ``ShuffleSplit`` with
         plain parameters is stored); nothing is written.
     """
-    from .ensemble import PrunedEnsembleRegressor
+    from ._base import _BasePrunedEnsemble
     from .factory import TrainedMember
 
     if isinstance(model, TrainedMember):
@@ -111,11 +114,11 @@ def save(model, path):
     manifest = {"magic": MAGIC, "format_version": FORMAT_VERSION, "package_version": __version__}
     if isinstance(model, CompactMLP):
         manifest.update(kind="CompactMLP", members=[_encode_member(model, "members/0", arrays)])
-    elif isinstance(model, PrunedEnsembleRegressor):
-        manifest.update(kind="PrunedEnsembleRegressor", **_encode_ensemble(model, arrays))
+    elif isinstance(model, _BasePrunedEnsemble) and type(model).__name__ in ENSEMBLE_KINDS:
+        manifest.update(kind=type(model).__name__, **_encode_ensemble(model, arrays))
     else:
-        raise TypeError(f"save() stores a PrunedEnsembleRegressor, CompactMLP or TrainedMember, "
-                        f"got {type(model).__name__}")
+        raise TypeError(f"save() stores a PrunedEnsembleRegressor, PrunedEnsembleClassifier, CompactMLP or "
+                        f"TrainedMember, got {type(model).__name__}")
     manifest["arrays"] = {
         name: {"shape": list(array.shape), "dtype": array.dtype.str, "sha256": _sha256(array)}
         for name, array in arrays.items()
@@ -147,7 +150,7 @@ def load(path):
 
     Returns
     -------
-    PrunedEnsembleRegressor or CompactMLP
+    PrunedEnsembleRegressor, PrunedEnsembleClassifier or CompactMLP
         As saved: parameters, fitted attributes and bitwise-identical predictions.
 
     Raises
@@ -255,6 +258,8 @@ def _encode(value, name, arrays):
             return {"__type__": "array", "name": name}
         if value.dtype == object and all(isinstance(item, str) for item in value.ravel()):
             return {"__type__": "str_array", "values": value.tolist()}
+        if value.dtype.kind == "U" and value.ndim == 1:  # a classifier's string labels
+            return {"__type__": "str_array", "values": value.tolist(), "dtype": "str"}
     if isinstance(value, (list, tuple)):
         items = [_encode(item, f"{name}/{index}", arrays) for index, item in enumerate(value)]
         return items if isinstance(value, list) else {"__type__": "tuple", "items": items}
@@ -326,7 +331,7 @@ def _read_manifest(archive):
         )
     _expect(manifest, "package_version", str)
     _expect(manifest, "arrays", dict)
-    if _expect(manifest, "kind", str) not in ("CompactMLP", "PrunedEnsembleRegressor"):
+    if _expect(manifest, "kind", str) not in ("CompactMLP", *ENSEMBLE_KINDS):
         raise InvalidModelFileError(f"unknown kind {manifest['kind']!r}")
     return manifest
 
@@ -399,7 +404,7 @@ def _decode(value, arrays):
     if kind == "scalar" and value.get("dtype") in ALLOWED_DTYPES and isinstance(value.get("value"), (bool, int, float)):
         return np.dtype(value["dtype"]).type(value["value"])
     if kind == "str_array" and all(isinstance(item, str) for item in _expect(value, "values", list)):
-        return np.array(value["values"], dtype=object)
+        return np.array(value["values"], dtype=str if value.get("dtype") == "str" else object)
     if kind == "estimator":
         return _decode_meta_learner(value, arrays)
     if kind == "splitter":
@@ -450,10 +455,12 @@ def _set_params(estimator, section, arrays):
 
 
 def _decode_ensemble(manifest, members, arrays):
+    from .classifier import PrunedEnsembleClassifier
     from .ensemble import PrunedEnsembleRegressor
 
+    cls = PrunedEnsembleClassifier if manifest["kind"] == "PrunedEnsembleClassifier" else PrunedEnsembleRegressor
     section = _expect(manifest, "estimator", dict)
-    estimator = _set_params(PrunedEnsembleRegressor(), section, arrays)
+    estimator = _set_params(cls(), section, arrays)
     estimator._validate_params()
     attributes = _decode(_expect(section, "attributes", dict), arrays)
     if set(attributes) & {"members_", "final_estimators_"} or set(attributes) & set(estimator.get_params(deep=False)):

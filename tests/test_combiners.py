@@ -2,8 +2,9 @@
 
 import numpy as np
 import pytest
+from sklearn.linear_model import Ridge
 
-from ensembleprune.combiners import convex_meta_learner, convex_weights, greedy_selection
+from ensembleprune.combiners import convex_meta_learner, convex_weights, greedy_selection, ridge_member
 
 
 def test_greedy_selection_prefers_the_accurate_member_and_mixes_complementary_ones():
@@ -36,3 +37,51 @@ def test_convex_meta_learner_predicts_the_weighted_mean():
     learner = convex_meta_learner(members, members[:, 0])
     np.testing.assert_allclose(learner.predict(members), members @ learner.coef_)
     assert learner.intercept_ == 0.0
+
+
+def test_ridge_member_penalty_minimizes_the_exact_leave_one_out_error():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 6))
+    Y = (X @ rng.normal(size=(6, 1)) + rng.normal(scale=2.0, size=(40, 1))) + 3.0
+
+    def leave_one_out(alpha):
+        return np.mean([
+            (Ridge(alpha=alpha).fit(np.delete(X, i, 0), np.delete(Y, i, 0)).predict(X[i : i + 1]) - Y[i]) ** 2
+            for i in range(len(X))
+        ])
+
+    model, alpha = ridge_member(X, Y, np.arange(len(X)))
+    # The chosen penalty beats those a grid step (a factor of about 3) away, by the brute-force count.
+    assert leave_one_out(alpha) < min(leave_one_out(alpha / 3), leave_one_out(alpha * 3))
+    np.testing.assert_allclose(model.predict(X), Ridge(alpha=alpha).fit(X, Y).predict(X).reshape(-1, 1), rtol=1e-5, atol=1e-5)
+    # Refitting with a given penalty on other rows uses that penalty.
+    refit, same = ridge_member(X, Y, np.arange(20), alpha=alpha)
+    assert same == alpha
+    np.testing.assert_allclose(refit.predict(X), Ridge(alpha=alpha).fit(X[:20], Y[:20]).predict(X).reshape(-1, 1), rtol=1e-5, atol=1e-5)
+
+
+def test_ridge_member_with_sample_weight_is_sklearns_weighted_ridge():
+    rng = np.random.default_rng(1)
+    X, weights = rng.normal(size=(30, 4)), rng.uniform(0.1, 3.0, size=30)
+    Y = X @ rng.normal(size=(4, 2)) + rng.normal(size=(30, 2))
+    model, alpha = ridge_member(X, Y, np.arange(30), sample_weight=weights)
+    reference = Ridge(alpha=alpha).fit(X, Y, sample_weight=weights)
+    np.testing.assert_allclose(model.predict(X), reference.predict(X), rtol=1e-5, atol=1e-5)
+    # Integer weights are repeated rows: the same fit as on the rows written out.
+    counts = rng.integers(1, 3, size=30)
+    repeated, _ = ridge_member(np.repeat(X, counts, 0), np.repeat(Y, counts, 0), np.arange(counts.sum()), alpha=alpha)
+    weighted, _ = ridge_member(X, Y, np.arange(30), sample_weight=counts, alpha=alpha)
+    np.testing.assert_allclose(weighted.predict(X), repeated.predict(X), rtol=1e-5, atol=1e-5)
+
+
+def test_bagged_selection_averages_selections_on_resampled_rows():
+    rng = np.random.default_rng(2)
+    y = rng.normal(size=(30, 1))
+    members = np.stack([y + 0.5 * rng.normal(size=y.shape) for _ in range(3)])
+    bagged = greedy_selection(members, y, n_bags=10, random_state=1)
+    assert bagged.sum() == pytest.approx(1.0) and np.all(bagged >= 0)
+    again = greedy_selection(members, y, n_bags=10, random_state=1)
+    np.testing.assert_array_equal(bagged, again)
+    manual = np.random.default_rng(1)
+    rows = [manual.integers(0, 30, 30) for _ in range(10)]
+    np.testing.assert_allclose(bagged, np.mean([greedy_selection(members[:, r], y[r]) for r in rows], axis=0))

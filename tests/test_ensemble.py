@@ -13,7 +13,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from ensembleprune import CompactMLP, PrunedEnsembleRegressor, PrunedMLPFactory
-from ensembleprune import ensemble as ensemble_module
+from ensembleprune import _base as base_module
 from ensembleprune.options import TrainingOptions, estimator_defaults, option_names
 
 TINY = dict(combine="mean", early_stopping=False, sparsity_allocation="uniform", n_members=3, sparsities=(0.5, 0.8),
@@ -214,10 +214,10 @@ def test_every_training_option_reaches_the_estimators_factory():
 
 def test_checkpoint_fingerprint_leaves_out_only_what_does_not_change_learning(tiny_regression, tmp_path, monkeypatch):
     captured = {}
-    monkeypatch.setattr(ensemble_module, "fingerprint", lambda data, settings: captured.update(settings) or "f")
+    monkeypatch.setattr(base_module, "fingerprint", lambda data, settings: captured.update(settings) or "f")
     model = PrunedEnsembleRegressor(**dict(TINY, checkpoint_dir=str(tmp_path)))
     X, y = tiny_regression
-    model._checkpoint(X, y.reshape(-1, 1))
+    model._checkpoint(X, y.reshape(-1, 1), None)
     left_out = set(model.get_params(deep=False)) - set(captured)
     assert left_out == {"n_jobs", "verbose", "checkpoint_dir", "on_member_failure"}
     assert captured["epochs"] == "25" and captured["package_version"]

@@ -11,7 +11,7 @@ from functools import partial
 import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from ensembleprune import PrunedEnsembleRegressor
+from ensembleprune import PrunedEnsembleClassifier, PrunedEnsembleRegressor
 
 # About 60 checks run (the others of the 106 are skipped), each fitting small ensembles (a stacking fit
 # trains cv + 1 times): minutes in all.
@@ -31,6 +31,10 @@ STACKING_CHECKS = {
     "check_fit2d_1sample",
     "check_fit2d_1feature",
 }
+
+
+# The classifier's checks keep every library default but size (members, width, epochs).
+CLASSIFIER_SMALL = dict(n_members=2, hidden_layer_sizes=(16,), epochs=20, random_state=0)
 
 
 def _check_name(check):
@@ -53,3 +57,14 @@ def test_checks_pass_with_every_other_parameter_at_its_default(check_name):
 
     estimator = PrunedEnsembleRegressor(n_members=2, hidden_layer_sizes=(32,))
     getattr(estimator_checks, check_name)(type(estimator).__name__, estimator)
+
+
+@parametrize_with_checks([PrunedEnsembleClassifier(**CLASSIFIER_SMALL)])
+def test_sklearn_classifier_checks(estimator, check):
+    check(estimator)
+
+
+def test_classifier_learns_sklearns_check_data_with_every_other_parameter_at_its_default():
+    from sklearn.utils.estimator_checks import check_classifiers_train
+
+    check_classifiers_train("PrunedEnsembleClassifier", PrunedEnsembleClassifier(n_members=2, hidden_layer_sizes=(32,)))

@@ -1,0 +1,262 @@
+"""PrunedEnsembleClassifier: a scikit-learn classifier made of pruned MLP members.
+
+The members end in a sigmoid (two classes) or a softmax (more) and train on
+cross-entropy, with the regressor's pruning, training, early stopping and
+checkpoints (all in ``_base.py``). Their probabilities are combined by greedy
+selection on the held-out log-loss, by their mean, or by a logistic
+meta-learner on out-of-fold probabilities (as
+:class:`sklearn.ensemble.StackingClassifier` does).
+"""
+
+import numpy as np
+from sklearn.base import ClassifierMixin, clone
+from sklearn.linear_model import LogisticRegression
+from sklearn.utils._param_validation import HasMethods, StrOptions
+from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import column_or_1d
+
+from ._base import _BasePrunedEnsemble
+from .compact import CompactMLP
+
+# Probabilities are kept this far from 0 and 1 when a log-loss is taken.
+_EPS = 1e-7
+
+
+def log_loss_of_average(average, Y, sample_weight=None):
+    """The (weighted) log-loss of averaged member probabilities: greedy selection's loss for classification.
+
+    ``average`` and ``Y`` are as the members output and learn them: one column
+    (the second class's probability and indicator) for two classes, one per
+    class otherwise.
+    """
+    average = np.clip(average, _EPS, 1 - _EPS)
+    if Y.shape[1] == 1:
+        losses = -(Y[:, 0] * np.log(average[:, 0]) + (1 - Y[:, 0]) * np.log(1 - average[:, 0]))
+    else:
+        losses = -np.sum(Y * np.log(average), axis=1)
+    return float(np.average(losses, weights=sample_weight))
+
+
+def logistic_member(X, Y, rows, sample_weight=None, C=1.0):
+    """scikit-learn's ``LogisticRegression(C=C)`` fitted on ``rows``, as a one-layer CompactMLP.
+
+    The linear member of the classifier: the model many users would fit
+    first, offered to greedy selection beside the pruned members.
+
+    Returns
+    -------
+    model : CompactMLP with one sigmoid (two classes) or softmax layer
+    C : float, the inverse penalty used
+    """
+    labels = Y[rows, 0] if Y.shape[1] == 1 else np.argmax(Y[rows], axis=1)
+    weights = None if sample_weight is None else sample_weight[rows]
+    learner = LogisticRegression(C=C, max_iter=1000).fit(X[rows], labels, sample_weight=weights)
+    activation = "sigmoid" if Y.shape[1] == 1 else "softmax"
+    return CompactMLP.from_weights([learner.coef_.T], [learner.intercept_], [activation]), C
+
+
+class PrunedEnsembleClassifier(ClassifierMixin, _BasePrunedEnsemble):
+    """Ensemble of gradually magnitude-pruned MLP classifiers of different sparsity and seed.
+
+    The parameters are those of :class:`~ensembleprune.PrunedEnsembleRegressor`,
+    with the defaults that class documents, except for the following.
+
+    Parameters
+    ----------
+    combine : {"mean", "select", "stack"}, default="select"
+        How member probabilities are combined. ``"select"``: greedy ensemble
+        selection with replacement on the log-loss of the held-out
+        ``validation_fraction`` of the rows, a weighted mean of probabilities
+        whose weights are in ``member_weights_``. ``"mean"``: the plain mean of
+        probabilities. ``"stack"``: a meta-learner on out-of-fold probabilities.
+    linear_member : bool, default=True
+        With ``combine="select"``, also fit ``LogisticRegression()`` on the
+        members' training rows and offer it to the selection as one more
+        member (seed -1, sparsity 0); once chosen it is refitted on all rows.
+    final_estimator : classifier, default=None
+        Meta-learner of ``combine="stack"``, fitted on the members' out-of-fold
+        probabilities (for two classes, the second class's only), as
+        :class:`~sklearn.ensemble.StackingClassifier` does. ``None`` means
+        ``LogisticRegression()``.
+    class_weight : "balanced", dict or None, default=None
+        Weights of the classes in the members' loss, the selection and the
+        meta-learner, multiplying ``sample_weight``: ``"balanced"`` weighs
+        each class by ``n_samples / (n_classes * count)``, as scikit-learn's
+        classifiers do; a dict maps class labels to weights.
+    tol : float, default=1e-4
+        Smallest decrease of the validation log-loss that counts as an
+        improvement for early stopping.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The class labels, sorted.
+    members_ : list of CompactMLP
+        The stripped members; each outputs the second class's probability (two
+        classes) or every class's (more).
+    member_weights_ : ndarray of shape (n_members,)
+        The members' weights (``combine="select"`` only).
+    final_estimators_ : list of one classifier
+        The fitted meta-learner (``combine="stack"`` only).
+    member_sparsities_, member_seeds_, member_layer_sparsity_, history_, n_features_in_, feature_names_in_
+        As in :class:`~ensembleprune.PrunedEnsembleRegressor`; ``history_``
+        holds cross-entropy losses.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_classification
+    >>> from ensembleprune import PrunedEnsembleClassifier
+    >>> X, y = make_classification(n_samples=400, n_features=40, random_state=0)
+    >>> model = PrunedEnsembleClassifier(n_members=2, hidden_layer_sizes=(32,), epochs=20,
+    ...                                  random_state=0).fit(X, y)
+    >>> proba, spread = model.predict_proba(X[:3], return_std=True)
+    """
+
+    _parameter_constraints = {
+        **_BasePrunedEnsemble._parameter_constraints,
+        "combine": [StrOptions({"mean", "select", "stack"})],
+        "final_estimator": [None, HasMethods(["fit", "predict_proba"])],
+        "class_weight": [None, StrOptions({"balanced"}), dict],
+    }
+
+    def __init__(
+        self,
+        n_members=4,
+        sparsities="auto",
+        hidden_layer_sizes=(256, 256),
+        activation="relu",
+        epochs="auto",
+        batch_size="auto",
+        learning_rate=1e-3,
+        learning_rate_schedule="constant",
+        sparsity_allocation="erk",
+        initial_sparsity=0.0,
+        pruning_start=0.1,
+        pruning_end=0.6,
+        pruning_frequency="auto",
+        combine="select",
+        linear_member=True,
+        final_estimator=None,
+        cv=5,
+        training="fused",
+        n_jobs=None,
+        bootstrap=False,
+        early_stopping=True,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
+        on_member_failure="raise",
+        checkpoint_dir=None,
+        random_state=None,
+        verbose=0,
+        class_weight=None,
+    ):
+        super().__init__(
+            n_members=n_members, sparsities=sparsities, hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
+            learning_rate_schedule=learning_rate_schedule, sparsity_allocation=sparsity_allocation,
+            initial_sparsity=initial_sparsity, pruning_start=pruning_start, pruning_end=pruning_end,
+            pruning_frequency=pruning_frequency, combine=combine, linear_member=linear_member,
+            final_estimator=final_estimator, cv=cv, training=training, n_jobs=n_jobs, bootstrap=bootstrap,
+            early_stopping=early_stopping, validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change, tol=tol, on_member_failure=on_member_failure,
+            checkpoint_dir=checkpoint_dir, random_state=random_state, verbose=verbose,
+        )
+        self.class_weight = class_weight
+
+    def fit(self, X, y, sample_weight=None):
+        """Train the members on ``(X, y)`` and fit the combiner.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+            Class labels: strings, integers or booleans.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weighs each row in the members' loss, the selection and the
+            meta-learner (times ``class_weight``).
+
+        Returns
+        -------
+        self : PrunedEnsembleClassifier
+        """
+        X, y, sample_weight = self._validate_inputs(X, y, sample_weight)
+        y = column_or_1d(y, warn=True)
+        check_classification_targets(y)
+        self.classes_, encoded = np.unique(y, return_inverse=True)
+        if len(self.classes_) < 2:
+            raise ValueError(
+                f"y holds only one class ({self.classes_[0]!r}); a classifier needs samples of at least 2 classes."
+            )
+        if self.class_weight is not None:
+            class_weights = compute_sample_weight(self.class_weight, y)
+            sample_weight = class_weights if sample_weight is None else sample_weight * class_weights
+        # What the members learn: the second class's indicator, or one indicator per class.
+        Y = encoded.reshape(-1, 1).astype(np.float64) if len(self.classes_) == 2 else np.eye(len(self.classes_))[encoded]
+        return self._fit(X, Y, sample_weight)
+
+    def _output_activation(self, Y):
+        return "sigmoid" if Y.shape[1] == 1 else "softmax"
+
+    def _linear_member(self, X, Y, sample_weight, rows, penalty=1.0):
+        return logistic_member(X, Y, rows, sample_weight, C=penalty)
+
+    _selection_loss = staticmethod(log_loss_of_average)
+
+    def _fit_meta_learners(self, out_of_fold, Y, sample_weight):
+        """One meta-learner on every member's out-of-fold probabilities, side by side."""
+        learner = LogisticRegression() if self.final_estimator is None else clone(self.final_estimator)
+        fit_params = {} if sample_weight is None else {"sample_weight": sample_weight}
+        labels = Y[:, 0].astype(int) if Y.shape[1] == 1 else np.argmax(Y, axis=1)
+        return [learner.fit(out_of_fold.reshape(len(out_of_fold), -1), labels, **fit_params)]
+
+    def predict_members_proba(self, X):
+        """Every member's class probabilities.
+
+        Returns
+        -------
+        ndarray of shape (n_members, n_samples, n_classes)
+        """
+        outputs = self._member_outputs(X)
+        if len(self.classes_) == 2:
+            outputs = np.concatenate([1 - outputs, outputs], axis=2)
+        return outputs
+
+    def predict_proba(self, X, return_std=False):
+        """Class probabilities of the combined members.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        return_std : bool, default=False
+            Also return the standard deviation of the members' probabilities.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes), columns in the order of ``classes_``
+        proba_std : ndarray of the same shape, only when ``return_std`` is True
+        """
+        members = self.predict_members_proba(X)
+        if self.combine == "stack":
+            features = members[:, :, 1:] if len(self.classes_) == 2 else members
+            proba = self.final_estimators_[0].predict_proba(features.transpose(1, 0, 2).reshape(members.shape[1], -1))
+        else:
+            proba = self._combine_outputs(members)
+        if not np.all(np.isfinite(proba)):
+            raise ValueError(
+                "the ensemble's probabilities are not finite for some rows of X: X holds values far outside "
+                "the range seen in training, or too large for float32. Check X for extreme values."
+            )
+        proba = proba / proba.sum(axis=1, keepdims=True)
+        return (proba, members.std(axis=0)) if return_std else proba
+
+    def predict_log_proba(self, X):
+        """The logarithm of :meth:`predict_proba`."""
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
+
+    def predict(self, X):
+        """The most probable class of each row of ``X``."""
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
