@@ -180,13 +180,14 @@ class _BasePrunedEnsemble(BaseEstimator):
         if self.early_stopping or self.combine == "select":
             validation_rows = self._factory().validation_rows(len(X), [spec.seed for spec in specs])
         trained = self._train(X, Y, sample_weight, specs, checkpoint, "full", validation_rows=validation_rows)
-        kept = self._drop_diverged(trained)
+        compact = {}
+        kept = self._drop_diverged(trained, compact)
         if self.combine == "stack":
             self.final_estimators_, kept = self._fit_final_estimators(
                 X, Y, sample_weight, [trained[k].spec for k in kept], kept, checkpoint, splits
             )
         trained = [trained[k] for k in kept]
-        self.members_ = [strip(member.model) for member in trained]
+        self.members_ = [compact[id(member)] for member in trained]
         self.member_layer_sparsity_ = [member.layer_sparsity for member in trained]
         self.history_ = [member.history for member in trained]
         self.member_seeds_ = np.array([member.spec.seed for member in trained])
@@ -242,29 +243,46 @@ class _BasePrunedEnsemble(BaseEstimator):
             delattr(self, name)
         self.__dict__.pop("_y_is_1d", None)
 
-    def _drop_diverged(self, trained):
-        """Indices of the members whose loss and weights stayed finite; raise per policy."""
+    def _drop_diverged(self, trained, compact):
+        """Indices of the members that trained well; raise or warn per policy about the others.
+
+        A member fails when its loss or weights are not finite, or when pruning
+        left no path from the inputs to the output, so that it predicts one
+        constant. The stripped members go into ``compact``, keyed by ``id``.
+        """
         kept = []
         for index, member in enumerate(trained):
             losses = np.asarray(member.history.get("loss", []), dtype=float)
             weights_finite = all(np.all(np.isfinite(w)) for w in member.model.get_weights())
-            if np.all(np.isfinite(losses)) and weights_finite:
-                kept.append(index)
-            else:
+            if not (np.all(np.isfinite(losses)) and weights_finite):
                 self._member_failed(index, member.spec)
+                continue
+            compact[id(member)] = strip(member.model)
+            if compact[id(member)].used_features_.size == 0:
+                self._member_failed(index, member.spec, reason="constant")
+            else:
+                kept.append(index)
         if not kept:
             raise MemberDivergedError(
-                "every member diverged, so the ensemble has no member left. Lower learning_rate, or scale X "
-                "and check it for extreme values (e.g. with StandardScaler)."
+                "every member diverged or ended constant, so the ensemble has no member left. Lower "
+                "learning_rate or the sparsities, and scale X (e.g. with StandardScaler)."
             )
         return kept
 
-    def _member_failed(self, index, spec):
-        message = (
-            f"member {index} (seed {spec.seed}, final sparsity {spec.final_sparsity}, learning_rate "
-            f"{self.learning_rate}) diverged: its training loss or weights became NaN or infinite. "
-            "Lower learning_rate, or scale X and check it for extreme values (e.g. with StandardScaler)."
-        )
+    def _member_failed(self, index, spec, reason="diverged"):
+        described = f"member {index} (seed {spec.seed}, final sparsity {spec.final_sparsity}"
+        if reason == "constant":
+            message = (
+                f"{described}) ended constant: pruning left no path from the inputs to the output, so it "
+                "predicts the same value for every row. Lower its sparsity, widen hidden_layer_sizes, or use "
+                "sparsity_allocation='erk'."
+            )
+        else:
+            message = (
+                f"{described}, learning_rate {self.learning_rate}) diverged: its training loss or weights became "
+                "NaN or infinite. Lower learning_rate, or scale X and check it for extreme values (e.g. with "
+                "StandardScaler)."
+            )
         if self.on_member_failure == "raise":
             raise MemberDivergedError(message)
         warnings.warn(message + " It is left out of the ensemble.", MemberDivergedWarning, stacklevel=4)

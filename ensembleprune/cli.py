@@ -193,6 +193,8 @@ def describe_model_file(path):
         if not isinstance(model, CompactMLP):
             title += f" (final sparsity {model.member_sparsities_[k]:.2f}, seed {model.member_seeds_[k]})"
         lines.append(title)
+        if member.used_features_.size == 0:
+            lines.append("  CONSTANT: pruning left no path from the inputs; it predicts one value for every row")
         lines.append(f"  used features {member.used_features_.size} of {member.n_features_in_}; "
                      f"nonzeros {member.nnz:,} of {member.n_params:,} parameters; {member.nbytes:,} bytes")
         for index, layer in enumerate(member.layers):

@@ -187,7 +187,19 @@ class PrunedEnsembleRegressor(RegressorMixin, _BasePrunedEnsemble):
         -------
         self : PrunedEnsembleRegressor
         """
-        X, y, sample_weight = self._validate_inputs(X, y, sample_weight, multi_output=True, y_numeric=True)
+        try:
+            X, y, sample_weight = self._validate_inputs(X, y, sample_weight, multi_output=True, y_numeric=True)
+            holds_strings = y.dtype.kind in "US"
+        except ValueError:
+            holds_strings = any(isinstance(value, str) for value in np.ravel(np.asarray(y, dtype=object)))
+            if not holds_strings:
+                raise
+        if holds_strings:
+            self._forget_previous_fit()
+            raise ValueError(
+                "y holds strings, but PrunedEnsembleRegressor predicts numbers. For class labels use "
+                "PrunedEnsembleClassifier; for numbers stored as text, convert y first (e.g. y.astype(float))."
+            )
         self._y_is_1d = y.ndim == 1
         Y = y.reshape(len(y), -1).astype(np.float64)
         with np.errstate(over="ignore", invalid="ignore"):

@@ -47,7 +47,7 @@ def test_skip_keeps_the_members_that_trained(data):
     healthy = model._factory().train(X, (y - y.mean()) / y.std(), model._member_specs("linear"))
     healthy[1].model = _Diverged()
     with pytest.warns(MemberDivergedWarning, match="member 1"):
-        assert model._drop_diverged(healthy) == [0, 2]
+        assert model._drop_diverged(healthy, {}) == [0, 2]
 
 
 def test_non_finite_predictions_are_never_returned_silently(data):
@@ -55,3 +55,25 @@ def test_non_finite_predictions_are_never_returned_silently(data):
     model = PrunedEnsembleRegressor(**FAST).fit(X, y)
     with pytest.raises(ValueError, match="not finite"):
         model.predict(np.full((2, 4), 3e38))
+
+
+@pytest.mark.parametrize("policy", ["raise", "skip"])
+def test_a_member_pruned_to_a_constant_is_treated_like_a_diverged_one(policy):
+    # 5 inputs x 4 units at sparsity 0.99, pruned uniformly: no input weight is left.
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(200, 5)), rng.normal(size=200)
+    params = dict(FAST, n_members=2, sparsities=(0.99, 0.0), hidden_layer_sizes=(4,), sparsity_allocation="uniform",
+                  combine="mean", on_member_failure=policy)
+    if policy == "raise":
+        with pytest.raises(MemberDivergedError, match="member 0 .* ended constant"):
+            PrunedEnsembleRegressor(**params).fit(X, y)
+    else:
+        with pytest.warns(MemberDivergedWarning, match="ended constant"):
+            model = PrunedEnsembleRegressor(**params).fit(X, y)
+        assert len(model.members_) == 1 and model.member_sparsities_.tolist() == [0.0]
+
+
+def test_string_targets_name_y_and_the_classifier():
+    X = np.zeros((4, 2))
+    with pytest.raises(ValueError, match="y holds strings.*PrunedEnsembleClassifier"):
+        PrunedEnsembleRegressor(**FAST).fit(X, ["a", "b", "a", "b"])
