@@ -227,6 +227,7 @@ class PrunedMLPFactory:
         weights = None if sample_weight is None else [sample_weight]
         X, y, weights, validation_data = self._prepare(X, y, [spec], weights, validation_data)
         with training_settings(quiet=self.verbose == 0):
+            validation_data = _member_validation(validation_data, 0)
             return self._fit_prepared(X, y, spec, weights[0], validation_data, progress_bar=True)
 
     def restore(self, spec, weights, n_features, n_outputs, n_samples, history, best_epoch=None):
@@ -290,8 +291,8 @@ class PrunedMLPFactory:
     def _fit_kwargs(self, n_samples, validation_data, structure=None):
         if validation_data is not None:
             # Our own pipeline rather than Keras' for arrays, whose parallel map logs (see TrainingRows).
-            X_val, y_val = validation_data
-            validation_data = TrainingRows(X_val).dataset([y_val], self.batch_size_for(n_samples), structure=structure)
+            X_val, *targets = validation_data  # y_val, and the rows' weights when there are some
+            validation_data = TrainingRows(X_val).dataset(targets, self.batch_size_for(n_samples), structure=structure)
         return dict(epochs=self.epochs_for(n_samples), verbose=2 if self.verbose >= 2 else 0,
                     validation_data=validation_data)
 
@@ -372,8 +373,8 @@ class PrunedMLPFactory:
 
     def _train_independent(self, X, y, members, weights, validation_data, on_trained):
         jobs = (
-            delayed(_train_member_in_worker)(self._params(), X, y, spec, w, validation_data)
-            for spec, w in zip(members, weights)
+            delayed(_train_member_in_worker)(self._params(), X, y, spec, w, _member_validation(validation_data, k))
+            for k, (spec, w) in enumerate(zip(members, weights))
         )
         results = Parallel(n_jobs=self.n_jobs, return_as="generator")(jobs)
         if self.verbose >= 1:
@@ -405,6 +406,14 @@ class PrunedMLPFactory:
             **self._fit_kwargs(len(X), validation_data),
         )
         return self._trained_member(spec, model, result.history, "member", 1, watch)
+
+
+def _member_validation(validation_data, index):
+    """Member ``index``'s validation data: its own column of the held-out rows' weights, if any."""
+    if validation_data is None or len(validation_data) == 2:
+        return validation_data
+    X_val, y_val, weights = validation_data
+    return X_val, y_val, weights[:, index]
 
 
 def _train_member_in_worker(factory_params, X, y, spec, sample_weight, validation_data):

@@ -10,10 +10,17 @@ from ._tf import import_tf
 
 
 def hold_out(X, y, sample_weight, validation_rows):
-    """Split ``validation_rows`` off the training rows (which are read in place, not copied)."""
+    """Split ``validation_rows`` off the training rows (which are read in place, not copied).
+
+    With ``sample_weight`` (one row of weights per member), the validation data
+    carries the held-out rows' weights too, one column per member, so that
+    early stopping judges each member by its weighted loss.
+    """
     kept = np.setdiff1d(np.arange(len(X)), validation_rows)
     weights = None if sample_weight is None else sample_weight[:, kept]
     validation_data = (float32_rows(X, validation_rows), y[validation_rows])
+    if sample_weight is not None:
+        validation_data += (np.ascontiguousarray(sample_weight[:, validation_rows].T),)
     return TrainingRows(X, kept), y[kept], weights, validation_data
 
 

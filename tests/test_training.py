@@ -212,3 +212,23 @@ def test_fit_traces_its_train_step_once(tiny_regression):
     member = factory.fit_one(X, y, _specs([0.5], hidden=(8,))[0])
     assert member.model.train_function.experimental_get_tracing_count() == 1
     assert member.model.test_function.experimental_get_tracing_count() == 1
+
+
+@pytest.mark.parametrize("training", ["fused", "independent"])
+def test_validation_loss_weighs_the_held_out_rows_like_the_training_rows(tiny_regression, training):
+    # Held-out rows of weight 0 cannot change what early stopping sees, however wrong their targets.
+    X, y = tiny_regression
+    Y = y.reshape(-1, 1).astype(np.float32)
+    rows = np.arange(0, len(X), 10)
+    weights = np.ones((2, len(X)), np.float32)
+    weights[:, rows[::2]] = 0.0
+    corrupted = Y.copy()
+    corrupted[rows[::2]] = 1e3
+    factory = PrunedMLPFactory(epochs=3, batch_size=32, training=training)
+    histories = [
+        [member.history["val_loss"] for member in
+         factory.train(X, target, _specs([0.5, 0.7], hidden=(8,)), sample_weight=weights, validation_rows=rows)]
+        for target in (Y, corrupted)
+    ]
+    np.testing.assert_allclose(histories[0], histories[1], rtol=1e-5)
+    assert np.all(np.isfinite(histories[0])) and np.max(histories[0]) < 100
