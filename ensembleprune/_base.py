@@ -198,9 +198,11 @@ class _BasePrunedEnsemble(BaseEstimator):
 
     def _select(self, X, Y, sample_weight, validation_rows):
         """Weigh the members (and the linear member) by greedy selection on the held-out rows; drop the unchosen."""
+        linear = None
         if self.linear_member:
             train_rows = np.setdiff1d(np.arange(len(X)), validation_rows)
             linear, penalty = self._linear_member(X, Y, sample_weight, train_rows)
+        if linear is not None:  # the classifier has none when a class is missing from the training rows
             self.members_.append(linear)
             self.member_layer_sparsity_.append([0.0])
             self.history_.append({})
@@ -212,7 +214,7 @@ class _BasePrunedEnsemble(BaseEstimator):
                                    sample_weight=held_out_weights, n_bags=SELECTION_BAGS,
                                    random_state=int(self.member_seeds_[0]))
         chosen = np.flatnonzero(weights)
-        if self.linear_member and weights[-1] > 0:
+        if linear is not None and weights[-1] > 0:
             # Chosen on rows it did not see; it then learns from the held-out rows too.
             self.members_[-1], _ = self._linear_member(X, Y, sample_weight, np.arange(len(X)), penalty)
         self.members_ = [self.members_[k] for k in chosen]

@@ -46,10 +46,13 @@ def logistic_member(X, Y, rows, sample_weight=None, C=1.0):
 
     Returns
     -------
-    model : CompactMLP with one sigmoid (two classes) or softmax layer
+    model : CompactMLP with one sigmoid (two classes) or softmax layer, or None
+        when a class is missing from ``rows`` (its output would be missing too)
     C : float, the inverse penalty used
     """
     labels = Y[rows, 0] if Y.shape[1] == 1 else np.argmax(Y[rows], axis=1)
+    if np.unique(labels).size < max(2, Y.shape[1]):
+        return None, C
     weights = None if sample_weight is None else sample_weight[rows]
     learner = LogisticRegression(C=C, max_iter=1000).fit(X[rows], labels, sample_weight=weights)
     activation = "sigmoid" if Y.shape[1] == 1 else "softmax"

@@ -149,3 +149,15 @@ def test_works_with_pipeline_grid_search_log_loss_scoring_and_calibration(three_
     assert search.best_params_["combine"] in ("mean", "select")
     calibrated = CalibratedClassifierCV(PrunedEnsembleClassifier(**SMALL), cv=2).fit(X, y)
     np.testing.assert_allclose(calibrated.predict_proba(X).sum(axis=1), 1.0)
+
+
+def test_no_logistic_member_when_a_class_is_missing_from_its_rows():
+    from ensembleprune.classifier import logistic_member
+
+    rng = np.random.default_rng(0)
+    X, labels = rng.normal(size=(30, 3)), np.repeat([0, 1, 2], 10)
+    Y = np.eye(3)[labels]
+    model, _ = logistic_member(X, Y, np.arange(20))  # rows of classes 0 and 1 only
+    assert model is None
+    model, _ = logistic_member(X, Y, np.arange(30))
+    assert model.n_outputs_ == 3 and model.layers[0].activation == "softmax"
