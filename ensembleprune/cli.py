@@ -134,40 +134,87 @@ def _joined(values):
     return ",".join(f"{value:g}" for value in values)
 
 
+# --task auto: a target column of --data holding whole numbers, at most this many distinct ones, is class labels.
+CSV_MAX_CLASSES = 20
+TASK_HELP = ("what the target column of --data holds: class labels or a number; auto reads whole numbers with at "
+             f"most {CSV_MAX_CLASSES} distinct values as class labels (default: auto)")
+
+
+def _experiment_data(args, **generated):
+    """The data of ``sweep`` or ``robustness`` (a RegressionSplit) and its task.
+
+    ``generated`` are the keyword arguments of :func:`load_experiment_data` for
+    the data it generates, a regression. Class labels of ``--data`` keep their
+    values; its features are scaled and its rows split as for regression.
+    """
+    from .datasets import load_csv, load_experiment_data, max_abs_split
+
+    if args.data is None or args.target is None:
+        if args.task == "classification":
+            raise ValueError("--task classification needs your own data: --data FILE --target COLUMN")
+        return load_experiment_data(args.data, args.target, **generated), "regression"
+    X, y, _ = load_csv(args.data, args.target)
+    task = args.task
+    if task == "auto":
+        whole = np.all(y == np.round(y))
+        task = "classification" if whole and len(np.unique(y)) <= CSV_MAX_CLASSES else "regression"
+    if task == "regression":
+        return max_abs_split(X, y), task
+    classes, codes = np.unique(y, return_inverse=True)
+    if np.all(classes == np.round(classes)):
+        classes = classes.astype(np.int64)
+    # One-hot columns have max-abs 1: max_abs_split leaves them as they are and splits them with the rows of X.
+    data = max_abs_split(X, np.eye(len(classes))[codes])
+    data.y_train, data.y_val = (classes[np.argmax(Y, axis=1)] for Y in (data.y_train, data.y_val))
+    print(f"column {args.target!r} read as class labels ({len(classes)} classes); --task regression reads it as "
+          "a number")
+    return data, task
+
+
 def _sweep(args):
-    from .datasets import load_experiment_data
     from .experiments import sparsity_sweep
 
     preset = PRESETS[args.preset]
-    data = load_experiment_data(args.data, args.target, **preset.data_sizes())
+    data, task = _experiment_data(args, **preset.data_sizes())
     result = sparsity_sweep(
         data.X_train, data.y_train,
         sparsities=args.sparsities or preset.sweep_sparsities,
         seeds=args.seeds or preset.sweep_seeds,
-        X_val=data.X_val, y_val=data.y_val,
+        task=task, X_val=data.X_val, y_val=data.y_val,
         hidden_layer_sizes=args.hidden or preset.hidden_layer_sizes,
         epochs=args.epochs or preset.epochs,
         output_dir=args.out, n_jobs=args.n_jobs, verbose=0 if args.quiet else 1,
     )
     print(result.format_table())
-    print("\narticle's shape:", json.dumps(result.shape_checks()))
+    if task == "regression":
+        print("\narticle's shape:", json.dumps(result.shape_checks()))
+    else:
+        lowest = min(result.rows, key=lambda row: row.val_loss_mean).final_sparsity
+        highest = max(result.rows, key=lambda row: row.val_accuracy_mean).final_sparsity
+        print(f"\nlowest validation log-loss at final sparsity {lowest:g}, highest validation accuracy at {highest:g}")
     print(f"tables, plots and one file per (sparsity, seed) pair written to {args.out}/")
 
 
 def _robustness(args):
-    from .datasets import load_experiment_data
     from .experiments import robustness_report
 
-    data = load_experiment_data(args.data, args.target, args.dataset, args.samples, args.features)
+    data, task = _experiment_data(args, dataset=args.dataset, n_samples=args.samples, n_features=args.features)
     report = robustness_report(
-        data.X_train, data.y_train, data.X_val, data.y_val, coef=data.coef,
+        data.X_train, data.y_train, data.X_val, data.y_val, task=task, coef=data.coef,
         sparsities=args.sparsities, seeds=args.seeds, hidden_layer_sizes=args.hidden, epochs=args.epochs,
         cv=args.cv, output_dir=args.out, verbose=0 if args.quiet else 1,
     )
-    print(f"{'model':<20} {'clean test MSE':>24}")
-    for model in report["models"]:
-        cell = report["clean"][model]
-        print(f"{model:<20} {cell['mean']:>12.3e} ± {cell['std']:<9.2e}")
+    if task == "regression":
+        print(f"{'model':<20} {'clean test MSE':>24}")
+        for model in report["models"]:
+            cell = report["clean"][model]
+            print(f"{model:<20} {cell['mean']:>12.3e} ± {cell['std']:<9.2e}")
+    else:
+        print(f"{'model':<28} {'clean test accuracy':>21} {'clean test log-loss':>24}")
+        for model in report["models"]:
+            accuracy, loss = report["clean"]["accuracy"][model], report["clean"]["log_loss"][model]
+            print(f"{model:<28} {accuracy['mean']:>9.3f} ± {accuracy['std']:<9.3f} "
+                  f"{loss['mean']:>12.3e} ± {loss['std']:<9.2e}")
     print(f"\nrobustness.json and robustness.png written to {args.out}/")
 
 
@@ -304,6 +351,7 @@ def build_parser():
                        f"model, {ARTICLE.epochs} epochs and {len(ARTICLE.sweep_seeds)} seeds (default: quick)")
     sweep.add_argument("--data", help="your own numeric CSV file (with a header) instead of the article's data")
     sweep.add_argument("--target", help="the target column of --data")
+    sweep.add_argument("--task", choices=["auto", "regression", "classification"], default="auto", help=TASK_HELP)
     sweep.add_argument("--sparsities", type=_comma_separated(float), help="override the final sparsities, e.g. 0,0.5,0.9")
     sweep.add_argument("--seeds", type=int, help="override the number of seeds")
     sweep.add_argument("--epochs", type=int, help="override the number of epochs")
@@ -318,6 +366,8 @@ def build_parser():
                             help="generated data: the article's regression or wide Friedman #1 (default: article)")
     robustness.add_argument("--data", help="your own numeric CSV file (with a header) instead of --dataset")
     robustness.add_argument("--target", help="the target column of --data")
+    robustness.add_argument("--task", choices=["auto", "regression", "classification"], default="auto",
+                            help=TASK_HELP)
     # The quick preset's data and model.
     robustness.add_argument("--samples", type=int, default=QUICK.n_samples,
                             help=f"rows of --dataset (default: {QUICK.n_samples})")

@@ -15,12 +15,15 @@ from matplotlib.image import imread
 from ensembleprune import make_article_regression, sparsity_sweep
 from ensembleprune._tf import filter_native_logs, native_logs_filtered, training_settings
 from ensembleprune.compact import CompactMLP
+from ensembleprune.cli import main
 from ensembleprune.experiments import (
     SweepPair,
     SweepResult,
     ambiguity_decomposition,
+    disagreement,
     kept_input_features,
     load_csv,
+    resolve_task,
     robustness_report,
 )
 
@@ -216,6 +219,136 @@ def test_robustness_report_refuses_several_outputs_and_says_what_to_do():
         robustness_report(X, Y[:, 0], X, Y)
     with pytest.raises(ValueError, match=r"coef has shape \(3, 2\); expected \(3,\)"):
         robustness_report(X, Y[:, 0], X, Y[:, 1], coef=np.ones((3, 2)))
+
+
+# Classification: the same tiny networks on class labels.
+
+
+@pytest.fixture(scope="module")
+def labelled():
+    from sklearn.datasets import make_classification
+
+    X, y = make_classification(n_samples=240, n_features=10, n_informative=5, n_classes=3, random_state=0)
+    return X.astype(np.float32), y
+
+
+def test_resolve_task_reads_labels_the_scikit_learn_way():
+    assert resolve_task("auto", np.array(["cat", "dog", "cat"])) == "classification"
+    assert resolve_task("auto", [0, 1, 1, 0]) == "classification"
+    assert resolve_task("auto", np.array([True, False])) == "classification"
+    assert resolve_task("auto", [0, 1, 2, 5]) == "classification"
+    # Floats are a quantity, even whole ones; an explicit task overrides either reading.
+    assert resolve_task("auto", [0.0, 1.0, 1.0]) == "regression"
+    assert resolve_task("auto", [0.5, 1.7, 2.2]) == "regression"
+    assert resolve_task("classification", [0.0, 1.0]) == "classification"
+    assert resolve_task("regression", [0, 1, 2]) == "regression"
+    with pytest.raises(ValueError, match="task must be one of"):
+        resolve_task("clustering", [0, 1])
+
+
+def test_disagreement_counts_votes():
+    # Three members, two rows, two classes; member votes: row 0 -> 1, 1, 0; row 1 -> 0, 0, 0.
+    probas = np.array([[[0.2, 0.8], [0.9, 0.1]], [[0.4, 0.6], [0.7, 0.3]], [[0.6, 0.4], [0.8, 0.2]]])
+    found = disagreement(probas)
+    assert found["with_ensemble"] == pytest.approx(1 / 6)  # one member of three differs on one row of two
+    assert found["pairwise"] == pytest.approx(1 / 3)  # two pairs of three differ on row 0, none on row 1
+    assert disagreement(probas[:1]) == {"with_ensemble": 0.0, "pairwise": 0.0}
+
+
+@pytest.mark.parametrize("labels, seeds", [("binary integers", [0, 1]), ("three strings", [0])])
+def test_classification_sweep_tabulates_log_loss_and_accuracy(labelled, labels, seeds, tmp_path):
+    X, y = labelled
+    if labels == "binary integers":
+        y = (y == 0).astype(int)
+    else:
+        y = np.array(["red", "green", "blue"])[y]
+    result = sparsity_sweep(X, y, (0.0, 0.9), seeds=seeds, output_dir=tmp_path, n_jobs=1, **TINY)
+    assert result.task == "classification" and result.settings["classes"] == np.unique(y).tolist()
+    assert [row.n_seeds for row in result.rows] == [len(seeds)] * 2
+    for pair in result.pairs:
+        assert 0 <= pair.train_accuracy <= 1 and 0 <= pair.val_accuracy <= 1
+        assert pair.train_loss > 0 and pair.val_loss > 0
+        # The log-loss is the cross-entropy Keras trained on: its last validation pass agrees.
+        assert pair.val_loss == pytest.approx(pair.last_epoch_val_loss, rel=1e-3)
+        assert pair.layer_sparsity[0] == pytest.approx(pair.final_sparsity, abs=0.01)
+    for row in result.rows:
+        assert 0 <= row.val_accuracy_mean <= 1 and row.train_accuracy_std >= 0 and row.val_loss_mean > 0
+    assert result.rows[0].train_accuracy_mean > 0.6  # the dense network learned something
+    header = (tmp_path / "sweep_summary.csv").read_text().splitlines()[0].split(",")
+    assert header[-4:] == ["train_accuracy_mean", "train_accuracy_std", "val_accuracy_mean", "val_accuracy_std"]
+    assert "accuracy" in result.format_table() and "log-loss" in result.format_table()
+    assert imread(tmp_path / "sweep_loss.png").std() > 0.05
+    assert set(result.shape_checks()) >= {"best_sparsity", "train_loss_rises"}  # on the log-loss
+
+
+def test_classification_sweep_refuses_labels_unseen_in_training(labelled):
+    X, y = labelled
+    with pytest.raises(ValueError, match=r"y_val holds labels that the training labels do not: \[7\]"):
+        sparsity_sweep(X[:200], y[:200], [0.0], [0], X_val=X[200:], y_val=np.full(40, 7), **TINY)
+
+
+def test_classification_robustness_report(labelled, tmp_path):
+    X, y = labelled
+    y = np.array(["red", "green", "blue"])[y]
+    report = robustness_report(
+        X[:180], y[:180], X[180:], y[180:], sparsities=(0.5, 0.9), seeds=1, hidden_layer_sizes=(16,), epochs=6,
+        batch_size=32, learning_rate=1e-2, cv=2, noise_levels=(0.0, 2.0), dropout_fractions=(0.0, 0.5),
+        n_repeats=2, output_dir=tmp_path,
+    )
+    assert json.loads((tmp_path / "robustness.json").read_text()) == report
+    assert imread(tmp_path / "robustness.png").std() > 0.05
+    assert report["config"]["task"] == "classification" and report["config"]["classes"] == ["blue", "green", "red"]
+    assert report["models"][-1] == "LogisticRegression (linear)" and "ambiguity" not in report
+    for kind, levels in (("noise", "levels"), ("dropout", "fractions")):
+        assert len(report[kind][levels]) == 2
+        for model in report["models"]:
+            accuracy, loss = report[kind]["accuracy"][model], report[kind]["log_loss"][model]
+            assert len(accuracy) == len(loss) == 2
+            assert all(0 <= cell["mean"] <= 1 for cell in accuracy) and all(cell["mean"] > 0 for cell in loss)
+            # Level 0 leaves the test rows as they are.
+            assert accuracy[0]["mean"] == pytest.approx(report["clean"]["accuracy"][model]["mean"])
+            assert loss[0]["mean"] == pytest.approx(report["clean"]["log_loss"][model]["mean"])
+        for name in ("with_ensemble", "pairwise"):
+            cells = report["disagreement"][kind][name]
+            assert len(cells) == 2 and all(0 <= cell["mean"] <= 1 for cell in cells)
+    linear = report["noise"]["log_loss"]["LogisticRegression (linear)"]
+    assert linear[1]["mean"] > linear[0]["mean"]  # strong noise hurts
+    # Two members: when they differ, the ensemble sides with one or neither, so with_ensemble >= pairwise / 2.
+    noise = report["disagreement"]["noise"]
+    assert noise["with_ensemble"][0]["mean"] >= noise["pairwise"][0]["mean"] / 2 - 1e-12
+
+
+def test_robustness_report_refuses_test_labels_unseen_in_training():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 3))
+    with pytest.raises(ValueError, match="y_test holds labels that the training labels do not"):
+        robustness_report(X, np.repeat(["a", "b"], 20), X, np.repeat(["a", "c"], 20))
+
+
+@pytest.mark.slow
+def test_cli_sweep_and_robustness_read_a_class_column(labelled, tmp_path, capsys):
+    X, y = labelled
+    csv_file = tmp_path / "iris_like.csv"
+    rows = [",".join([f"{v:.6g}" for v in x] + [str(label + 1)]) for x, label in zip(X, y)]
+    csv_file.write_text("\n".join([",".join([f"x{i}" for i in range(X.shape[1])] + ["species"]), *rows]) + "\n")
+    tiny = ["--sparsities", "0,0.8", "--seeds", "1", "--epochs", "3", "--hidden", "8", "--quiet"]
+    assert main(["sweep", "--data", str(csv_file), "--target", "species", "--out", str(tmp_path / "sweep"),
+                 "--n-jobs", "1", *tiny]) == 0
+    printed = capsys.readouterr().out
+    assert "read as class labels (3 classes)" in printed and "validation accuracy" in printed
+    settings = json.loads((tmp_path / "sweep" / "fingerprint.json").read_text())["settings"]
+    assert settings["task"] == "classification" and settings["classes"] == [1, 2, 3]
+    assert main(["robustness", "--data", str(csv_file), "--target", "species", "--out", str(tmp_path / "robust"),
+                 "--cv", "2", *tiny]) == 0
+    assert "clean test accuracy" in capsys.readouterr().out
+    report = json.loads((tmp_path / "robust" / "robustness.json").read_text())
+    assert report["config"]["classes"] == [1, 2, 3] and "disagreement" in report
+    # Read as a number on request: the regression sweep of the same column.
+    assert main(["sweep", "--data", str(csv_file), "--target", "species", "--task", "regression",
+                 "--out", str(tmp_path / "numbers"), "--n-jobs", "1", *tiny]) == 0
+    assert "article's shape" in capsys.readouterr().out
+    assert main(["sweep", "--task", "classification", "--out", str(tmp_path / "none")]) == 2
+    assert "--task classification needs your own data" in capsys.readouterr().err
 
 
 NATIVE_LOG = [

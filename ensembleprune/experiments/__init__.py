@@ -10,12 +10,20 @@
   keeps.
 - :mod:`.plots`: their figures.
 
+Both take class labels as well as a regression target (``task="auto"``
+decides, see :func:`resolve_task`): the sweep then tabulates log-loss and
+accuracy, the report scores accuracy and log-loss and gives the members'
+:func:`disagreement` in place of the ambiguity decomposition. What is
+particular to class labels lives in ``_classification.py``; the perturbed test
+rows and the scores on them in ``_perturbations.py``.
+
 Their data come from :func:`ensembleprune.datasets.load_experiment_data`
 (re-exported here with :func:`~ensembleprune.datasets.load_csv`), their preset
 sizes from :mod:`ensembleprune.presets`.
 """
 
 from ..datasets import load_csv, load_experiment_data
+from ._classification import disagreement, resolve_task
 from .plots import plot_robustness, plot_sweep
 from .robustness import (
     ambiguity_decomposition,
@@ -34,6 +42,7 @@ __all__ = [
     "SweepResult",
     "SweepRow",
     "ambiguity_decomposition",
+    "disagreement",
     "fit_dense_mlp",
     "fit_linear_baseline",
     "fit_member_ensembles",
@@ -42,6 +51,7 @@ __all__ = [
     "load_experiment_data",
     "plot_robustness",
     "plot_sweep",
+    "resolve_task",
     "robustness_report",
     "sparsity_sweep",
 ]

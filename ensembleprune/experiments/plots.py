@@ -12,7 +12,9 @@ import numpy as np
 def plot_sweep(result, path, sparsity_range=(0.0, 1.0), title=None):
     """Plot training and validation loss against final sparsity (the article's figure).
 
-    Mean over seeds as lines, ±1 standard deviation as bands, log-scale losses.
+    Mean over seeds as lines, ±1 standard deviation as bands, log-scale losses
+    (MSE, or log-loss for classification, whose accuracies get a second panel
+    below).
 
     Parameters
     ----------
@@ -34,24 +36,24 @@ def plot_sweep(result, path, sparsity_range=(0.0, 1.0), title=None):
     if not rows:
         raise ValueError(f"no swept sparsity lies in {sparsity_range}; widen sparsity_range")
     sparsity = np.array([row.final_sparsity for row in rows])
-    figure = Figure(figsize=(6.4, 4.2), dpi=100, layout="constrained")
-    axes = figure.subplots()
-    for name, color in (("train", "tab:blue"), ("val", "tab:orange")):
-        mean = np.array([getattr(row, f"{name}_loss_mean") for row in rows])
-        std = np.array([getattr(row, f"{name}_loss_std") for row in rows])
-        label = "training loss" if name == "train" else "validation loss"
-        axes.plot(sparsity, mean, marker="o", markersize=3, color=color, label=f"{label} (mean)")
-        # A log axis cannot show mean - std <= 0; such bands stop at a tenth of the mean.
-        axes.fill_between(sparsity, np.maximum(mean - std, mean / 10), mean + std, color=color, alpha=0.25,
-                          linewidth=0, label="±1 std over seeds" if name == "val" else None)
+    classify = result.task == "classification"
+    figure = Figure(figsize=(6.4, 7.6 if classify else 4.2), dpi=100, layout="constrained")
+    panels = figure.subplots(2 if classify else 1, 1, sharex=True, squeeze=False)[:, 0]
+    axes = panels[0]
+    _sweep_bands(axes, sparsity, rows, "loss", "log-loss" if classify else "loss", log_scale=True)
+    if classify:
+        _sweep_bands(panels[1], sparsity, rows, "accuracy", "accuracy", log_scale=False)
+        panels[1].set_ylabel("accuracy")
+        panels[1].grid(True, alpha=0.3)
+        panels[1].legend(fontsize="small")
     best = min(result.rows, key=lambda row: row.val_loss_mean)
     if low <= best.final_sparsity <= high:
         axes.axvline(best.final_sparsity, color="gray", linestyle=":", linewidth=1,
                      label=f"minimum validation loss ({best.final_sparsity:g})")
     axes.set_yscale("log")
     axes.set_xlim(low, high)
-    axes.set_xlabel("final sparsity")
-    axes.set_ylabel("MSE")
+    panels[-1].set_xlabel("final sparsity")
+    axes.set_ylabel("log-loss" if classify else "MSE")
     n_seeds = max(row.n_seeds for row in rows)
     axes.set_title(title or f"loss against final sparsity ({n_seeds} seeds)")
     axes.grid(True, which="both", alpha=0.3)
@@ -60,8 +62,31 @@ def plot_sweep(result, path, sparsity_range=(0.0, 1.0), title=None):
     return Path(path)
 
 
+def _sweep_bands(axes, sparsity, rows, quantity, noun, log_scale):
+    """Training and validation ``quantity`` of ``rows``: means as lines, ±1 std over seeds as bands."""
+    for name, color in (("train", "tab:blue"), ("val", "tab:orange")):
+        mean = np.array([getattr(row, f"{name}_{quantity}_mean") for row in rows])
+        std = np.array([getattr(row, f"{name}_{quantity}_std") for row in rows])
+        label = f"training {noun}" if name == "train" else f"validation {noun}"
+        axes.plot(sparsity, mean, marker="o", markersize=3, color=color, label=f"{label} (mean)")
+        axes.fill_between(sparsity, _band_floor(mean, std, log_scale), mean + std, color=color, alpha=0.25,
+                          linewidth=0, label="±1 std over seeds" if name == "val" else None)
+
+
+def _band_floor(mean, std, log_scale):
+    """The lower edge of a ±1 std band; a log axis cannot show mean - std <= 0: there, a tenth of the mean at least."""
+    return np.maximum(mean - std, mean / 10) if log_scale else mean - std
+
+
+# The y-axis label of each score of a robustness report; accuracy alone is drawn on a linear axis.
+_SCORE_LABELS = {"mse": "test MSE", "accuracy": "test accuracy", "log_loss": "test log-loss"}
+
+
 def plot_robustness(report, path):
-    """Plot test MSE against input noise and against feature dropout, one line per model.
+    """Plot test scores against input noise and against feature dropout, one line per model.
+
+    One row of two panels per score: MSE for regression, accuracy and log-loss
+    for classification.
 
     Parameters
     ----------
@@ -76,24 +101,27 @@ def plot_robustness(report, path):
     """
     from matplotlib.figure import Figure
 
-    figure = Figure(figsize=(11, 4.2), dpi=100, layout="constrained")
-    panels = figure.subplots(1, 2, sharey=True)
-    for axes, (kind, levels_key, xlabel) in zip(panels, [
-        ("noise", "levels", "Gaussian input noise (× feature std)"),
-        ("dropout", "fractions", "fraction of features set to zero"),
-    ]):
-        levels = np.array(report[kind][levels_key])
-        for model in report["models"]:
-            mean = np.array([cell["mean"] for cell in report[kind]["mse"][model]])
-            std = np.array([cell["std"] for cell in report[kind]["mse"][model]])
-            (line,) = axes.plot(levels, mean, marker="o", markersize=3, label=model)
-            axes.fill_between(levels, np.maximum(mean - std, mean / 10), mean + std, color=line.get_color(),
-                              alpha=0.2, linewidth=0)
-        axes.set_yscale("log")
-        axes.set_xlabel(xlabel)
-        axes.grid(True, which="both", alpha=0.3)
-    panels[0].set_ylabel("test MSE (mean ± std over seeds)")
-    panels[1].legend(fontsize="small")
+    scores = [key for key in report["noise"] if key != "levels"]
+    figure = Figure(figsize=(11, 4.2 * len(scores)), dpi=100, layout="constrained")
+    panels = figure.subplots(len(scores), 2, sharey="row", squeeze=False)
+    for row, score in zip(panels, scores):
+        log_scale = score != "accuracy"
+        for axes, (kind, levels_key, xlabel) in zip(row, [
+            ("noise", "levels", "Gaussian input noise (× feature std)"),
+            ("dropout", "fractions", "fraction of features set to zero"),
+        ]):
+            levels = np.array(report[kind][levels_key])
+            for model in report["models"]:
+                mean = np.array([cell["mean"] for cell in report[kind][score][model]])
+                std = np.array([cell["std"] for cell in report[kind][score][model]])
+                (line,) = axes.plot(levels, mean, marker="o", markersize=3, label=model)
+                axes.fill_between(levels, _band_floor(mean, std, log_scale), mean + std, color=line.get_color(),
+                                  alpha=0.2, linewidth=0)
+            axes.set_yscale("log" if log_scale else "linear")
+            axes.set_xlabel(xlabel)
+            axes.grid(True, which="both", alpha=0.3)
+        row[0].set_ylabel(f"{_SCORE_LABELS.get(score, score)} (mean ± std over seeds)")
+    panels[0, 1].legend(fontsize="small")
     n_seeds = len(report["config"]["seeds"])
     figure.suptitle(f"robustness: {report['config']['n_features']} features, {n_seeds} seeds")
     figure.savefig(path)

@@ -5,14 +5,20 @@
 1. :func:`fit_dense_mlp` (final sparsity 0) and :func:`fit_member_ensembles`, a
    stacked ensemble of one pruned member per sparsity and the mean ensemble of
    the same members; a :func:`fit_linear_baseline` is fitted once for all seeds;
-2. ``_score_models``: the test MSE of every model on the clean test rows and on
-   copies perturbed by Gaussian noise or by zeroed features (``_perturbed``);
-3. ``_checked_ambiguity``: :func:`ambiguity_decomposition` of the mean
-   ensemble, which must hold as the identity it is;
+2. ``score_models``: the test scores of every model (MSE; accuracy and
+   log-loss for classification) on the clean test rows and on copies perturbed
+   by Gaussian noise or by zeroed features (``Perturbations``; these steps
+   live in ``_perturbations.py``);
+3. regression: ``_checked_ambiguity``, :func:`ambiguity_decomposition` of the
+   mean ensemble, which must hold as the identity it is; classification:
+   ``member_disagreements``, the members' :func:`disagreement` on every
+   perturbation;
 4. with the true coefficients, :func:`kept_input_features` of every member;
 
 then ``_assemble_report`` gathers the mean and spread over seeds, and
-``_write_report`` writes ``robustness.json`` and the figure.
+``_write_report`` writes ``robustness.json`` and the figure. The task (regression
+or classification) is read from the target as :func:`sparsity_sweep` reads it;
+what is particular to class labels lives in ``_classification.py``.
 """
 
 import copy
@@ -26,10 +32,13 @@ from .._files import atomic_write
 from ..member import ARTICLE_HIDDEN_LAYER_SIZES
 from ..presets import MEMBER_SPARSITIES
 from ..presets import ARTICLE_TRAINING
+from ._classification import classification_scores, encode_labels, resolve_task
 from ._common import check_seeds, check_sparsities, mse
+from ._perturbations import Perturbations, collect_scores, member_disagreements, score_models
 from .plots import plot_robustness
 
 MODELS = ("dense MLP", "best pruned member", "mean ensemble", "stacked ensemble", "RidgeCV (linear)")
+CLASSIFICATION_MODELS = MODELS[:-1] + ("LogisticRegression (linear)",)
 RIDGE_ALPHAS = np.logspace(-6, 3, 10)
 
 
@@ -111,52 +120,51 @@ def kept_input_features(member, informative):
     }
 
 
-def _perturbed(X, kind, amount, repeat, feature_std, random_state):
-    """``X`` with Gaussian noise of ``amount`` feature standard deviations, or a fraction of columns zeroed.
-
-    The draw depends on ``(random_state, kind, amount, repeat)`` only, so every
-    model is scored on the same perturbed copies.
-    """
-    rng = np.random.default_rng([random_state, ("noise", "dropout").index(kind), int(round(amount * 1e6)), repeat])
-    if kind == "noise":
-        return (X + amount * feature_std * rng.standard_normal(X.shape)).astype(X.dtype)
-    dropped = rng.choice(X.shape[1], size=int(round(amount * X.shape[1])), replace=False)
-    X = X.copy()
-    X[:, dropped] = 0
-    return X
-
-
-def fit_dense_mlp(X, y, random_state, **params):
-    """A dense MLP: a one-member :class:`~ensembleprune.PrunedEnsembleRegressor` of final sparsity 0.
-
-    ``params`` are further parameters of the estimator (sizes, epochs, verbose).
-    """
+def _estimator(task):
+    """The ensemble class of ``task``: PrunedEnsembleRegressor or PrunedEnsembleClassifier."""
+    from ..classifier import PrunedEnsembleClassifier
     from ..ensemble import PrunedEnsembleRegressor
 
-    return PrunedEnsembleRegressor(
+    return PrunedEnsembleClassifier if task == "classification" else PrunedEnsembleRegressor
+
+
+def fit_dense_mlp(X, y, random_state, task="regression", **params):
+    """A dense MLP: a one-member :class:`~ensembleprune.PrunedEnsembleRegressor` of final sparsity 0.
+
+    With ``task="classification"`` a one-member
+    :class:`~ensembleprune.PrunedEnsembleClassifier`. ``params`` are further
+    parameters of the estimator (sizes, epochs, verbose).
+    """
+    return _estimator(task)(
         n_members=1, sparsities=[0.0], combine="mean", random_state=random_state, **dict(ARTICLE_TRAINING, **params)
     ).fit(X, y)
 
 
-def fit_member_ensembles(X, y, sparsities, random_state, cv, **params):
+def fit_member_ensembles(X, y, sparsities, random_state, cv, task="regression", **params):
     """The stacked ensemble of one member per sparsity, and the mean ensemble of the same members.
 
     Returns
     -------
-    (stacked, mean) : PrunedEnsembleRegressor
+    (stacked, mean) : PrunedEnsembleRegressor, or PrunedEnsembleClassifier with ``task="classification"``
         ``mean`` is a shallow copy of ``stacked`` with ``combine="mean"``: the
         same random_state gives the same members, so they are shared rather than
         trained twice.
     """
-    from ..ensemble import PrunedEnsembleRegressor
-
-    stacked = PrunedEnsembleRegressor(n_members=len(sparsities), sparsities=sparsities, combine="stack", cv=cv,
-                                      random_state=random_state, **dict(ARTICLE_TRAINING, **params)).fit(X, y)
+    stacked = _estimator(task)(n_members=len(sparsities), sparsities=sparsities, combine="stack", cv=cv,
+                               random_state=random_state, **dict(ARTICLE_TRAINING, **params)).fit(X, y)
     return stacked, copy.copy(stacked).set_params(combine="mean")
 
 
-def fit_linear_baseline(X, y):
-    """``RidgeCV`` over alphas from 1e-6 to 1e3: the linear baseline of the report and the demo."""
+def fit_linear_baseline(X, y, task="regression"):
+    """The linear baseline of the report and the demo.
+
+    ``RidgeCV`` over alphas from 1e-6 to 1e3; with ``task="classification"``
+    ``LogisticRegression()`` (the classifier's linear member).
+    """
+    if task == "classification":
+        from sklearn.linear_model import LogisticRegression
+
+        return LogisticRegression(max_iter=1000).fit(X, y)
     from sklearn.linear_model import RidgeCV
 
     return RidgeCV(alphas=RIDGE_ALPHAS).fit(X, y)
@@ -168,6 +176,7 @@ def robustness_report(
     X_test,
     y_test,
     *,
+    task="auto",
     coef=None,
     sparsities=MEMBER_SPARSITIES,
     seeds=(0, 1, 2),
@@ -183,13 +192,18 @@ def robustness_report(
     random_state=0,
     verbose=0,
 ):
-    """Test MSE of dense, pruned, ensembled and linear models under perturbed inputs.
+    """Test scores of dense, pruned, ensembled and linear models under perturbed inputs.
 
     For every seed it fits a dense MLP (final sparsity 0), a stacked
     :class:`~ensembleprune.PrunedEnsembleRegressor` with one member per sparsity,
-    the mean ensemble of the same members, and once a ``RidgeCV`` baseline. The
-    best single pruned member is the one with the lowest clean test MSE: an oracle
-    choice that flatters it against the ensembles.
+    the mean ensemble of the same members, and once a ``RidgeCV`` baseline, and
+    scores them by test MSE. For class labels the ensembles are
+    :class:`~ensembleprune.PrunedEnsembleClassifier` (the mean ensemble averages
+    the members' probabilities), the baseline is ``LogisticRegression()``, the
+    scores are accuracy and log-loss, and the members' disagreement takes the
+    place of the ambiguity decomposition. The best single pruned member is the
+    one with the lowest clean test MSE (log-loss): an oracle choice that flatters
+    it against the ensembles.
 
     Parameters
     ----------
@@ -198,10 +212,15 @@ def robustness_report(
         Training data. One output only: the report compares and picks models by
         MSE, and an MSE averaged over outputs in different units would mostly
         measure the output with the largest scale. For several outputs, call it
-        once per column.
+        once per column. For classification, class labels (two classes at least).
     X_test : array-like of shape (n_test_samples, n_features)
     y_test : array-like of shape (n_test_samples,)
-        Held-out data every model is scored on.
+        Held-out data every model is scored on; for classification, labels of
+        ``y_train`` only.
+    task : {"auto", "regression", "classification"}, default="auto"
+        ``"auto"`` reads the task in ``y_train`` as :func:`sparsity_sweep` does:
+        labels that are not floats (integers, booleans, strings) of a binary or
+        multiclass target mean classification.
     coef : array of shape (n_features,), default=None
         True coefficients of the output (``RegressionSplit.coef``); when given,
         the report counts the informative (``coef != 0``) and noise features each
@@ -221,7 +240,7 @@ def robustness_report(
     dropout_fractions : sequence of float, default=(0.0, 0.05, 0.1, 0.2, 0.4)
         Fraction of the features (columns) set to zero in the test data.
     n_repeats : int, default=3
-        Random draws of each noise level and dropout fraction; their MSEs are averaged.
+        Random draws of each noise level and dropout fraction; their scores are averaged.
     output_dir : str or Path, default=None
         Where ``robustness.json`` and ``robustness.png`` are written.
     random_state : int, default=0
@@ -232,10 +251,19 @@ def robustness_report(
     -------
     dict
         The report, as written to ``robustness.json``: ``config``, ``models``,
-        ``clean`` (test MSE per model: mean, std and values over seeds),
-        ``noise`` and ``dropout`` (levels and per-model mean and std over seeds),
-        ``ambiguity`` (per seed), and ``kept_features`` (per seed and member;
-        only with ``coef``).
+        ``noise`` and ``dropout`` (levels, and for each score a list per model of
+        the mean, std and values over seeds at each level), ``kept_features``
+        (per seed and member; only with ``coef``), and by task:
+
+        - regression: ``clean`` (test MSE per model: mean, std and values over
+          seeds), the ``mse`` score under ``noise`` and ``dropout``, and
+          ``ambiguity`` (per seed);
+        - classification: ``clean`` (per score, ``accuracy`` and ``log_loss``,
+          per model), those two scores under ``noise`` and ``dropout``, and
+          ``disagreement``: for ``noise`` and ``dropout``, the
+          :func:`disagreement` of the members (``with_ensemble`` and
+          ``pairwise``) at each level, over seeds; ``config`` adds ``task``
+          and ``classes``.
 
     Raises
     ------
@@ -246,7 +274,8 @@ def robustness_report(
         If the ambiguity decomposition does not hold to 1e-10 relative (a bug:
         it is an identity).
     """
-    X_train, y_train, X_test, y_test = _check_data(X_train, y_train, X_test, y_test)
+    task = resolve_task(task, y_train)
+    X_train, y_train, X_test, y_test, classes = _check_data(X_train, y_train, X_test, y_test, task)
     sparsities = check_sparsities(sparsities)
     seeds = check_seeds(seeds)
     _check_levels(noise_levels, dropout_fractions)
@@ -254,52 +283,58 @@ def robustness_report(
 
     common = dict(hidden_layer_sizes=hidden_layer_sizes, epochs=epochs, batch_size=batch_size,
                   learning_rate=learning_rate)
-    ridge = fit_linear_baseline(X_train, y_train)
-    feature_std = X_train.std(axis=0)
-    perturbations = [("noise", level) for level in noise_levels] + [("dropout", f) for f in dropout_fractions]
-    clean = {model: [] for model in MODELS}
-    scores = {key: {model: [] for model in MODELS} for key in perturbations}
-    ambiguity, kept = [], []
+    linear = fit_linear_baseline(X_train, y_train, task)
+    perturbations = Perturbations([("noise", level) for level in noise_levels]
+                                  + [("dropout", fraction) for fraction in dropout_fractions],
+                                  n_repeats, X_train.std(axis=0), random_state)
+    clean, scores, diagnostics, kept = {}, {}, [], []
     for seed in _progress(seeds, verbose):
-        dense = fit_dense_mlp(X_train, y_train, seed, **common)
-        stacked, mean = fit_member_ensembles(X_train, y_train, sparsities, seed, cv, **common)
-        member_test = stacked.predict_members(X_test)
-        predictors = _predictors(dense, stacked, mean, ridge, member_test, y_test)
-        seed_clean, seed_perturbed = _score_models(predictors, X_test, y_test, perturbations, n_repeats,
-                                                   feature_std, random_state)
-        for model, value in seed_clean.items():
-            clean[model].append(value)
+        dense = fit_dense_mlp(X_train, y_train, seed, task, **common)
+        stacked, mean = fit_member_ensembles(X_train, y_train, sparsities, seed, cv, task, **common)
+        predictors, score = _predictors(task, dense, stacked, mean, linear, X_test, y_test)
+        seed_clean, seed_perturbed = score_models(predictors, score, X_test, y_test, perturbations)
+        collect_scores(clean, seed_clean)
         for key, values in seed_perturbed:
-            for model, value in values.items():
-                scores[key][model].append(value)
-        ambiguity.append(_checked_ambiguity(member_test, y_test, clean["mean ensemble"][-1], seed))
+            collect_scores(scores.setdefault(key, {}), values)
+        if task == "regression":
+            diagnostics.append(_checked_ambiguity(stacked.predict_members(X_test), y_test,
+                                                  seed_clean["mean ensemble"]["mse"], seed))
+        else:
+            diagnostics.append(member_disagreements(stacked, X_test, perturbations))
         if coef is not None:
             kept.extend(_kept_features(stacked, coef, seed))
 
     config = dict(n_train=len(X_train), n_test=len(X_test), n_features=X_train.shape[1],
                   sparsities=sparsities, seeds=seeds, cv=cv, n_repeats=n_repeats,
-                  noise_unit="training standard deviation of each feature",
-                  best_member_choice="lowest clean test MSE (oracle)",
-                  ridge_alpha=float(ridge.alpha_), **dict(common, hidden_layer_sizes=list(hidden_layer_sizes)))
-    report = _assemble_report(config, clean, scores, noise_levels, dropout_fractions, ambiguity,
+                  noise_unit="training standard deviation of each feature", **_task_config(task, linear, classes),
+                  **dict(common, hidden_layer_sizes=list(hidden_layer_sizes)))
+    report = _assemble_report(task, config, clean, scores, noise_levels, dropout_fractions, diagnostics,
                               kept if coef is not None else None)
     if output_dir is not None:
         _write_report(report, output_dir)
     return report
 
 
-def _check_data(X_train, y_train, X_test, y_test):
-    """Validated ``(X_train, y_train, X_test, y_test)``: one output, as many features in both."""
+def _check_data(X_train, y_train, X_test, y_test, task):
+    """Validated ``(X_train, y_train, X_test, y_test, classes)``: one output, as many features in both.
+
+    For classification the targets become class codes of ``y_train``'s sorted
+    ``classes``; for regression ``classes`` is None.
+    """
     for name, values in (("y_train", y_train), ("y_test", y_test)):
         shape = np.shape(values)
         if len(shape) == 2 and shape[1] > 1:
             raise ValueError(f"{name} has shape {shape}, {shape[1]} outputs; robustness_report scores one output: "
                              f"call it once per column, e.g. with {name}[:, 0]")
-    X_train, y_train = check_X_y(X_train, y_train, dtype=[np.float64, np.float32], y_numeric=True)
-    X_test, y_test = check_X_y(X_test, y_test, dtype=[np.float64, np.float32], y_numeric=True)
+    numeric = task == "regression"
+    X_train, y_train = check_X_y(X_train, y_train, dtype=[np.float64, np.float32], y_numeric=numeric)
+    X_test, y_test = check_X_y(X_test, y_test, dtype=[np.float64, np.float32], y_numeric=numeric)
     if X_test.shape[1] != X_train.shape[1]:
         raise ValueError(f"X_test has {X_test.shape[1]} features but X_train has {X_train.shape[1]}")
-    return X_train, y_train, X_test, y_test
+    classes = None
+    if not numeric:
+        classes, (y_train, y_test) = encode_labels(y_train, y_test=y_test)
+    return X_train, y_train, X_test, y_test, classes
 
 
 def _check_coef(coef, n_features):
@@ -327,34 +362,35 @@ def _progress(seeds, verbose):
     return tqdm(seeds, desc="robustness seeds")
 
 
-def _predictors(dense, stacked, mean, ridge, member_test, y_test):
-    """The ``predict`` of every model, by name; the best pruned member is the one of lowest clean test MSE."""
-    best = int(np.argmin([mse(p, y_test) for p in member_test]))
-    return {
-        "dense MLP": dense.predict,
-        "best pruned member": lambda X, s=stacked, b=best: s.predict_members(X)[b],
-        "mean ensemble": mean.predict,
-        "stacked ensemble": stacked.predict,
-        "RidgeCV (linear)": ridge.predict,
-    }
+def _task_config(task, linear, classes):
+    """The entries of the report's ``config`` that depend on the task: how the best member is chosen, the baseline."""
+    if task == "regression":
+        return dict(best_member_choice="lowest clean test MSE (oracle)", ridge_alpha=float(linear.alpha_))
+    return dict(task=task, classes=classes.tolist(), best_member_choice="lowest clean test log-loss (oracle)",
+                logistic_C=float(linear.C))
 
 
-def _score_models(predictors, X_test, y_test, perturbations, n_repeats, feature_std, random_state):
-    """Test MSE of every model on the clean rows, and its mean over ``n_repeats`` copies of each perturbation.
+def _models(task):
+    return MODELS if task == "regression" else CLASSIFICATION_MODELS
 
-    Returns
-    -------
-    clean : dict of model name to float
-    perturbed : list of ((kind, amount), dict of model name to float), in the order of ``perturbations``
+
+def _mse_scores(y_pred, y_true):
+    return {"mse": mse(y_pred, y_true)}
+
+
+def _predictors(task, dense, stacked, mean, linear, X_test, y_test):
+    """The prediction of every model by name, and the scores of a prediction (a dict by score name).
+
+    Predictions are values (regression) or class probabilities. The best
+    pruned member is the one of lowest clean test MSE or log-loss.
     """
-    clean = {model: mse(predict(X_test), y_test) for model, predict in predictors.items()}
-    perturbed = []
-    for kind, amount in perturbations:
-        copies = [_perturbed(X_test, kind, amount, r, feature_std, random_state) for r in range(n_repeats)]
-        perturbed.append(((kind, amount), {
-            model: float(np.mean([mse(predict(Xp), y_test) for Xp in copies])) for model, predict in predictors.items()
-        }))
-    return clean, perturbed
+    if task == "regression":
+        members, score, loss, method = stacked.predict_members, _mse_scores, "mse", "predict"
+    else:
+        members, score, loss, method = stacked.predict_members_proba, classification_scores, "log_loss", "predict_proba"
+    best = int(np.argmin([score(p, y_test)[loss] for p in members(X_test)]))
+    dense, mean, stacked, linear = (getattr(model, method) for model in (dense, mean, stacked, linear))
+    return dict(zip(_models(task), (dense, lambda X, b=best: members(X)[b], mean, stacked, linear))), score
 
 
 def _checked_ambiguity(member_test, y_test, estimator_mse, seed):
@@ -387,17 +423,30 @@ def _spread(values):
             "values": values.tolist()}
 
 
-def _assemble_report(config, clean, scores, noise_levels, dropout_fractions, ambiguity, kept):
-    """The report as :func:`robustness_report` returns it: mean, std and values over seeds of every score."""
+def _assemble_report(task, config, clean, scores, noise_levels, dropout_fractions, diagnostics, kept):
+    """The report as :func:`robustness_report` returns it: mean, std and values over seeds of every score.
+
+    ``diagnostics`` holds one entry per seed: the ambiguity decomposition
+    (regression) or the disagreements by perturbation (classification).
+    """
+    models = list(_models(task))
+
+    def levels(kind, values):
+        return {name: {m: [_spread(scores[kind, v][name][m]) for v in values] for m in models} for name in clean}
+
+    noise = {"levels": [float(v) for v in noise_levels], **levels("noise", noise_levels)}
+    dropout = {"fractions": [float(v) for v in dropout_fractions], **levels("dropout", dropout_fractions)}
+    if task == "regression":
+        return {"config": config, "models": models, "clean": {m: _spread(clean["mse"][m]) for m in models},
+                "noise": noise, "dropout": dropout, "ambiguity": diagnostics, "kept_features": kept}
     return {
         "config": config,
-        "models": list(MODELS),
-        "clean": {model: _spread(clean[model]) for model in MODELS},
-        "noise": {"levels": [float(v) for v in noise_levels],
-                  "mse": {m: [_spread(scores["noise", v][m]) for v in noise_levels] for m in MODELS}},
-        "dropout": {"fractions": [float(v) for v in dropout_fractions],
-                    "mse": {m: [_spread(scores["dropout", v][m]) for v in dropout_fractions] for m in MODELS}},
-        "ambiguity": ambiguity,
+        "models": models,
+        "clean": {name: {m: _spread(clean[name][m]) for m in models} for name in clean},
+        "noise": noise,
+        "dropout": dropout,
+        "disagreement": {kind: {name: [_spread(seeds) for seeds in zip(*(seed[kind][name] for seed in diagnostics))]
+                                for name in diagnostics[0][kind]} for kind in diagnostics[0]},
         "kept_features": kept,
     }
 

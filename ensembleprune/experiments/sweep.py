@@ -2,10 +2,11 @@
 
 :func:`sparsity_sweep` trains one pruned MLP per (final sparsity, seed) pair and
 tabulates training and validation loss against final sparsity, the article's
-figure. Pairs run in parallel with joblib (so ``joblib.parallel_config(
-backend="dask")`` spreads them over a cluster) and each finished pair is saved at
-once in the sweep's folder (``_SweepFolder``), so a sweep killed half-way resumes
-where it stopped.
+figure: MSE for a regression target; log-loss and accuracy for class labels
+(``task``; the members then end in a sigmoid or a softmax). Pairs run in
+parallel with joblib (so ``joblib.parallel_config(backend="dask")`` spreads
+them over a cluster) and each finished pair is saved at once in the sweep's
+folder (``_SweepFolder``), so a sweep killed half-way resumes where it stopped.
 
 The steps of :func:`sparsity_sweep`: ``_sweep_data`` (validation split),
 ``_pair_specs`` (one MemberSpec per pair, schedules checked before any training),
@@ -32,6 +33,15 @@ from ..factory import PrunedMLPFactory
 from ..member import ARTICLE_HIDDEN_LAYER_SIZES, MemberSpec
 from ..presets import PRESETS
 from ..schedule import PruningSchedule
+from ._classification import (
+    classification_scores,
+    encode_labels,
+    indicator_codes,
+    indicator_targets,
+    member_proba,
+    output_activation,
+    resolve_task,
+)
 from ._common import check_seeds, check_sparsities, mse
 from .plots import plot_sweep
 
@@ -58,8 +68,9 @@ class SweepPair:
         Initialisation and shuffling seed; pairs of the same seed start from the
         same weights at every sparsity.
     train_loss, val_loss : float
-        MSE of the final pruned network on the training and validation rows,
-        evaluated after training (the weights the network ends with).
+        MSE (regression) or log-loss (classification) of the final pruned
+        network on the training and validation rows, evaluated after training
+        (the weights the network ends with).
     last_epoch_loss, last_epoch_val_loss : float
         Keras' ``loss`` and ``val_loss`` of the last epoch. ``loss`` is a running
         mean over that epoch's batches, so it can differ from ``train_loss``.
@@ -69,6 +80,8 @@ class SweepPair:
         Wall time of training this pair.
     history : dict of str to list of float
         Per-epoch ``loss`` and ``val_loss``.
+    train_accuracy, val_accuracy : float or None
+        Accuracy on the training and validation rows (classification only).
     """
 
     final_sparsity: float
@@ -80,6 +93,8 @@ class SweepPair:
     layer_sparsity: tuple
     fit_seconds: float
     history: dict = field(default_factory=dict, repr=False, compare=False)
+    train_accuracy: float = None
+    val_accuracy: float = None
 
     @property
     def key(self):
@@ -91,7 +106,8 @@ class SweepRow:
     """Mean and standard deviation over seeds of one final sparsity.
 
     Standard deviations are the sample standard deviation (``ddof=1``) over seeds,
-    and 0 when there is a single seed.
+    and 0 when there is a single seed. Losses are MSE or log-loss as in
+    :class:`SweepPair`; the accuracies are None for regression.
     """
 
     final_sparsity: float
@@ -100,6 +116,10 @@ class SweepRow:
     train_loss_std: float
     val_loss_mean: float
     val_loss_std: float
+    train_accuracy_mean: float = None
+    train_accuracy_std: float = None
+    val_accuracy_mean: float = None
+    val_accuracy_std: float = None
 
 
 @dataclass
@@ -118,7 +138,8 @@ class SweepResult:
     trained : list of tuple (final_sparsity, seed)
         The pairs trained by this call; the others were read from ``output_dir``.
     settings : dict
-        The data sizes and training settings of the sweep.
+        The data sizes and training settings of the sweep; for class labels
+        also ``task`` ("classification") and ``classes``.
     """
 
     pairs: list
@@ -126,22 +147,32 @@ class SweepResult:
     trained: list
     settings: dict
 
+    @property
+    def task(self):
+        """``"regression"`` or ``"classification"``."""
+        return self.settings.get("task", "regression")
+
     @classmethod
     def from_pairs(cls, pairs, trained, settings):
         pairs = sorted(pairs, key=lambda pair: pair.key)
         rows = []
         for sparsity in sorted({pair.final_sparsity for pair in pairs}):
             group = [pair for pair in pairs if pair.final_sparsity == sparsity]
-            train = np.array([pair.train_loss for pair in group])
-            val = np.array([pair.val_loss for pair in group])
             ddof = 1 if len(group) > 1 else 0
-            rows.append(
-                SweepRow(sparsity, len(group), train.mean(), train.std(ddof=ddof), val.mean(), val.std(ddof=ddof))
-            )
+            measured = ("train_loss", "val_loss")
+            if group[0].train_accuracy is not None:
+                measured += ("train_accuracy", "val_accuracy")
+            stats = {}
+            for name in measured:
+                values = np.array([getattr(pair, name) for pair in group])
+                stats[f"{name}_mean"], stats[f"{name}_std"] = values.mean(), values.std(ddof=ddof)
+            rows.append(SweepRow(sparsity, len(group), **stats))
         return cls(pairs, rows, sorted(trained), settings)
 
     def shape_checks(self):
         """The article's three claims, tested on this sweep's means.
+
+        For classification the same shape is tested on the log-loss.
 
         Returns
         -------
@@ -173,16 +204,18 @@ class SweepResult:
     def write_csv(self, directory):
         """Write ``sweep_summary.csv`` (per sparsity) and ``sweep_pairs.csv`` (per pair).
 
+        Classification adds the accuracy columns.
+
         Returns
         -------
         list of Path
         """
         directory = Path(directory)
         summary = directory / "sweep_summary.csv"
-        columns = [f.name for f in fields(SweepRow)]
+        columns = self._columns(SweepRow)
         _write_csv(summary, columns, [[getattr(row, c) for c in columns] for row in self.rows])
         pairs = directory / "sweep_pairs.csv"
-        columns = [f.name for f in fields(SweepPair) if f.name != "history"]
+        columns = [name for name in self._columns(SweepPair) if name != "history"]
         body = [[getattr(pair, c) for c in columns] for pair in self.pairs]
         layer_column = columns.index("layer_sparsity")
         for row in body:
@@ -190,16 +223,27 @@ class SweepResult:
         _write_csv(pairs, columns, body)
         return [summary, pairs]
 
+    def _columns(self, table):
+        """The fields of ``table`` (SweepRow or SweepPair) this sweep fills: no accuracy for regression."""
+        names = [f.name for f in fields(table)]
+        return names if self.task == "classification" else [name for name in names if "accuracy" not in name]
+
     def format_table(self):
-        """The per-sparsity rows as an aligned text table."""
-        header = f"{'final sparsity':>14} {'seeds':>5} {'train loss':>21} {'validation loss':>21}"
+        """The per-sparsity rows as an aligned text table (with the accuracies for classification)."""
+        classify = self.task == "classification"
+        loss = "log-loss" if classify else "loss"
+        header = f"{'final sparsity':>14} {'seeds':>5} {'train ' + loss:>21} {'validation ' + loss:>21}"
+        if classify:
+            header += f" {'train accuracy':>15} {'validation accuracy':>19}"
         lines = [header, "-" * len(header)]
         for row in self.rows:
-            lines.append(
-                f"{row.final_sparsity:>14.3f} {row.n_seeds:>5d} "
-                f"{row.train_loss_mean:>10.3e} ± {row.train_loss_std:<8.1e} "
-                f"{row.val_loss_mean:>10.3e} ± {row.val_loss_std:<8.1e}"
-            )
+            line = (f"{row.final_sparsity:>14.3f} {row.n_seeds:>5d} "
+                    f"{row.train_loss_mean:>10.3e} ± {row.train_loss_std:<8.1e} "
+                    f"{row.val_loss_mean:>10.3e} ± {row.val_loss_std:<8.1e}")
+            if classify:
+                line += (f" {row.train_accuracy_mean:>7.3f} ± {row.train_accuracy_std:<5.3f}"
+                         f" {row.val_accuracy_mean:>11.3f} ± {row.val_accuracy_std:<5.3f}")
+            lines.append(line)
         return "\n".join(lines)
 
 
@@ -245,7 +289,9 @@ class _SweepFolder:
         return pair
 
     def save(self, pair):
-        atomic_write(self._path(pair.key), lambda f: f.write(json.dumps(asdict(pair)).encode()))
+        # A regression pair's file holds no accuracy, as before classification came.
+        record = {name: value for name, value in asdict(pair).items() if value is not None}
+        atomic_write(self._path(pair.key), lambda f: f.write(json.dumps(record).encode()))
 
 
 def _train_pair(factory_config, X, y, X_val, y_val, spec):
@@ -256,33 +302,54 @@ def _train_pair(factory_config, X, y, X_val, y_val, spec):
     return SweepPair(
         final_sparsity=spec.final_sparsity,
         seed=spec.seed,
-        train_loss=mse(compact.predict(X), y),
-        val_loss=mse(compact.predict(X_val), y_val),
         last_epoch_loss=member.history["loss"][-1],
         last_epoch_val_loss=member.history["val_loss"][-1],
         layer_sparsity=tuple(member.layer_sparsity),
         fit_seconds=time.perf_counter() - start,
         history=member.history,
+        **_pair_scores(compact, spec, (X, y), (X_val, y_val)),
     )
 
 
-def _sweep_data(X, y, X_val, y_val, validation_fraction, random_state):
-    X, y = check_X_y(X, y, dtype=[np.float64, np.float32], multi_output=True, y_numeric=True)
+def _pair_scores(compact, spec, train, val):
+    """``train_loss`` and ``val_loss`` of a pair's network: MSE, or log-loss and the accuracies for a classifier."""
+    if spec.output_activation == "linear":
+        return dict(train_loss=mse(compact.predict(train[0]), train[1]), val_loss=mse(compact.predict(val[0]), val[1]))
+    train, val = (classification_scores(member_proba(compact.predict(X)), indicator_codes(Y)) for X, Y in (train, val))
+    return dict(train_loss=train["log_loss"], val_loss=val["log_loss"], train_accuracy=train["accuracy"],
+                val_accuracy=val["accuracy"])
+
+
+def _sweep_data(X, y, X_val, y_val, validation_fraction, random_state, task):
+    """Checked float32 ``(X, Y, X_val, Y_val)`` with 2-D targets as members learn them, and the classes.
+
+    For classification the targets are :func:`indicator_targets` of the labels,
+    a held-out split is stratified, and the classes are those of ``y``
+    (``X_val``'s labels must be among them); for regression ``classes`` is None.
+    """
+    classify = task == "classification"
+    checks = dict(dtype=[np.float64, np.float32], multi_output=not classify, y_numeric=not classify)
+    X, y = check_X_y(X, y, **checks)
     if (X_val is None) != (y_val is None):
         raise ValueError("give both X_val and y_val, or neither (then a validation_fraction of X is held out)")
     if X_val is None:
         if not 0 < validation_fraction < 1:
             raise ValueError(f"validation_fraction must be in (0, 1), got {validation_fraction}")
-        X, X_val, y, y_val = train_test_split(X, y, test_size=validation_fraction, random_state=random_state)
+        X, X_val, y, y_val = train_test_split(X, y, test_size=validation_fraction, random_state=random_state,
+                                              stratify=y if classify else None)
     else:
-        X_val, y_val = check_X_y(X_val, y_val, dtype=[np.float64, np.float32], multi_output=True, y_numeric=True)
+        X_val, y_val = check_X_y(X_val, y_val, **checks)
         if X_val.shape[1] != X.shape[1]:
             raise ValueError(f"X_val has {X_val.shape[1]} features but X has {X.shape[1]}")
+    classes = None
+    if classify:
+        classes, (codes, val_codes) = encode_labels(y, y_val=y_val)
+        y, y_val = indicator_targets(codes, len(classes)), indicator_targets(val_codes, len(classes))
     as_2d = lambda a: np.ascontiguousarray(a, dtype=np.float32).reshape(len(a), -1)  # noqa: E731
     y, y_val = as_2d(y), as_2d(y_val)
     if y.shape[1] != y_val.shape[1]:
         raise ValueError(f"y_val has {y_val.shape[1]} outputs but y has {y.shape[1]}")
-    return np.ascontiguousarray(X, np.float32), y, np.ascontiguousarray(X_val, np.float32), y_val
+    return np.ascontiguousarray(X, np.float32), y, np.ascontiguousarray(X_val, np.float32), y_val, classes
 
 
 def sparsity_sweep(
@@ -291,6 +358,7 @@ def sparsity_sweep(
     sparsities,
     seeds,
     *,
+    task="auto",
     X_val=None,
     y_val=None,
     validation_fraction=0.2,
@@ -310,23 +378,34 @@ def sparsity_sweep(
 
     The article's experiment: the same MLP pruned to each final sparsity, from
     several random initialisations, with the mean and standard deviation over
-    seeds of the training and validation loss per sparsity.
+    seeds of the training and validation loss per sparsity. For class labels
+    the networks end in a sigmoid (two classes) or a softmax and train on
+    cross-entropy; the loss is then the log-loss, and the accuracy is tabulated
+    beside it.
 
     Parameters
     ----------
     X : array-like of shape (n_samples, n_features)
     y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-        Losses are MSE in the units of ``y``; scale it first to compare with the
-        article (it divides features and target by their max-abs).
+        Regression: losses are MSE in the units of ``y``; scale it first to
+        compare with the article (it divides features and target by their
+        max-abs). Classification: class labels of shape (n_samples,), at least
+        two classes.
     sparsities : sequence of float
         Final sparsities in [0, 1); 0 trains a dense network (same wrappers, no
         pruning).
     seeds : sequence of int, or int
         Seeds of the networks, or a count ``n`` meaning ``range(n)``. The same seed
         gives the same initial weights at every sparsity.
+    task : {"auto", "regression", "classification"}, default="auto"
+        ``"auto"`` reads the task in ``y`` (:func:`resolve_task`): labels that are
+        not floats (integers, booleans, strings) of a binary or multiclass
+        target mean classification. Give ``"regression"`` for a quantity
+        counted in integers, ``"classification"`` for float labels.
     X_val, y_val : array-like, default=None
         Validation data. When omitted, ``validation_fraction`` of ``X`` is held out
-        with ``random_state``.
+        with ``random_state`` (stratified by class for classification); for
+        classification ``y_val`` holds labels of ``y`` only.
     validation_fraction : float, default=0.2
     hidden_layer_sizes : tuple of int, default=(1024, 1024)
     activation : str, default="relu"
@@ -365,15 +444,19 @@ def sparsity_sweep(
         On bad arguments, a pruning schedule that training cannot finish, or an
         ``output_dir`` that holds a sweep of other data or settings.
     """
-    X, y, X_val, y_val = _sweep_data(X, y, X_val, y_val, validation_fraction, random_state)
+    task = resolve_task(task, y)
+    X, y, X_val, y_val, classes = _sweep_data(X, y, X_val, y_val, validation_fraction, random_state, task)
     sparsities = check_sparsities(sparsities)
     seeds = check_seeds(seeds)
     template = PruningSchedule(0.0) if schedule is None else schedule
     if not isinstance(template, PruningSchedule):
         raise TypeError(f"schedule must be a PruningSchedule or None, got {type(schedule).__name__}")
     factory_config = dict(epochs=int(epochs), batch_size=int(batch_size), learning_rate=float(learning_rate), verbose=0)
-    specs = _pair_specs(template, sparsities, seeds, hidden_layer_sizes, activation, factory_config, len(X))
+    output = "linear" if classes is None else output_activation(len(classes))
+    specs = _pair_specs(template, sparsities, seeds, hidden_layer_sizes, activation, output, factory_config, len(X))
     settings = _sweep_settings(X, y, X_val, template, specs[sparsities[0], seeds[0]], activation, factory_config)
+    if classes is not None:  # a regression sweep's settings, and so its folder's fingerprint, stay as they were
+        settings.update(task=task, classes=classes.tolist())
     folder, found = None, {}
     if output_dir is not None:
         folder, found = _found_pairs(output_dir, [X, y, X_val, y_val], settings, specs)
@@ -389,14 +472,16 @@ def sparsity_sweep(
     return result
 
 
-def _pair_specs(template, sparsities, seeds, hidden_layer_sizes, activation, factory_config, n_train):
+def _pair_specs(template, sparsities, seeds, hidden_layer_sizes, activation, output, factory_config, n_train):
     """One MemberSpec per (sparsity, seed), by key; refuses a schedule that training cannot finish.
 
-    Checked before any pair is trained, so a bad schedule fails at once.
+    ``output`` is the networks' output activation. Checked before any pair is
+    trained, so a bad schedule fails at once.
     """
     factory = PrunedMLPFactory(**factory_config)
     specs = {
-        (sparsity, seed): MemberSpec(seed, template.with_final_sparsity(sparsity), hidden_layer_sizes, activation)
+        (sparsity, seed): MemberSpec(seed, template.with_final_sparsity(sparsity), hidden_layer_sizes, activation,
+                                     output_activation=output)
         for sparsity in sparsities
         for seed in seeds
     }
