@@ -32,18 +32,33 @@ def fingerprint(arrays, settings):
 
 
 def atomic_write(path, write):
-    """Call ``write(file)`` on a temporary file beside ``path``, then rename it to ``path``."""
+    """Call ``write(file)`` on a temporary file beside ``path``, then rename it to ``path``.
+
+    An OSError with an error number (a folder that does not exist or cannot be
+    written, a full disk, ``path`` a folder) is raised again naming ``path``,
+    not the temporary file that the user never asked for.
+    """
     path = Path(path)
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as error:
+        raise _naming(error, path) from error
     try:
         with os.fdopen(descriptor, "wb") as file:
             write(file)
             file.flush()
             os.fsync(file.fileno())
         os.replace(temporary, path)
-    except BaseException:
+    except BaseException as error:
         os.unlink(temporary)
+        if isinstance(error, OSError) and error.errno is not None:
+            raise _naming(error, path) from error
         raise
+
+
+def _naming(error, path):
+    """``error`` again, about ``path``."""
+    return type(error)(error.errno, error.strerror, str(path))
 
 
 def claim_folder(directory, digest, parameter, holds_other, record=None):

@@ -11,6 +11,8 @@ A model file (suffix ``.epz``) is an uncompressed zip archive of
 - ``arrays/<name>.npy``: one numeric array each, written and read with
   ``allow_pickle=False``.
 
+A pipeline around an ensemble adds a tree of allow-listed preprocessing (``_pipelines.py``).
+
 Loading trusts nothing in the file: every array is checked against the manifest
 (dtype from a short numeric list, shape, sha256), every structure against what
 this module writes, every class against a fixed list, and the loaded model must
@@ -66,6 +68,7 @@ LINEAR_META_LEARNERS = {
                 HuberRegressor, LogisticRegression)
 }
 ENSEMBLE_KINDS = ("PrunedEnsembleRegressor", "PrunedEnsembleClassifier")
+PIPELINE_KINDS = ("Pipeline", "TransformedTargetRegressor")
 # Cross-validation splitters a stacking ``cv`` may hold: stored as class name and
 # constructor parameters, and rebuilt from this list only.
 CV_SPLITTERS = {cls.__name__: cls for cls in (KFold, ShuffleSplit)}
@@ -88,9 +91,10 @@ def save(model, path):
 
     Parameters
     ----------
-    model : PrunedEnsembleRegressor, PrunedEnsembleClassifier, CompactMLP or TrainedMember
-        A fitted estimator, or one member (a ``TrainedMember`` is stripped first
-        and loads back as a ``CompactMLP``).
+    model : PrunedEnsembleRegressor, PrunedEnsembleClassifier, CompactMLP, TrainedMember or a pipeline
+        A fitted estimator; one member (a ``TrainedMember`` is stripped first and
+        loads back as a ``CompactMLP``); or a fitted ``Pipeline`` or
+        ``TransformedTargetRegressor`` around an ensemble (see ``_pipelines.py``).
     path : str or Path
         The file to write, conventionally with the suffix ``.epz``; replaced if
         it exists. Its folder must exist.
@@ -99,11 +103,13 @@ def save(model, path):
     ------
     UnsafeToSaveError
         If the model holds something this format cannot store without pickle,
-        such as a meta-learner that is not linear, or a ``random_state`` or
-        ``cv`` that is not plain data (a ``KFold`` or ``ShuffleSplit`` with
-        plain parameters is stored); nothing is written.
+        such as a meta-learner that is not linear, a ``random_state`` or ``cv``
+        that is not plain data (a ``KFold`` or ``ShuffleSplit`` with plain
+        parameters is stored), or a pipeline step outside the allow-list or
+        holding a function; nothing is written.
     """
     from ._base import _BasePrunedEnsemble
+    from ._pipelines import encode_pipeline, is_pipeline
     from .factory import TrainedMember
 
     if isinstance(model, TrainedMember):
@@ -116,9 +122,11 @@ def save(model, path):
         manifest.update(kind="CompactMLP", members=[_encode_member(model, "members/0", arrays)])
     elif isinstance(model, _BasePrunedEnsemble) and type(model).__name__ in ENSEMBLE_KINDS:
         manifest.update(kind=type(model).__name__, **_encode_ensemble(model, arrays))
+    elif is_pipeline(model):
+        manifest.update(kind=type(model).__name__, **encode_pipeline(model, arrays))
     else:
-        raise TypeError(f"save() stores a PrunedEnsembleRegressor, PrunedEnsembleClassifier, CompactMLP or "
-                        f"TrainedMember, got {type(model).__name__}")
+        raise TypeError(f"save() stores an ensemble, a CompactMLP, a TrainedMember, or a Pipeline or "
+                        f"TransformedTargetRegressor around an ensemble, got {type(model).__name__}")
     manifest["arrays"] = {
         name: {"shape": list(array.shape), "dtype": array.dtype.str, "sha256": _sha256(array)}
         for name, array in arrays.items()
@@ -150,7 +158,7 @@ def load(path):
 
     Returns
     -------
-    PrunedEnsembleRegressor, PrunedEnsembleClassifier or CompactMLP
+    PrunedEnsembleRegressor, PrunedEnsembleClassifier, CompactMLP, Pipeline or TransformedTargetRegressor
         As saved: parameters, fitted attributes and bitwise-identical predictions.
 
     Raises
@@ -279,6 +287,11 @@ def _encode(value, name, arrays):
                 "(numbers, strings, None). Give it an integer random_state, for example, before saving."
             )
         return {"__type__": "splitter", "class": type(value).__name__, "params": params}
+    from ._pipelines import encode_value
+
+    encoded = encode_value(value, name, arrays)
+    if encoded is not None:
+        return encoded
     raise UnsafeToSaveError(
         f"{name.replace('/', ' ')} is {value!r} (a {type(value).__name__}), which a model file cannot store "
         "without pickle. Set it to a number, string, list, one of the linear meta-learners or a "
@@ -304,7 +317,11 @@ def _read(file):
             if len(members) != 1:
                 raise InvalidModelFileError(f"a CompactMLP file holds one member, not {len(members)}")
             return members[0]
-        return _decode_ensemble(manifest, members, arrays)
+        if manifest["kind"] in PIPELINE_KINDS:
+            from ._pipelines import decode_pipeline
+
+            return decode_pipeline(manifest, lambda kind: _decode_ensemble(kind, manifest, members, arrays), arrays)
+        return _decode_ensemble(manifest["kind"], manifest, members, arrays)
 
 
 def _expect(mapping, key, kind):
@@ -331,7 +348,7 @@ def _read_manifest(archive):
         )
     _expect(manifest, "package_version", str)
     _expect(manifest, "arrays", dict)
-    if _expect(manifest, "kind", str) not in ("CompactMLP", *ENSEMBLE_KINDS):
+    if _expect(manifest, "kind", str) not in ("CompactMLP", *ENSEMBLE_KINDS, *PIPELINE_KINDS):
         raise InvalidModelFileError(f"unknown kind {manifest['kind']!r}")
     return manifest
 
@@ -409,6 +426,10 @@ def _decode(value, arrays):
         return _decode_meta_learner(value, arrays)
     if kind == "splitter":
         return _decode_splitter(value)
+    from ._pipelines import VALUE_KINDS, decode_value
+
+    if kind in VALUE_KINDS:
+        return decode_value(value, arrays)
     raise InvalidModelFileError(f"unknown or malformed value of type {kind!r}")
 
 
@@ -454,11 +475,11 @@ def _set_params(estimator, section, arrays):
     return estimator.set_params(**params)
 
 
-def _decode_ensemble(manifest, members, arrays):
+def _decode_ensemble(kind, manifest, members, arrays):
     from .classifier import PrunedEnsembleClassifier
     from .ensemble import PrunedEnsembleRegressor
 
-    cls = PrunedEnsembleClassifier if manifest["kind"] == "PrunedEnsembleClassifier" else PrunedEnsembleRegressor
+    cls = PrunedEnsembleClassifier if kind == "PrunedEnsembleClassifier" else PrunedEnsembleRegressor
     section = _expect(manifest, "estimator", dict)
     estimator = _set_params(cls(), section, arrays)
     estimator._validate_params()

@@ -6,18 +6,32 @@ import copy
 import hashlib
 import io
 import json
+import re
 import zipfile
 
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.compose import ColumnTransformer, TransformedTargetRegressor, make_column_selector
+from sklearn.impute import SimpleImputer
 from sklearn.linear_model import Ridge
 from sklearn.model_selection import KFold, ShuffleSplit
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import (
+    FunctionTransformer,
+    MaxAbsScaler,
+    MinMaxScaler,
+    OneHotEncoder,
+    PolynomialFeatures,
+    RobustScaler,
+    StandardScaler,
+)
 from sklearn.tree import DecisionTreeRegressor
 
 import ensembleprune.serialization as serialization
 from ensembleprune import (
     CompactMLP,
+    PrunedEnsembleClassifier,
     PrunedEnsembleRegressor,
     UnsafeToSaveError,
     __version__,
@@ -147,3 +161,94 @@ def test_a_failed_write_leaves_the_previous_file_whole(stacked, saved, tmp_path,
         save(stacked, path)
     assert [p.name for p in tmp_path.iterdir()] == ["ensemble.epz"]
     assert path.read_bytes() == saved.read_bytes()
+
+
+# Pipelines: preprocessing saved with the ensemble, from an allow-list, refused before writing otherwise.
+
+TINY = dict(n_members=2, sparsities=(0.5, 0.7), hidden_layer_sizes=(8,), epochs=3, combine="mean",
+            early_stopping=False, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def raw(tiny_regression):
+    """A table as users have them: numbers with gaps, a category with gaps, an integer column."""
+    X, y = tiny_regression
+    frame = pd.DataFrame({"size": X[:, 0], "age": X[:, 1], "rooms": np.round(3 + 2 * X[:, 2]).astype(int),
+                          "color": np.array(["red", "green", "blue"])[np.arange(len(y)) % 3]})
+    frame.loc[::6, "size"] = np.nan
+    frame.loc[::7, "color"] = np.nan
+    return frame, y + (frame["color"] == "red")
+
+
+def preprocessing():
+    numbers = make_pipeline(SimpleImputer(strategy="median"), StandardScaler())
+    colors = make_pipeline(SimpleImputer(strategy="most_frequent"), OneHotEncoder(sparse_output=False))
+    return ColumnTransformer([("numbers", numbers, ["size", "age"]), ("one hot", colors, ["color"]),
+                              ("rooms", MinMaxScaler(), [2])], remainder="drop")
+
+
+@pytest.fixture(scope="module")
+def pipelines(raw):
+    """Each kind of pipeline that a model file stores, fitted on ``raw``."""
+    X, y = raw
+    labels = np.where(y > np.median(y), "high", "low")
+    return {
+        "regressor pipeline": Pipeline([("prep", preprocessing()),
+                                        ("model", PrunedEnsembleRegressor(**TINY))]).fit(X, y),
+        "classifier pipeline": make_pipeline(preprocessing(), PrunedEnsembleClassifier(**TINY)).fit(X, labels),
+        "target scaler around a pipeline": TransformedTargetRegressor(
+            make_pipeline(preprocessing(), PrunedEnsembleRegressor(**TINY)),
+            transformer=RobustScaler()).fit(X, 100 * y),
+        "pipeline ending in a target scaler": make_pipeline(preprocessing(), TransformedTargetRegressor(
+            PrunedEnsembleRegressor(**TINY), transformer=MaxAbsScaler())).fit(X, y),
+    }
+
+
+@pytest.mark.parametrize("kind", ["regressor pipeline", "classifier pipeline", "target scaler around a pipeline",
+                                  "pipeline ending in a target scaler"])
+def test_a_pipeline_round_trips_with_its_preprocessing_and_exact_predictions(pipelines, raw, tmp_path, kind):
+    pipeline, (X, _) = pipelines[kind], raw
+    save(pipeline, tmp_path / "pipeline.epz")
+    loaded = load(tmp_path / "pipeline.epz")
+    assert type(loaded) is type(pipeline) and repr(loaded) == repr(pipeline)
+    # Columns reordered, and one the pipeline does not know: picked by name, as in Python.
+    shuffled = X.assign(id=[f"row {i}" for i in range(len(X))])[["id", "color", "rooms", "age", "size"]]
+    np.testing.assert_array_equal(loaded.predict(shuffled), pipeline.predict(X))
+    if hasattr(pipeline, "predict_proba"):
+        np.testing.assert_array_equal(loaded.predict_proba(X), pipeline.predict_proba(X))
+    prep = (loaded.regressor_ if kind.startswith("target") else loaded)[0]
+    categories = prep.named_transformers_["one hot"][-1].categories_
+    assert categories[0].dtype == object and categories[0].tolist() == ["blue", "green", "red"]
+    save(loaded, tmp_path / "again.epz")  # the loaded pipeline saves to the same bytes
+    assert (tmp_path / "again.epz").read_bytes() == (tmp_path / "pipeline.epz").read_bytes()
+
+
+def test_a_pipeline_file_lists_each_class_and_a_probe_row(pipelines, tmp_path):
+    save(pipelines["regressor pipeline"], tmp_path / "pipeline.epz")
+    manifest = json.loads(read_entries(tmp_path / "pipeline.epz")["manifest.json"])
+    assert (manifest["kind"], manifest["ensemble_kind"]) == ("Pipeline", "PrunedEnsembleRegressor")
+    text = json.dumps(manifest["pipeline"])
+    for name in ("ColumnTransformer", "SimpleImputer", "StandardScaler", "OneHotEncoder", "MinMaxScaler"):
+        assert f'"class": "{name}"' in text
+    assert text.count('{"__type__": "ensemble"}') == 1  # the ensemble is stored once, beside the tree
+    assert manifest["probe"]["columns"] == ["size", "age", "rooms", "color"]
+    assert manifest["probe"]["row"][3] in ("blue", "green", "red")
+
+
+def _with_first_step(pipeline, name, step):
+    return Pipeline([(name, step), *pipeline.steps])
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda p: _with_first_step(p, "log", FunctionTransformer(np.log1p)), "step 'log', is a FunctionTransformer with"),
+    (lambda p: _with_first_step(p, "squares", PolynomialFeatures()), "step 'squares', is a PolynomialFeatures, which"),
+    (lambda p: Pipeline([("prep", ColumnTransformer([("all", StandardScaler(), make_column_selector())])),
+                         p.steps[-1]]), "transformer 'all', selects its columns with a function"),
+    (lambda p: TransformedTargetRegressor(p, func=np.log1p, inverse_func=np.expm1), "with func=<ufunc 'log1p'>"),
+    (lambda p: Pipeline([*p.steps[:-1], ("model", Ridge())]), "step 'model', is a Ridge"),
+])
+def test_a_pipeline_part_outside_the_allow_list_is_refused_before_writing(pipelines, tmp_path, change, message):
+    path = tmp_path / "pipeline.epz"
+    with pytest.raises(UnsafeToSaveError, match=re.escape(message)):
+        save(change(pipelines["regressor pipeline"]), path)
+    assert list(tmp_path.iterdir()) == []

@@ -7,9 +7,14 @@ import json
 import zipfile
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from ensembleprune import PrunedEnsembleRegressor
 from ensembleprune.serialization import InvalidModelFileError, load, save
@@ -201,3 +206,96 @@ def test_load_never_unpickles(saved, tmp_path):
 def test_the_untampered_file_loads(saved, tmp_path):
     data, X, expected = saved
     assert load_bytes(data, tmp_path, X, expected)
+
+
+# Pipeline files: the tree of preprocessing around the ensemble.
+
+
+@pytest.fixture(scope="module")
+def saved_pipeline(tmp_path_factory, tiny_regression):
+    X, y = tiny_regression
+    frame = pd.DataFrame(X[:, :3], columns=["a", "b", "c"]).assign(color=np.array(["red", "blue"])[np.arange(300) % 2])
+    frame.loc[::5, "a"] = np.nan
+    numbers = make_pipeline(SimpleImputer(), StandardScaler())
+    prep = ColumnTransformer([("numbers", numbers, ["a", "b", "c"]), ("color", OneHotEncoder(sparse_output=False),
+                                                                       ["color"])])
+    model = Pipeline([("prep", prep), ("model", PrunedEnsembleRegressor(
+        n_members=2, sparsities=(0.5, 0.7), hidden_layer_sizes=(8,), epochs=3, combine="mean", early_stopping=False,
+        random_state=0))]).fit(frame, y)
+    path = tmp_path_factory.mktemp("pipeline") / "pipeline.epz"
+    save(model, path)
+    return path.read_bytes(), frame[:20], model.predict(frame[:20])
+
+
+def _objects(node, name):
+    """Every object of class ``name`` in a manifest's pipeline tree."""
+    if isinstance(node, dict):
+        if node.get("__type__") == "object" and node.get("class") == name:
+            yield node
+        for item in node.values():
+            yield from _objects(item, name)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _objects(item, name)
+
+
+def _in_every(name, change):
+    """Tamper with every object of class ``name`` (the fitted one and its unfitted template)."""
+    def tamper(manifest):
+        for node in list(_objects(manifest["pipeline"], name)):
+            change(node)
+
+    return _manifest(tamper)
+
+
+def _fitted(name, attribute, value):
+    return _in_every(name, lambda node: node["attributes"] and node["attributes"].update({attribute: value}))
+
+
+TAMPERED_PIPELINES = {
+    "class outside the list": (_in_every("StandardScaler", lambda node: node.update({"class": "subprocess.Popen"})),
+                               "not one that a model file may hold"),
+    "class of another step": (_in_every("StandardScaler", lambda node: node.update({"class": "PolynomialFeatures"})),
+                              "not one that a model file may hold"),
+    "function given by name": (_in_every("StandardScaler", lambda node: node.update(
+        {"class": "FunctionTransformer", "params": {"func": "os.system"}, "attributes": {}})), "invalid"),
+    "unknown parameter": (_in_every("SimpleImputer", lambda node: node["params"].update(evil=1)), "no parameters"),
+    "invalid parameter": (_in_every("SimpleImputer", lambda node: node["params"].update(strategy="evil")), "invalid"),
+    "shadowing attribute": (_fitted("StandardScaler", "_validate_params", 1), "not allowed"),
+    "attribute that is not fitted state": (_fitted("StandardScaler", "strategy", 1), "neither fitted nor private"),
+    "attribute of an unknown type": (_fitted("StandardScaler", "mean_", {"__type__": "function", "name": "exec"}),
+                                     "unknown or malformed"),
+    "array of another shape": (_fitted("StandardScaler", "mean_", {"__type__": "array",
+                                                                   "name": "members/0/layers/0/data"}),
+                               "does not predict on its probe row"),
+    "disallowed dtype": (_fitted("SimpleImputer", "_fit_dtype", {"__type__": "dtype", "str": "|V8"}), "malformed"),
+    "object in an object array": (_fitted("OneHotEncoder", "categories_", [
+        {"__type__": "object_array", "shape": [1], "values": [{"__class__": "os.system"}]}]), "malformed"),
+    "category changed": (_fitted("OneHotEncoder", "categories_", [
+        {"__type__": "object_array", "shape": [2], "values": ["green", "red"]}]), "probe row"),
+    "ensemble in a transformer's place": (_in_every("StandardScaler", lambda node: node.clear() or node.update(
+        {"__type__": "ensemble"})), "is a object"),
+    "unfitted ensemble at the end": (_manifest(lambda m: m["pipeline"]["params"]["steps"][1]["items"].__setitem__(
+        1, {"__type__": "object", "class": "PrunedEnsembleRegressor", "params": {}, "attributes": {}})),
+        "does not end in its ensemble"),
+    "kind of another tree": (_manifest(lambda m: m.update(kind="TransformedTargetRegressor")), "its kind says"),
+    "unknown ensemble kind": (_manifest(lambda m: m.update(ensemble_kind="os.system")), "unknown ensemble kind"),
+    "probe row changed": (_manifest(lambda m: m["probe"]["row"].__setitem__(3, "purple")), "probe row"),
+}
+
+
+@pytest.mark.parametrize("case", list(TAMPERED_PIPELINES), ids=list(TAMPERED_PIPELINES))
+def test_tampered_pipeline_files_are_refused_with_a_clear_error(saved_pipeline, tmp_path, case):
+    tamper, message = TAMPERED_PIPELINES[case]
+    path = tmp_path / "tampered.epz"
+    path.write_bytes(tamper(saved_pipeline[0]))
+    with pytest.raises(InvalidModelFileError, match=message) as error:
+        load(path)
+    assert str(tmp_path) in str(error.value)
+
+
+def test_the_untampered_pipeline_file_loads(saved_pipeline, tmp_path):
+    data, X, expected = saved_pipeline
+    path = tmp_path / "pipeline.epz"
+    path.write_bytes(data)
+    np.testing.assert_array_equal(load(path).predict(X), expected)
