@@ -58,9 +58,13 @@ JSON records ``quick`` with both, every model's parameters, and the table says s
 
     python benchmarks/bench_tabular.py [--quick] [--datasets a,b] [--models ridge,ensemble]
         [--variant stack='{"combine": "stack"}'] [--out results.json]
+
+The classification panel (PrunedEnsembleClassifier) is ``bench_classification.py``,
+which reuses this module's split, preprocessing, table and output helpers.
 """
 
 import argparse
+import importlib
 import importlib.util
 import json
 import os
@@ -100,6 +104,7 @@ class Dataset:
     source: str
     categorical: list = field(default_factory=list)
     test_size: float = 0.2
+    stratify: bool = False  # classification: every class in both parts, in its proportion
 
 
 STATSMODELS_DATASETS = ("randhie", "fair", "star98", "grunfeld")
@@ -189,7 +194,11 @@ def preprocessor(dataset):
 def split(dataset, quick):
     """The train/test split of a data set; a quick run keeps a random subset of the training rows."""
     X_train, X_test, y_train, y_test = train_test_split(
-        dataset.X, dataset.y, test_size=dataset.test_size, random_state=42
+        dataset.X,
+        dataset.y,
+        test_size=dataset.test_size,
+        random_state=42,
+        stratify=dataset.y if dataset.stratify else None,
     )
     n_train_full = len(y_train)
     if quick and n_train_full > QUICK_MAX_TRAIN_ROWS:
@@ -230,12 +239,10 @@ def run_model(name, ensemble_params, dataset, X_train, X_test, y_train, y_test):
         return {"error": f"{type(error).__name__}: {error}"}
 
 
-def run_dataset(name, models, ensemble_params, quick):
-    """Every selected model on one data set, one after another."""
-    dataset = DATASETS[name]()
-    X_train, X_test, y_train, y_test, n_train_full = split(dataset, quick)
+def describe(dataset, X_train, y_train, y_test, n_train_full):
+    """A data set's entry in the JSON, before its results: source, rows and columns."""
     n_features = preprocessor(dataset).fit(X_train).transform(X_train[:1]).shape[1]
-    entry = {
+    return {
         "source": dataset.source,
         "n_train": len(y_train),
         "n_train_full": n_train_full,
@@ -245,6 +252,13 @@ def run_dataset(name, models, ensemble_params, quick):
         "categorical": dataset.categorical,
         "results": {},
     }
+
+
+def run_dataset(name, models, ensemble_params, quick):
+    """Every selected model on one data set, one after another."""
+    dataset = DATASETS[name]()
+    X_train, X_test, y_train, y_test, n_train_full = split(dataset, quick)
+    entry = describe(dataset, X_train, y_train, y_test, n_train_full)
     for model in models:
         print(f"[{name}] {model} ...", file=sys.stderr, flush=True)
         result = run_model(model, ensemble_params, dataset, X_train, X_test, y_train, y_test)
@@ -286,15 +300,22 @@ def summarize(datasets, models):
     }
 
 
-def markdown_table(report):
-    """Rows data sets, columns models: R² (fit seconds for the slow models), best in bold."""
-    models = report["models_run"]
-    slow = {
+def slow_models(report):
+    """The models of which one fit took at least SLOW_FIT_SECONDS: their cells show fit seconds."""
+    return {
         model
         for entry in report["datasets"].values()
         for model, result in entry["results"].items()
         if result.get("fit_s", 0.0) >= SLOW_FIT_SECONDS
     }
+
+
+def metric_rows(report, metric, best, slow):
+    """Markdown header and rows, data sets × models: ``metric`` to 3 decimals, ``best[name]`` in bold.
+
+    A model in ``slow`` also shows its fit seconds; a model that raised shows "error".
+    """
+    models = report["models_run"]
     lines = [
         "| data set (n_train × n_features) | " + " | ".join(models) + " |",
         "|---|" + "---:|" * len(models),
@@ -303,15 +324,36 @@ def markdown_table(report):
         cells = []
         for model in models:
             result = entry["results"][model]
-            if "r2" not in result:
+            if metric not in result:
                 cells.append("error")
                 continue
-            cell = f"{result['r2']:.3f}"
-            cell = f"**{cell}**" if report["summary"]["best"][name] == model else cell
+            cell = f"{result[metric]:.3f}"
+            cell = f"**{cell}**" if best[name] == model else cell
             seconds = result["fit_s"]
             cells.append(cell + (f" ({seconds:.{0 if seconds >= 10 else 1}f} s)" if model in slow else ""))
         label = f"{name} ({entry['n_train']:,} × {entry['n_features']})"
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def quick_note(report):
+    """The table's warning that a quick run is not the benchmark, or None for a full run."""
+    if not report["quick"]:
+        return None
+    models = report["models_run"]
+    ensembles = [model for model in models if report["models"][model]["estimator"].startswith("PrunedEnsemble")]
+    return f"Quick run (not the benchmark): at most {report['quick']['max_train_rows']:,} training rows" + (
+        f"; {', '.join(ensembles)} with {json.dumps(report['quick']['ensemble_params'])}, not the defaults."
+        if ensembles
+        else "."
+    )
+
+
+def markdown_table(report):
+    """Rows data sets, columns models: R² (fit seconds for the slow models), best in bold."""
+    models = report["models_run"]
+    slow = slow_models(report)
+    lines = metric_rows(report, "r2", report["summary"]["best"], slow)
     mean = report["summary"]["mean_r2"]
     n_mean = len(report["summary"]["mean_over"])
     lines.append(
@@ -322,21 +364,12 @@ def markdown_table(report):
     notes = ["R² on the test rows, best in bold."]
     if slow:
         notes[0] += f" Fit seconds in parentheses for {', '.join(m for m in models if m in slow)}."
-    if report["quick"]:
-        ensembles = [model for model in models if report["models"][model]["estimator"] == "PrunedEnsembleRegressor"]
-        notes.append(
-            f"Quick run (not the benchmark): at most {report['quick']['max_train_rows']:,} training rows"
-            + (
-                f"; {', '.join(ensembles)} with {json.dumps(report['quick']['ensemble_params'])}, not the defaults."
-                if ensembles
-                else "."
-            )
-        )
-    return "\n".join(lines + [""] + notes)
+    notes.append(quick_note(report))
+    return "\n".join(lines + [""] + [note for note in notes if note])
 
 
-def parse_variant(text):
-    """``NAME=JSON`` -> ``(name, params)``, checking the names of the parameters."""
+def parse_variant(text, estimator=PrunedEnsembleRegressor):
+    """``NAME=JSON`` -> ``(name, params)``, checking the names against ``estimator``'s parameters."""
     name, sep, raw = text.partition("=")
     if not sep or not name:
         raise argparse.ArgumentTypeError(f"--variant takes NAME=JSON_PARAMS, got {text!r}")
@@ -346,7 +379,7 @@ def parse_variant(text):
         raise argparse.ArgumentTypeError(f"--variant {name}: invalid JSON {raw!r} ({error})") from error
     if not isinstance(params, dict):
         raise argparse.ArgumentTypeError(f"--variant {name}: the JSON must be an object, got {raw!r}")
-    allowed = set(PrunedEnsembleRegressor().get_params()) - {"random_state"}
+    allowed = set(estimator().get_params()) - {"random_state"}
     unknown = sorted(set(params) - allowed)
     if unknown:
         raise argparse.ArgumentTypeError(
@@ -356,6 +389,7 @@ def parse_variant(text):
 
 
 def selection(text, known, what):
+    """The comma-separated items of ``text`` (all of ``known`` when None), checked against ``known``."""
     if text is None:
         return list(known)
     chosen = [item.strip() for item in text.split(",") if item.strip()]
@@ -375,17 +409,47 @@ def parse_args(argv=None):
     args = parser.parse_args(argv)
     args.datasets = selection(args.datasets, DATASETS, "data sets")
     args.models = selection(args.models, BASE_MODELS, "models")
-    needing = [name for name in args.datasets if name in STATSMODELS_DATASETS]
+    check_statsmodels(parser, [name for name in args.datasets if name in STATSMODELS_DATASETS])
+    args.variants = check_variants(parser, args.variant, BASE_MODELS)
+    return args
+
+
+def check_statsmodels(parser, needing):
+    """Stop with a hint when data sets ``needing`` statsmodels are chosen and it is not installed."""
     if needing and importlib.util.find_spec("statsmodels") is None:
         parser.error(
             f"data sets {', '.join(needing)} need statsmodels: pip install 'ensembleprune[bench]', "
             "or leave them out with --datasets"
         )
-    variants = dict(args.variant)
-    if set(variants) & set(BASE_MODELS) or len(variants) < len(args.variant):
-        parser.error(f"--variant names must be distinct and not one of {', '.join(BASE_MODELS)}")
-    args.variants = variants
-    return args
+
+
+def check_variants(parser, variants, models):
+    """``{name: params}`` of the ``--variant`` pairs, whose names must be distinct and not name a model."""
+    by_name = dict(variants)
+    if set(by_name) & set(models) or len(by_name) < len(variants):
+        parser.error(f"--variant names must be distinct and not one of {', '.join(models)}")
+    return by_name
+
+
+def environment():
+    """Versions and CPU count, recorded in the JSON."""
+    return {
+        "ensembleprune": ensembleprune.__version__,
+        "scikit-learn": sklearn.__version__,
+        "numpy": np.__version__,
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+    }
+
+
+def emit(report, table, out):
+    """Print the JSON (also to the file ``out``, if given), then the markdown table to stderr."""
+    text = json.dumps(report, indent=2)
+    print(text)
+    if out:
+        with open(out, "w") as file:
+            file.write(text + "\n")
+    print("\n" + table, file=sys.stderr)
 
 
 def main(argv=None):
@@ -411,21 +475,10 @@ def main(argv=None):
         },
         "models_run": models,
         "datasets": {name: run_dataset(name, models, ensemble_params, args.quick) for name in args.datasets},
-        "environment": {
-            "ensembleprune": ensembleprune.__version__,
-            "scikit-learn": sklearn.__version__,
-            "numpy": np.__version__,
-            "python": platform.python_version(),
-            "cpus": os.cpu_count(),
-        },
+        "environment": environment(),
     }
     report["summary"] = summarize(report["datasets"], models)
-    text = json.dumps(report, indent=2)
-    print(text)
-    if args.out:
-        with open(args.out, "w") as file:
-            file.write(text + "\n")
-    print("\n" + markdown_table(report), file=sys.stderr)
+    emit(report, markdown_table(report), args.out)
 
 
 if __name__ == "__main__":
