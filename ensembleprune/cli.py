@@ -219,14 +219,18 @@ def _robustness(args):
 
 
 def describe_model_file(path):
-    """What ``ensembleprune inspect`` prints: each member's layers, densities, nonzeros, bytes, used features."""
+    """What ``ensembleprune inspect`` prints: the pipeline's steps, each member's layers, densities, nonzeros, bytes."""
+    from ._pipelines import describe, final_ensemble, is_pipeline
     from .compact import CompactMLP
     from .serialization import load
 
-    model = load(path)
+    saved = load(path)
+    model = final_ensemble(saved)
     members = [model] if isinstance(model, CompactMLP) else model.members_
-    lines = [f"{path}: {type(model).__name__}, {Path(path).stat().st_size:,} bytes, "
+    lines = [f"{path}: {type(saved).__name__}, {Path(path).stat().st_size:,} bytes, "
              f"{len(members)} member{'s' * (len(members) != 1)}"]
+    if is_pipeline(saved):
+        lines.append(f"steps: {describe(saved)}")
     if hasattr(model, "classes_"):
         lines.append(f"classifier of {len(model.classes_)} classes: {', '.join(map(str, model.classes_))}")
     if not isinstance(model, CompactMLP):
@@ -258,23 +262,18 @@ def _inspect(args):
 
 
 def _read_feature_csv(path, model):
-    """The rows of a numeric CSV file with a header, as the columns ``model`` was fitted on.
+    """The rows of a CSV file with a header, as the columns ``model`` was fitted on.
 
-    With ``feature_names_in_`` the columns are picked by name (others, such as the
-    target, are ignored); without, the file must hold exactly the model's features.
+    With ``feature_names_in_`` the columns are picked by name (a DataFrame;
+    others, such as the target or an ID, are ignored); without, the file must
+    hold exactly the model's features (an array). Each cell is checked against
+    what the model needs in its column (see ``datasets.read_feature_csv``).
     """
-    from .datasets import read_numeric_csv
+    from ._pipelines import column_needs
+    from .datasets import read_feature_csv
 
-    header, X = read_numeric_csv(path)
     names = getattr(model, "feature_names_in_", None)
-    if names is not None:
-        missing = [name for name in names if name not in header]
-        if missing:
-            raise ValueError(f"{path} lacks the feature columns {missing[:5]} that the model was fitted on")
-        return X[:, [header.index(name) for name in names]]
-    if len(header) != model.n_features_in_:
-        raise ValueError(f"{path} has {len(header)} columns; the model takes {model.n_features_in_} features")
-    return X
+    return read_feature_csv(path, column_needs(model), None if names is None else [str(name) for name in names])
 
 
 def _predict(args):
@@ -283,19 +282,28 @@ def _predict(args):
     import warnings
 
     from ._files import atomic_write
+    from ._pipelines import final_ensemble, is_pipeline, predict_std
     from .serialization import load
 
     model = load(args.path)
-    is_classifier = hasattr(model, "classes_")
+    is_classifier = hasattr(final_ensemble(model), "classes_")
     if args.proba and not is_classifier:
         raise ValueError(f"--proba needs a classifier; {args.path} holds a {type(model).__name__}")
     if args.std and is_classifier and not args.proba:
         raise ValueError("--std with a classifier needs --proba: the spread is that of the members' probabilities")
     X = _read_feature_csv(args.data, model)
     with warnings.catch_warnings():
-        # The columns were matched by name above; a bare array has none to check.
+        # A model without feature names gets an array, whose columns were checked by count.
         warnings.filterwarnings("ignore", message="X does not have valid feature names")
-        columns, table, spread = _prediction_table(model, X, args.proba, args.std)
+        try:
+            if args.std and is_pipeline(model) and not is_classifier:
+                # A TransformedTargetRegressor cannot pass return_std on; the spread goes through its scaler here.
+                columns, table, _ = _prediction_table(model, X, False, False)
+                spread = np.reshape(predict_std(model, X), (len(X), -1))
+            else:
+                columns, table, spread = _prediction_table(model, X, args.proba, args.std)
+        except ValueError as error:  # what the checks of the cells let through, refused by the model itself
+            raise ValueError(f"{args.data}: the model cannot use these rows: {error}") from error
     if spread is not None:
         columns += [f"std_{name}" if is_classifier else name.replace("prediction", "std") for name in columns]
         table = np.hstack([table, spread])
@@ -391,8 +399,10 @@ def build_parser():
 
     predict = commands.add_parser("predict", help="predict the rows of a CSV file with a model file")
     predict.add_argument("path", help="a file written by ensembleprune.save (.epz)")
-    predict.add_argument("data", help="numeric CSV with a header row; columns are matched by name when the model "
-                         "was fitted with feature names (others are ignored)")
+    predict.add_argument("data", help="CSV file with a header row (delimiter , ; tab or |, read from the header; "
+                         "UTF-8, with or without a byte-order mark); columns are matched by name when the model was "
+                         "fitted with feature names (others, such as an ID, are ignored). A saved pipeline reads the "
+                         "raw columns it was fitted on: strings, categories and, where it imputes, empty cells")
     predict.add_argument("--output", help="CSV file to write (default: standard output)")
     predict.add_argument("--std", action="store_true", help="also write the spread of the members' predictions")
     predict.add_argument("--proba", action="store_true", help="a classifier's probabilities: one column per class, "

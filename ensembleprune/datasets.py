@@ -2,10 +2,13 @@
 
 The two data sets are generated, never downloaded. :func:`load_experiment_data`
 gives the experiments and the command line their data: one of the two, or a
-CSV file read by :func:`load_csv`.
+CSV file read by :func:`load_csv`. :func:`read_feature_csv` reads the rows
+that ``ensembleprune predict`` predicts.
 """
 
 import csv
+import io
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -186,3 +189,147 @@ def _is_number(text):
     except ValueError:
         return False
     return True
+
+
+# Cells that mean "no value", as pandas reads them by default (compared without case).
+MISSING_CELLS = frozenset(["", "na", "n/a", "nan", "-nan", "null", "none", "<na>", "#n/a", "#na", "nat"])
+DELIMITERS = (",", ";", "\t", "|")
+_DECIMAL_COMMA = re.compile(r"[+-]?[0-9]*,[0-9]+([eE][+-]?[0-9]+)?")
+
+
+def read_feature_csv(path, needs, names=None):
+    """The rows of a CSV file as a model's input, every cell checked against what its column needs.
+
+    The delimiter (``,``, ``;``, tab or ``|``) is read from the header row; a
+    UTF-8 byte-order mark is skipped; in a ``;`` file a number may have a
+    decimal comma. Columns the model does not read are not checked.
+
+    Parameters
+    ----------
+    path : str or Path
+        A CSV file with a header row.
+    needs : list of ColumnNeed
+        What each input column of the model must hold (``_pipelines.column_needs``).
+    names : list of str, default=None
+        The model's feature names: columns are picked by name and given in this
+        order (a DataFrame; one that the model does not read may be absent).
+        Without names the file must hold exactly ``len(needs)`` columns (an array).
+
+    Raises
+    ------
+    ValueError
+        Naming the file, the line (the header is line 1, as in an editor) and
+        the column: a cell that is not a number where the model needs one, a
+        missing cell where it cannot take one, a category it never saw, a
+        missing column; with a hint when the header row looks like data.
+    """
+    import pandas as pd
+
+    table, lines, delimiter = _read_table(path)
+    header = list(table.columns)
+    numbers = [name for name in header if _number(name, delimiter) is not None]
+    hint = (f"; the file seems to have no header row (its first line holds numbers such as {numbers[0]!r}): add a "
+            "row of column names" if numbers else "")
+    if names is None:
+        if len(header) != len(needs) or len(numbers) == len(header):
+            raise ValueError(f"{path} has {len(header)} columns; the model takes {len(needs)} features, in this "
+                             f"order{hint}")
+        names = header
+        positional = True
+    else:
+        positional = False
+        missing = [name for name, need in zip(names, needs) if need.used and name not in header]
+        if missing:
+            raise ValueError(f"{path} lacks the feature columns {missing[:5]} that the model was fitted on; its "
+                             f"columns are {header[:10]}{hint}")
+    columns, problems = {}, []
+    for name, need in zip(names, needs):
+        if not need.used:
+            columns[name] = np.full(len(table), np.nan)
+            continue
+        columns[name], bad = _convert_column(table[name].tolist(), need, delimiter)
+        if bad:
+            problems.append((lines[bad[0][0]], name, bad[0][1], len(bad)))
+    if problems:
+        line, name, problem, count = min(problems, key=lambda item: item[0])
+        more = [f"{count - 1} more in this column"] * (count > 1) + [f"{len(problems) - 1} other columns too"] * (
+            len(problems) > 1)
+        raise ValueError(f"{path} line {line}, column {name!r}: {problem}" + (f" ({'; '.join(more)})" if more else ""))
+    if positional:
+        values = list(columns.values())
+        numeric = all(value.dtype != object for value in values)
+        return np.column_stack(values).astype(np.float64 if numeric else object)
+    return pd.DataFrame(columns, index=pd.RangeIndex(len(table)))
+
+
+def _read_table(path):
+    """``(table of str cells, line of each row, delimiter)``, blank lines dropped."""
+    import pandas as pd
+
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise ValueError(f"{path} is not UTF-8 text ({error.reason} at byte {error.start}); save it as CSV "
+                         "UTF-8") from None
+    first = text.split("\n", 1)[0]
+    if not first.strip():
+        raise ValueError(f"{path} is empty or starts with a blank line; expected a header row of column names")
+    # The delimiter that splits the header into the most cells; a comma when none splits it.
+    delimiter = max(DELIMITERS, key=lambda d: (len(next(csv.reader([first], delimiter=d))), -DELIMITERS.index(d)))
+    try:
+        table = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, na_filter=False, skip_blank_lines=False)
+    except pd.errors.ParserError as error:
+        found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(error))
+        if found:
+            expected, line, saw = found.groups()
+            raise ValueError(f"{path} line {line} has {saw} cells; the header has {expected}") from None
+        raise ValueError(f"{path} cannot be read as CSV: {error}") from None
+    table.columns = [str(name).strip() for name in table.columns]
+    table = table.fillna("")
+    if any("\n" in cell or "\r" in cell for cell in table.to_numpy().ravel()):
+        # A quoted cell spans lines: count them as the csv module reads them.
+        reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+        lines = [reader.line_num for _ in reader][1:]
+    else:
+        lines = list(range(2, len(table) + 2))
+    blank = (table == "").all(axis=1).to_numpy()
+    lines = [line for line, skip in zip(lines, blank) if not skip]
+    table = table[~blank].reset_index(drop=True)
+    if table.empty:
+        raise ValueError(f"{path} has a header row but no rows to predict")
+    return table, lines, delimiter
+
+
+def _number(cell, delimiter):
+    """``cell`` as a float, or None when it is not a number (a decimal comma counts in a ``;`` file)."""
+    cell = cell.strip()
+    if delimiter == ";" and _DECIMAL_COMMA.fullmatch(cell):
+        cell = cell.replace(",", ".")
+    try:
+        return float(cell)
+    except ValueError:
+        return None
+
+
+def _convert_column(cells, need, delimiter):
+    """``(values, problems)``: the column as numbers (or strings), and its bad cells as (row, description)."""
+    known = set(need.categories) if need.categories is not None else None
+    values, problems = [], []
+    for row, cell in enumerate(cells):
+        if (known is None or cell not in known) and cell.strip().lower() in MISSING_CELLS:
+            values.append(np.nan)
+            if not need.missing_ok:
+                problems.append((row, f"missing value ({cell!r}); the model needs "
+                                      f"{'a number' if need.numeric else 'a value'} there"))
+            continue
+        value = _number(cell, delimiter) if need.numeric else (cell if known is None or cell in known else
+                                                                  cell.strip())
+        if value is None:
+            problems.append((row, f"{cell!r} is not a number; the model needs one there"))
+        elif need.numeric and not np.isfinite(value):
+            problems.append((row, f"{cell!r} is not a finite number"))
+        elif known is not None and value not in known:
+            shown = ", ".join(map(repr, sorted(map(str, known))[:10]))
+            problems.append((row, f"{cell!r} is a category that the model never saw; it knows {shown}"))
+        values.append(value)
+    return np.array(values, dtype=np.float64 if need.numeric else object), problems

@@ -10,6 +10,10 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.compose import ColumnTransformer, TransformedTargetRegressor
+from sklearn.impute import SimpleImputer
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from ensembleprune import CompactMLP, PrunedEnsembleRegressor, cli, make_article_regression, save
 from ensembleprune.cli import main
@@ -200,3 +204,123 @@ def test_cli_sweep_workers_print_no_tensorflow_start_up_lines(data, tmp_path):
     assert len(list((tmp_path / "out").glob("pairs/*.json"))) == 2  # the two workers trained
     start_up_lines = [line for line in result.stderr.splitlines() if re.search("onednn|cuda|absl", line, re.I)]
     assert start_up_lines == []
+
+
+# ensembleprune predict on raw files: a saved pipeline, delimiters, byte-order marks, and errors that say where.
+
+@pytest.fixture(scope="module")
+def houses():
+    """Houses as a spreadsheet holds them: an ID, gaps in a number and in a category; and their prices."""
+    rng = np.random.default_rng(1)
+    n = 240
+    district = rng.choice(["north", "south", "harbour"], n)
+    table = pd.DataFrame({"id": [f"house-{i}" for i in range(n)], "area": rng.uniform(40, 160, n).round(1),
+                          "year": rng.integers(1950, 2020, n), "district": district})
+    price = 2.5 * table["area"] + np.where(district == "north", 60.0, 0.0) + rng.normal(0, 10, n)
+    table.loc[rng.random(n) < 0.1, "area"] = np.nan
+    table.loc[rng.random(n) < 0.1, "district"] = None
+    return table, price
+
+
+@pytest.fixture(scope="module")
+def pipeline_file(houses, tmp_path_factory):
+    table, price = houses
+    prep = ColumnTransformer([
+        ("numbers", make_pipeline(SimpleImputer(), StandardScaler()), ["area", "year"]),
+        ("district", make_pipeline(SimpleImputer(strategy="most_frequent"), OneHotEncoder(sparse_output=False)),
+         ["district"]),
+    ])
+    target = TransformedTargetRegressor(PrunedEnsembleRegressor(
+        n_members=2, sparsities=(0.5, 0.7), hidden_layer_sizes=(8,), epochs=3, combine="mean", early_stopping=False,
+        random_state=0), transformer=StandardScaler())
+    pipeline = Pipeline([("prep", prep), ("model", target)]).fit(table.drop(columns="id"), price)
+    path = tmp_path_factory.mktemp("pipeline") / "pipeline.epz"
+    save(pipeline, path)
+    return path, pipeline
+
+
+FILE_COLUMNS = ["district", "id", "year", "area"]  # another order than the pipeline's, and an ID
+
+
+def write_raw(path, table, sep=",", encoding="utf-8"):
+    table[FILE_COLUMNS].to_csv(path, sep=sep, index=False, encoding=encoding)
+    return path
+
+
+@pytest.mark.parametrize("sep, encoding", [(",", "utf-8"), (";", "utf-8-sig"), ("\t", "utf-8-sig")],
+                         ids=["comma", "semicolon with byte-order mark", "tab with byte-order mark"])
+def test_predict_on_a_raw_csv_with_a_saved_pipeline_equals_python_bit_for_bit(pipeline_file, houses, tmp_path,
+                                                                              sep, encoding):
+    path, pipeline = pipeline_file
+    table, _ = houses
+    data = write_raw(tmp_path / "raw.csv", table, sep, encoding)
+    out = tmp_path / "out.csv"
+    assert main(["predict", str(path), str(data), "--output", str(out), "--std"]) == 0
+    header, values = read_csv(out)
+    assert header == ["prediction", "std"]
+    np.testing.assert_array_equal(values[:, 0], pipeline.predict(table))
+    assert np.all(values[:, 1] > 0)
+
+
+def test_predict_with_a_plain_ensemble_reads_decimal_commas_and_ignores_a_string_column(
+        model_file, ensemble, tiny_regression, tmp_path, capsys):
+    X, _ = tiny_regression
+    frame = pd.DataFrame(X[:5], columns=ensemble.feature_names_in_).assign(name=list("abcde"))
+    # As a spreadsheet set to a language that writes 0,5 saves it.
+    frame.to_csv(tmp_path / "data.csv", sep=";", decimal=",", index=False, encoding="utf-8-sig")
+    assert main(["predict", str(model_file), str(tmp_path / "data.csv")]) == 0
+    predicted = [float(line) for line in capsys.readouterr().out.splitlines()[1:]]
+    np.testing.assert_array_equal(predicted, ensemble.predict(frame.drop(columns="name")))
+
+
+def _replace_cell(line, column, value):
+    """Edit one cell of the file that ``write_raw`` writes."""
+    def edit(lines):
+        cells = lines[line - 1].split(",")
+        cells[FILE_COLUMNS.index(column)] = value
+        lines[line - 1] = ",".join(cells)
+        return lines
+
+    return edit
+
+
+@pytest.mark.parametrize("edit, message", [
+    (_replace_cell(4, "year", "1987a"), "line 4, column 'year': '1987a' is not a number"),
+    (_replace_cell(9, "area", "80,5"), "line 9 has 5 cells; the header has 4"),
+    (_replace_cell(6, "district", "east"), "line 6, column 'district': 'east' is a category that the model never saw"),
+    (_replace_cell(3, "area", "inf"), "line 3, column 'area': 'inf' is not a finite number"),
+    (lambda lines: [lines[0].replace("year", "built")] + lines[1:], "lacks the feature columns ['year']"),
+    (lambda lines: lines[1:], "the file seems to have no header row"),
+], ids=["bad number", "decimal comma in a comma file", "unknown category", "infinite", "missing column",
+        "no header"])
+def test_predict_errors_name_the_file_line_and_column(pipeline_file, houses, tmp_path, capsys, edit, message):
+    path, _ = pipeline_file
+    data = write_raw(tmp_path / "raw.csv", houses[0])
+    data.write_text("\n".join(edit(data.read_text().splitlines())) + "\n")
+    assert main(["predict", str(path), str(data)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"ensembleprune predict: error: {data}") and message in err, err
+
+
+def test_predict_names_a_missing_cell_where_a_plain_ensemble_needs_a_number(model_file, ensemble, tmp_path, capsys):
+    names = list(ensemble.feature_names_in_)
+    data = write_csv(tmp_path / "data.csv", names, [[0.1] * len(names), [0.2] * 3 + [""] + [0.2] * (len(names) - 4)])
+    assert main(["predict", str(model_file), str(data)]) == 2
+    assert f"{data} line 3, column 'x3': missing value ('')" in capsys.readouterr().err
+
+
+def test_predict_names_an_unwritable_output_as_given(model_file, ensemble, tmp_path, capsys):
+    names = list(ensemble.feature_names_in_)
+    data = write_csv(tmp_path / "data.csv", names, [[0.1] * len(names)])
+    for output in (tmp_path / "no folder" / "out.csv", tmp_path):
+        assert main(["predict", str(model_file), str(data), "--output", str(output)]) == 2
+        err = capsys.readouterr().err
+        assert f"'{output}'" in err and ".tmp" not in err, err
+
+
+def test_inspect_a_pipeline_lists_its_steps(pipeline_file, capsys):
+    assert main(["inspect", str(pipeline_file[0])]) == 0
+    out = capsys.readouterr().out
+    assert "Pipeline" in out and "steps: prep: ColumnTransformer(numbers simpleimputer: SimpleImputer" in out
+    assert "TransformedTargetRegressor(target by StandardScaler, PrunedEnsembleRegressor)" in out
+    assert out.count("  layer 0:") == 2
