@@ -33,7 +33,7 @@ import numpy as np
 import sklearn
 from sklearn.base import clone
 from sklearn.compose import ColumnTransformer, TransformedTargetRegressor
-from sklearn.impute import SimpleImputer
+from sklearn.impute import MissingIndicator, SimpleImputer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import (
     FunctionTransformer,
@@ -51,7 +51,8 @@ from .serialization import InvalidModelFileError, UnsafeToSaveError
 SCALERS = (StandardScaler, MinMaxScaler, MaxAbsScaler, RobustScaler)
 ENCODERS = (OneHotEncoder, OrdinalEncoder)
 # FunctionTransformer only without functions: the identity that ColumnTransformer uses for "passthrough".
-TRANSFORMERS = {cls.__name__: cls for cls in (*SCALERS, *ENCODERS, SimpleImputer, FunctionTransformer)}
+TRANSFORMERS = {cls.__name__: cls for cls in (*SCALERS, *ENCODERS, SimpleImputer, MissingIndicator,
+                                               FunctionTransformer)}
 COMPOSITES = {cls.__name__: cls for cls in (Pipeline, ColumnTransformer, TransformedTargetRegressor)}
 # The value types of serialization._encode's manifest that this module writes and reads.
 VALUE_KINDS = ("object", "ensemble", "dtype", "type", "slice", "dict", "object_array")
@@ -355,7 +356,8 @@ class ColumnNeed:
     used: bool = True
     numeric: bool = True
     missing_ok: bool = False
-    categories: tuple = None  # the only values allowed, when others are an error
+    categories: tuple = None  # the values the model knows, if it encodes them
+    unknown_ok: bool = True  # whether a value outside ``categories`` is allowed
     example: object = 0.0
 
 
@@ -397,6 +399,8 @@ def _needs(step, n, after):
         return _imputer_needs(step, after)
     if type(step) in ENCODERS:
         return [_encoder_need(step, categories) for categories in step.categories_]
+    if type(step) is MissingIndicator:  # reads any value, missing or not
+        return [ColumnNeed(numeric=False, missing_ok=True)] * n
     return [NUMBER] * n  # the ensemble
 
 
@@ -421,8 +425,8 @@ def _imputer_needs(imputer, after):
 def _encoder_need(encoder, categories):
     known = [value for value in categories.tolist() if not _is_missing(value)]
     # Missing values and unknown categories are left for the encoder to accept or refuse.
-    return ColumnNeed(numeric=categories.dtype.kind in "fiub", missing_ok=True,
-                      categories=tuple(categories.tolist()) if encoder.handle_unknown == "error" else None,
+    return ColumnNeed(numeric=categories.dtype.kind in "fiub", missing_ok=True, categories=tuple(categories.tolist()),
+                      unknown_ok=encoder.handle_unknown != "error",
                       example=known[0] if known else float("nan"))
 
 

@@ -9,6 +9,7 @@ that ``ensembleprune predict`` predicts.
 import csv
 import io
 import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -277,7 +278,17 @@ def _read_table(path):
     # The delimiter that splits the header into the most cells; a comma when none splits it.
     delimiter = max(DELIMITERS, key=lambda d: (len(next(csv.reader([first], delimiter=d))), -DELIMITERS.index(d)))
     try:
-        table = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, na_filter=False, skip_blank_lines=False)
+        with warnings.catch_warnings(record=True) as dropped:
+            warnings.simplefilter("always", pd.errors.ParserWarning)
+            # index_col=False: a delimiter at the end of each row is not an unnamed first column.
+            table = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, na_filter=False, skip_blank_lines=False,
+                                index_col=False)
+        if dropped:  # rows longer than the header, cut by index_col=False: only empty cells may go
+            reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+            for cells in reader:
+                if len(cells) > len(table.columns) and any(cell.strip() for cell in cells[len(table.columns):]):
+                    raise pd.errors.ParserError(f"Expected {len(table.columns)} fields in line {reader.line_num}, "
+                                                f"saw {len(cells)}")
     except pd.errors.ParserError as error:
         found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(error))
         if found:
@@ -301,8 +312,11 @@ def _read_table(path):
 
 
 def _number(cell, delimiter):
-    """``cell`` as a float, or None when it is not a number (a decimal comma counts in a ``;`` file)."""
+    """``cell`` as a float, or None when it is not a number (a decimal comma counts in a ``;`` file, and
+    true/false as 1 and 0, as pandas reads a column of them)."""
     cell = cell.strip()
+    if cell.lower() in ("true", "false"):
+        return float(cell.lower() == "true")
     if delimiter == ";" and _DECIMAL_COMMA.fullmatch(cell):
         cell = cell.replace(",", ".")
     try:
@@ -316,19 +330,20 @@ def _convert_column(cells, need, delimiter):
     known = set(need.categories) if need.categories is not None else None
     values, problems = [], []
     for row, cell in enumerate(cells):
+        if known is not None and cell not in known and cell.strip() in known:
+            cell = cell.strip()  # " red" where the model knows "red"
         if (known is None or cell not in known) and cell.strip().lower() in MISSING_CELLS:
             values.append(np.nan)
             if not need.missing_ok:
                 problems.append((row, f"missing value ({cell!r}); the model needs "
                                       f"{'a number' if need.numeric else 'a value'} there"))
             continue
-        value = _number(cell, delimiter) if need.numeric else (cell if known is None or cell in known else
-                                                                  cell.strip())
+        value = _number(cell, delimiter) if need.numeric else cell
         if value is None:
             problems.append((row, f"{cell!r} is not a number; the model needs one there"))
         elif need.numeric and not np.isfinite(value):
             problems.append((row, f"{cell!r} is not a finite number"))
-        elif known is not None and value not in known:
+        elif not need.unknown_ok and value not in known:
             shown = ", ".join(map(repr, sorted(map(str, known))[:10]))
             problems.append((row, f"{cell!r} is a category that the model never saw; it knows {shown}"))
         values.append(value)

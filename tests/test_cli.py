@@ -247,13 +247,23 @@ def write_raw(path, table, sep=",", encoding="utf-8"):
     return path
 
 
-@pytest.mark.parametrize("sep, encoding", [(",", "utf-8"), (";", "utf-8-sig"), ("\t", "utf-8-sig")],
-                         ids=["comma", "semicolon with byte-order mark", "tab with byte-order mark"])
+def _spreadsheet_rows(data):
+    """Windows line ends, a delimiter closing each row, a blank line at the end."""
+    lines = data.read_text().splitlines()
+    data.write_bytes("\r\n".join([lines[0]] + [line + "," for line in lines[1:]] + ["", ""]).encode())
+
+
+@pytest.mark.parametrize("sep, encoding, edit", [(",", "utf-8", None), (";", "utf-8-sig", None),
+                                                 ("\t", "utf-8-sig", None), (",", "utf-8", _spreadsheet_rows)],
+                         ids=["comma", "semicolon with byte-order mark", "tab with byte-order mark",
+                              "windows line ends and a delimiter closing each row"])
 def test_predict_on_a_raw_csv_with_a_saved_pipeline_equals_python_bit_for_bit(pipeline_file, houses, tmp_path,
-                                                                              sep, encoding):
+                                                                              sep, encoding, edit):
     path, pipeline = pipeline_file
     table, _ = houses
     data = write_raw(tmp_path / "raw.csv", table, sep, encoding)
+    if edit:
+        edit(data)
     out = tmp_path / "out.csv"
     assert main(["predict", str(path), str(data), "--output", str(out), "--std"]) == 0
     header, values = read_csv(out)
@@ -291,8 +301,10 @@ def _replace_cell(line, column, value):
     (_replace_cell(3, "area", "inf"), "line 3, column 'area': 'inf' is not a finite number"),
     (lambda lines: [lines[0].replace("year", "built")] + lines[1:], "lacks the feature columns ['year']"),
     (lambda lines: lines[1:], "the file seems to have no header row"),
+    (lambda lines: [lines[0], 'north,"house\nwith a long name",1990,80'] + lines[1:3] + [lines[3] + "x"] + lines[4:],
+     "line 6, column 'area'"),
 ], ids=["bad number", "decimal comma in a comma file", "unknown category", "infinite", "missing column",
-        "no header"])
+        "no header", "a quoted cell over two lines"])
 def test_predict_errors_name_the_file_line_and_column(pipeline_file, houses, tmp_path, capsys, edit, message):
     path, _ = pipeline_file
     data = write_raw(tmp_path / "raw.csv", houses[0])

@@ -181,7 +181,7 @@ def raw(tiny_regression):
 
 
 def preprocessing():
-    numbers = make_pipeline(SimpleImputer(strategy="median"), StandardScaler())
+    numbers = make_pipeline(SimpleImputer(strategy="median", add_indicator=True), StandardScaler())
     colors = make_pipeline(SimpleImputer(strategy="most_frequent"), OneHotEncoder(sparse_output=False))
     return ColumnTransformer([("numbers", numbers, ["size", "age"]), ("one hot", colors, ["color"]),
                               ("rooms", MinMaxScaler(), [2])], remainder="drop")
