@@ -23,6 +23,45 @@ from .compact import CompactMLP
 _EPS = 1e-7
 
 
+def indicator_targets(codes, n_classes):
+    """What members learn from class ``codes``: the second class's indicator for two classes, one-hot otherwise.
+
+    Returns
+    -------
+    ndarray of float32, of shape (n_samples, 1) for two classes, (n_samples, n_classes) otherwise
+    """
+    codes = np.asarray(codes)
+    if n_classes == 2:
+        return codes.reshape(-1, 1).astype(np.float32)
+    return np.eye(n_classes, dtype=np.float32)[codes]
+
+
+def indicator_codes(targets):
+    """The class codes of :func:`indicator_targets`' output: the inverse of that function."""
+    targets = np.asarray(targets)
+    return (targets[:, 0] > 0.5).astype(int) if targets.shape[1] == 1 else np.argmax(targets, axis=1)
+
+
+def output_activation(n_classes):
+    """The members' last layer for ``n_classes`` classes: ``"sigmoid"`` for two, ``"softmax"`` for more."""
+    return "sigmoid" if n_classes == 2 else "softmax"
+
+
+def member_proba(outputs):
+    """Class probabilities from member outputs: a sigmoid's one column becomes two.
+
+    Parameters
+    ----------
+    outputs : array of shape (..., n_samples, 1) or (..., n_samples, n_classes)
+
+    Returns
+    -------
+    ndarray of float64 of shape (..., n_samples, n_classes)
+    """
+    outputs = np.asarray(outputs, dtype=np.float64)
+    return np.concatenate([1 - outputs, outputs], axis=-1) if outputs.shape[-1] == 1 else outputs
+
+
 def log_loss_of_average(average, Y, sample_weight=None):
     """The (weighted) log-loss of averaged member probabilities: greedy selection's loss for classification.
 
@@ -50,12 +89,12 @@ def logistic_member(X, Y, rows, sample_weight=None, C=1.0):
         when a class is missing from ``rows`` (its output would be missing too)
     C : float, the inverse penalty used
     """
-    labels = Y[rows, 0] if Y.shape[1] == 1 else np.argmax(Y[rows], axis=1)
+    labels = indicator_codes(Y[rows])
     if np.unique(labels).size < max(2, Y.shape[1]):
         return None, C
     weights = None if sample_weight is None else sample_weight[rows]
     learner = LogisticRegression(C=C, max_iter=1000).fit(X[rows], labels, sample_weight=weights)
-    activation = "sigmoid" if Y.shape[1] == 1 else "softmax"
+    activation = output_activation(max(2, Y.shape[1]))
     return CompactMLP.from_weights([learner.coef_.T], [learner.intercept_], [activation]), C
 
 
@@ -195,12 +234,10 @@ class PrunedEnsembleClassifier(ClassifierMixin, _BasePrunedEnsemble):
         if self.class_weight is not None:
             class_weights = compute_sample_weight(self.class_weight, y)
             sample_weight = class_weights if sample_weight is None else sample_weight * class_weights
-        # What the members learn: the second class's indicator, or one indicator per class.
-        Y = encoded.reshape(-1, 1).astype(np.float64) if len(self.classes_) == 2 else np.eye(len(self.classes_))[encoded]
-        return self._fit(X, Y, sample_weight)
+        return self._fit(X, indicator_targets(encoded, len(self.classes_)), sample_weight)
 
     def _output_activation(self, Y):
-        return "sigmoid" if Y.shape[1] == 1 else "softmax"
+        return output_activation(len(self.classes_))
 
     def _linear_member(self, X, Y, sample_weight, rows, penalty=1.0):
         return logistic_member(X, Y, rows, sample_weight, C=penalty)
@@ -211,8 +248,7 @@ class PrunedEnsembleClassifier(ClassifierMixin, _BasePrunedEnsemble):
         """One meta-learner on every member's out-of-fold probabilities, side by side."""
         learner = LogisticRegression() if self.final_estimator is None else clone(self.final_estimator)
         fit_params = {} if sample_weight is None else {"sample_weight": sample_weight}
-        labels = Y[:, 0].astype(int) if Y.shape[1] == 1 else np.argmax(Y, axis=1)
-        return [learner.fit(out_of_fold.reshape(len(out_of_fold), -1), labels, **fit_params)]
+        return [learner.fit(out_of_fold.reshape(len(out_of_fold), -1), indicator_codes(Y), **fit_params)]
 
     def predict_members_proba(self, X):
         """Every member's class probabilities.
@@ -221,10 +257,7 @@ class PrunedEnsembleClassifier(ClassifierMixin, _BasePrunedEnsemble):
         -------
         ndarray of shape (n_members, n_samples, n_classes)
         """
-        outputs = self._member_outputs(X)
-        if len(self.classes_) == 2:
-            outputs = np.concatenate([1 - outputs, outputs], axis=2)
-        return outputs
+        return member_proba(self._member_outputs(X))
 
     def predict_proba(self, X, return_std=False):
         """Class probabilities of the combined members.

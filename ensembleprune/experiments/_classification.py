@@ -16,7 +16,13 @@ import numpy as np
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import column_or_1d
 
-from ..classifier import log_loss_of_average
+from ..classifier import (  # noqa: F401 - re-exported: the experiments use them from here
+    indicator_codes,
+    indicator_targets,
+    log_loss_of_average,
+    member_proba,
+    output_activation,
+)
 
 TASKS = ("auto", "regression", "classification")
 # The scores of a classification experiment, in the order they are reported.
@@ -87,45 +93,6 @@ def encode_labels(y, **others):
             raise ValueError(f"{name} holds labels that the training labels do not: {unknown[:5].tolist()}")
         encoded.append(np.searchsorted(classes, labels))
     return classes, encoded
-
-
-def indicator_targets(codes, n_classes):
-    """What members learn from class ``codes``: the second class's indicator for two classes, one-hot otherwise.
-
-    Returns
-    -------
-    ndarray of float32, of shape (n_samples, 1) for two classes, (n_samples, n_classes) otherwise
-    """
-    codes = np.asarray(codes)
-    if n_classes == 2:
-        return codes.reshape(-1, 1).astype(np.float32)
-    return np.eye(n_classes, dtype=np.float32)[codes]
-
-
-def indicator_codes(targets):
-    """The class codes of :func:`indicator_targets`' output: the inverse of that function."""
-    targets = np.asarray(targets)
-    return (targets[:, 0] > 0.5).astype(int) if targets.shape[1] == 1 else np.argmax(targets, axis=1)
-
-
-def output_activation(n_classes):
-    """The members' last layer for ``n_classes`` classes: ``"sigmoid"`` for two, ``"softmax"`` for more."""
-    return "sigmoid" if n_classes == 2 else "softmax"
-
-
-def member_proba(outputs):
-    """Class probabilities from member outputs: a sigmoid's one column becomes two.
-
-    Parameters
-    ----------
-    outputs : array of shape (..., n_samples, 1) or (..., n_samples, n_classes)
-
-    Returns
-    -------
-    ndarray of float64 of shape (..., n_samples, n_classes)
-    """
-    outputs = np.asarray(outputs, dtype=np.float64)
-    return np.concatenate([1 - outputs, outputs], axis=-1) if outputs.shape[-1] == 1 else outputs
 
 
 def classification_scores(proba, codes):
