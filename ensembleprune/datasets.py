@@ -294,6 +294,10 @@ def _read_table(path):
         if found:
             expected, line, saw = found.groups()
             raise ValueError(f"{path} line {line} has {saw} cells; the header has {expected}") from None
+        found = re.search(r"EOF inside string starting at row (\d+)", str(error))  # rows counted from 0
+        if found:
+            raise ValueError(f"{path} line {int(found.group(1)) + 1}: a quote (\") opens a cell that no quote "
+                             "closes") from None
         raise ValueError(f"{path} cannot be read as CSV: {error}") from None
     table.columns = [str(name).strip() for name in table.columns]
     table = table.fillna("")

@@ -303,8 +303,9 @@ def _replace_cell(line, column, value):
     (lambda lines: lines[1:], "the file seems to have no header row"),
     (lambda lines: [lines[0], 'north,"house\nwith a long name",1990,80'] + lines[1:3] + [lines[3] + "x"] + lines[4:],
      "line 6, column 'area'"),
+    (lambda lines: lines + ['north,"house-x,1990,80'], 'line 242: a quote (") opens a cell that no quote closes'),
 ], ids=["bad number", "decimal comma in a comma file", "unknown category", "infinite", "missing column",
-        "no header", "a quoted cell over two lines"])
+        "no header", "a quoted cell over two lines", "a quote never closed"])
 def test_predict_errors_name_the_file_line_and_column(pipeline_file, houses, tmp_path, capsys, edit, message):
     path, _ = pipeline_file
     data = write_raw(tmp_path / "raw.csv", houses[0])
