@@ -337,3 +337,15 @@ def test_inspect_a_pipeline_lists_its_steps(pipeline_file, capsys):
     assert "Pipeline" in out and "steps: prep: ColumnTransformer(numbers simpleimputer: SimpleImputer" in out
     assert "TransformedTargetRegressor(target by StandardScaler, PrunedEnsembleRegressor)" in out
     assert out.count("  layer 0:") == 2
+
+
+def test_sweep_batch_size_is_an_integer_or_auto(capsys):
+    from ensembleprune.cli import build_parser
+
+    parser = build_parser()
+    assert parser.parse_args(["sweep", "--batch-size", "auto"]).batch_size == "auto"
+    assert parser.parse_args(["sweep", "--batch-size", "64"]).batch_size == 64
+    assert parser.parse_args(["sweep"]).batch_size is None  # 1024 on the article's data, auto with --data
+    with pytest.raises(SystemExit):
+        parser.parse_args(["sweep", "--batch-size", "0"])
+    assert "positive integer or auto" in capsys.readouterr().err

@@ -60,6 +60,9 @@ def test_rows_are_mean_and_sample_std_over_seeds():
     assert checks["dense_over_min_val_loss"] == pytest.approx(10.0 / 3.0)
     assert checks["dense_overfits"] and checks["best_sparsity"] == 0.9 and checks["minimum_in_0.85_0.98"]
     assert checks["train_loss_rises"]
+    # A dense model whose training loss is above its validation loss does not overfit, however high both are.
+    underfit = SweepResult.from_pairs([_pair(0.0, 0, 1.61, 1.40), _pair(0.9, 0, 1.5, 0.5)], trained=[], settings={})
+    assert underfit.shape_checks()["dense_overfits"] is False
     single = SweepResult.from_pairs([_pair(0.5, 0, 1.0, 2.0)], trained=[], settings={}).rows[0]
     assert single.train_loss_std == 0.0
 
@@ -395,3 +398,10 @@ def test_load_csv_reads_numbers_and_names_bad_cells(tmp_path):
     bad.write_text("a,y\n1,2\nred,3\n")
     with pytest.raises(ValueError, match="line 3 holds 'red', not a number"):
         load_csv(bad, "y")
+
+
+def test_sweep_takes_an_automatic_batch_size(data, tmp_path):
+    X, y = data
+    result = sparsity_sweep(X, y, [0.0, 0.9], seeds=[0], output_dir=tmp_path, n_jobs=1, **dict(TINY, batch_size="auto"))
+    assert "auto" in json.dumps(result.settings)
+    assert np.isfinite(result.rows[0].val_loss_mean)

@@ -208,7 +208,11 @@ def sparsity_sweep(
     hidden_layer_sizes : tuple of int, default=(1024, 1024)
     activation : str, default="relu"
     epochs : int, default=200
-    batch_size : int, default=1024
+    batch_size : int or "auto", default=1024
+        The article's 1024, or ``"auto"``: the rule of
+        :meth:`~ensembleprune.factory.PrunedMLPFactory.batch_size_for` (about 32
+        batches per epoch), so that a few hundred rows get more than one step
+        per epoch.
     learning_rate : float, default=1e-3
         Adam's learning rate.
     schedule : PruningSchedule, default=None
@@ -249,7 +253,8 @@ def sparsity_sweep(
     template = PruningSchedule(0.0) if schedule is None else schedule
     if not isinstance(template, PruningSchedule):
         raise TypeError(f"schedule must be a PruningSchedule or None, got {type(schedule).__name__}")
-    factory_config = dict(epochs=int(epochs), batch_size=int(batch_size), learning_rate=float(learning_rate), verbose=0)
+    batch_size = batch_size if batch_size == "auto" else int(batch_size)
+    factory_config = dict(epochs=int(epochs), batch_size=batch_size, learning_rate=float(learning_rate), verbose=0)
     output = "linear" if classes is None else output_activation(len(classes))
     specs = _pair_specs(template, sparsities, seeds, hidden_layer_sizes, activation, output, factory_config, len(X))
     settings = _sweep_settings(X, y, X_val, template, specs[sparsities[0], seeds[0]], activation, factory_config)
