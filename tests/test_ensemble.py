@@ -221,3 +221,22 @@ def test_checkpoint_fingerprint_leaves_out_only_what_does_not_change_learning(ti
     left_out = set(model.get_params(deep=False)) - set(captured)
     assert left_out == {"n_jobs", "verbose", "checkpoint_dir", "on_member_failure"}
     assert captured["epochs"] == "25" and captured["package_version"]
+
+
+@pytest.mark.slow
+def test_sample_weight_reaches_the_members_directly_and_through_pipelines(tiny_regression):
+    import sklearn
+
+    X, y = tiny_regression
+    weights = np.where(np.arange(len(X)) % 2 == 0, 1.0, 0.0)
+    direct = PrunedEnsembleRegressor(**TINY).fit(X, y, sample_weight=weights)
+    unweighted = PrunedEnsembleRegressor(**TINY).fit(X, y)
+    assert not np.allclose(direct.predict(X), unweighted.predict(X))
+    piped = make_pipeline(StandardScaler(with_mean=False, with_std=False), PrunedEnsembleRegressor(**TINY))
+    piped.fit(X, y, prunedensembleregressor__sample_weight=weights)
+    np.testing.assert_allclose(piped.predict(X), direct.predict(X), rtol=1e-5)
+    with sklearn.config_context(enable_metadata_routing=True):
+        routed = make_pipeline(StandardScaler(with_mean=False, with_std=False).set_fit_request(sample_weight=False),
+                               PrunedEnsembleRegressor(**TINY).set_fit_request(sample_weight=True))
+        routed.fit(X, y, sample_weight=weights)
+    np.testing.assert_allclose(routed.predict(X), direct.predict(X), rtol=1e-5)
