@@ -63,8 +63,3 @@ def test_checks_pass_with_every_other_parameter_at_its_default(check_name):
 def test_sklearn_classifier_checks(estimator, check):
     check(estimator)
 
-
-def test_classifier_learns_sklearns_check_data_with_every_other_parameter_at_its_default():
-    from sklearn.utils.estimator_checks import check_classifiers_train
-
-    check_classifiers_train("PrunedEnsembleClassifier", PrunedEnsembleClassifier(n_members=2, hidden_layer_sizes=(32,)))
