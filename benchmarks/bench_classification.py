@@ -52,12 +52,16 @@ probable class; log-loss (``sklearn.metrics.log_loss``, which clips
 probabilities to [eps, 1 - eps] of float64, so a confident mistake of the
 random forest, whose probabilities can be 0, costs about 36); ECE (see
 ``expected_calibration_error``). Every ensemble also gets its members' scores
-(``predict_members_proba``) and its best member, the one of lowest test
-log-loss: an oracle choice, the hardest single member to beat.
+(``predict_members_proba``), with their sparsity, seed and selection weight
+(``combine="select"``, which keeps only the chosen members), and its best
+member, the one of lowest test log-loss: an oracle choice, the hardest single
+member to beat.
 
 ``--quick`` (development only): at most 2,000 training rows per data set (a
 random subset; the test rows are kept), and the ensembles get the much smaller
-settings of ``QUICK_ENSEMBLE_PARAMS`` unless a variant sets them itself.
+settings of ``QUICK_ENSEMBLE_PARAMS`` unless a variant sets them itself. It took
+about 15 minutes on 2 busy cores, half of it HistGradientBoosting's (its OpenMP
+threads wait on each other when other jobs hold the cores).
 
     python benchmarks/bench_classification.py [--quick] [--datasets a,b] [--models logreg,ensemble]
         [--variant stack='{"combine": "stack"}'] [--out results.json]
@@ -213,9 +217,16 @@ def member_scores(pipeline, X_test, y_test, combined):
     # Members compute in float32: their rows sum to 1 within about 1e-7, which log_loss warns
     # about; normalized as predict_proba normalizes the combination.
     members = members / members.sum(axis=2, keepdims=True)
+    # combine="select" keeps only the chosen members, each with its weight; the others have none.
+    weights = getattr(model, "member_weights_", [None] * len(members))
     per_member = [
-        {"seed": int(seed), "sparsity": float(sparsity), **scores(y_test, proba, model.classes_)}
-        for seed, sparsity, proba in zip(model.member_seeds_, model.member_sparsities_, members)
+        {
+            "seed": int(seed),
+            "sparsity": float(sparsity),
+            "weight": None if weight is None else float(weight),
+            **scores(y_test, proba, model.classes_),
+        }
+        for seed, sparsity, weight, proba in zip(model.member_seeds_, model.member_sparsities_, weights, members)
     ]
     best = min(range(len(per_member)), key=lambda k: per_member[k]["log_loss"])
     return {
