@@ -336,9 +336,9 @@ class _BasePrunedEnsemble(BaseEstimator):
     def _train(self, X, Y, sample_weight, specs, checkpoint, stage, factory=None, validation_rows=None):
         """Train ``specs``, taking finished members from ``checkpoint`` and saving new ones there."""
         factory = factory or self._factory()
-        weights = None if sample_weight is None else np.tile(sample_weight, (len(specs), 1))
+        row_weights = None if sample_weight is None else np.tile(sample_weight, (len(specs), 1))
         if checkpoint is None:
-            return factory.train(X, Y, specs, sample_weight=weights, validation_rows=validation_rows)
+            return factory.train(X, Y, specs, sample_weight=row_weights, validation_rows=validation_rows)
         keys = [f"{stage}-member{index}" for index in range(len(specs))]
         trained = {}
         for index, (key, spec) in enumerate(zip(keys, specs)):
@@ -358,7 +358,7 @@ class _BasePrunedEnsemble(BaseEstimator):
 
         if missing:
             members = factory.train(
-                X, Y, [specs[index] for index in missing], sample_weight=None if weights is None else weights[missing],
+                X, Y, [specs[index] for index in missing], sample_weight=None if row_weights is None else row_weights[missing],
                 on_trained=save, validation_rows=validation_rows,
             )
             trained.update(zip(missing, members))

@@ -116,7 +116,34 @@ def layer_sparsities(sparsity, shapes, allocation):
     n_out)``, capped at 1, scaled so that the member keeps ``1 - sparsity`` of
     all its weights; wide input layers are pruned hardest, narrow output
     layers stay dense.
+
+    Except under ``"uniform"``, no layer is pruned past ``1 - 1 / min(n_in, n_out)``: each keeps at least
+    as many weights as it has inputs or units, so that pruning is unlikely to
+    cut every path from the inputs to the output (a member that still ends
+    constant is refused like a diverged one); the member then keeps more
+    weights than ``sparsity`` asks, which ``TrainedMember.layer_sparsity``
+    reports.
     """
+    allocated = _allocate(sparsity, shapes, allocation)
+    if allocation == "uniform":  # tfmot's own way, the article's: every layer at the member's sparsity
+        return allocated
+    return [min(layer, _sparsity_ceiling(*shape)) for layer, shape in zip(allocated, shapes)]
+
+
+def _sparsity_ceiling(n_in, n_out):
+    """The highest sparsity of an ``n_in`` x ``n_out`` kernel: it keeps ``max(n_in, n_out)`` weights.
+
+    That is one weight per input and per unit, on average. Without this floor
+    of live weights a small member at a high sparsity (16 hidden units at
+    0.995) kept no input weight at all and predicted a constant. An output
+    layer of one unit is left dense, so in a member of one hidden layer any
+    input weight that survives is a path to the output.
+    """
+    return float(min(round(1 - 1 / min(n_in, n_out), 6), 0.999999))
+
+
+def _allocate(sparsity, shapes, allocation):
+    """Each layer's sparsity as ``allocation`` spreads ``sparsity``, before the floor of live weights."""
     sizes = np.array([n_in * n_out for n_in, n_out in shapes], dtype=float)
     if allocation == "uniform" or sparsity == 0:
         return [float(sparsity)] * len(shapes)

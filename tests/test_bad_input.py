@@ -132,7 +132,7 @@ def test_out_of_range_parameters(params):
     [
         (np.array([["a", "b"], ["c", "d"]]), [1.0, 2.0], "could not convert string to float: .*'a'"),
         (np.ones((3, 2), dtype=complex), [1.0, 2.0, 3.0], "Complex data not supported"),
-        (np.ones((3, 2)), ["x", "y", "z"], "could not convert string to float: .*'x'"),
+        (np.ones((3, 2)), ["x", "y", "z"], "y holds strings.*PrunedEnsembleClassifier"),
         # scikit-learn's messages for these two name neither X nor a value, only what is wrong with it.
         ([[1, 2], [3]], [1, 2], "inhomogeneous shape"),
         (None, [1.0], "got scalar array"),

@@ -104,3 +104,16 @@ def test_estimator_passes_training_options_to_the_factory(tiny_regression):
     model.fit(X, y)
     # 225 training rows, 4 steps per epoch, pruning ends at step 12: after epoch 3.
     assert [len(history["val_loss"]) for history in model.history_] == [4, 4]
+
+
+def test_layer_sparsities_keep_a_floor_of_live_weights_except_under_uniform():
+    from ensembleprune.member import layer_sparsities
+
+    # 10 inputs, 16 units, 1 output at 0.995: ERK alone would keep no input weight.
+    shapes = [(10, 16), (16, 1)]
+    assert layer_sparsities(0.995, shapes, "erk") == [0.9, 0.0]
+    assert layer_sparsities(0.995, shapes, "dense_output") == [0.9, 0.0]
+    assert layer_sparsities(0.995, shapes, "uniform") == [0.995, 0.995]
+    # Wide inputs: the floor is below what ERK keeps in the first two layers.
+    wide = layer_sparsities(0.98, [(500, 256), (256, 256), (256, 1)], "erk")
+    assert wide[0] < 0.998 and wide[1] < 1 - 1 / 256

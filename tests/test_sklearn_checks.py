@@ -41,7 +41,14 @@ def _check_name(check):
     return (check.func if isinstance(check, partial) else check).__name__
 
 
-@parametrize_with_checks([PrunedEnsembleRegressor(**SMALL), PrunedEnsembleRegressor(**dict(SMALL, combine="stack"))])
+def _expected_failures(estimator):
+    # Minibatch training with sample weights is not the same as training on repeated rows: the
+    # batches differ, so the fits differ, as for scikit-learn's own SGD-based estimators.
+    return {"check_sample_weight_equivalence_on_dense_data": "stochastic minibatch training"}
+
+
+@parametrize_with_checks([PrunedEnsembleRegressor(**SMALL), PrunedEnsembleRegressor(**dict(SMALL, combine="stack"))],
+                         expected_failed_checks=_expected_failures)
 def test_sklearn_estimator_checks(estimator, check):
     if estimator.combine == "stack" and _check_name(check) not in STACKING_CHECKS:
         pytest.skip("validation path shared with the mean combiner, checked there")
@@ -59,7 +66,7 @@ def test_checks_pass_with_every_other_parameter_at_its_default(check_name):
     getattr(estimator_checks, check_name)(type(estimator).__name__, estimator)
 
 
-@parametrize_with_checks([PrunedEnsembleClassifier(**CLASSIFIER_SMALL)])
+@parametrize_with_checks([PrunedEnsembleClassifier(**CLASSIFIER_SMALL)], expected_failed_checks=_expected_failures)
 def test_sklearn_classifier_checks(estimator, check):
     check(estimator)
 
