@@ -59,7 +59,10 @@ def member_proba(outputs):
     ndarray of float64 of shape (..., n_samples, n_classes)
     """
     outputs = np.asarray(outputs, dtype=np.float64)
-    return np.concatenate([1 - outputs, outputs], axis=-1) if outputs.shape[-1] == 1 else outputs
+    if outputs.shape[-1] == 1:
+        return np.concatenate([1 - outputs, outputs], axis=-1)
+    # A float32 softmax sums to 1 within about 1e-7 only, which scikit-learn's log_loss warns about.
+    return outputs / outputs.sum(axis=-1, keepdims=True)
 
 
 def log_loss_of_average(average, Y, sample_weight=None):

@@ -37,7 +37,7 @@ def test_multiclass_probabilities_are_the_mean_of_softmax_members(fitted, three_
     np.testing.assert_array_equal(fitted.classes_, ["cat", "dog", "eel"])
     members = fitted.predict_members_proba(X)
     assert members.shape == (2, len(X), 3)
-    np.testing.assert_allclose(members.sum(axis=2), 1.0, rtol=1e-5)
+    np.testing.assert_allclose(members.sum(axis=2), 1.0, rtol=1e-12)
     proba, spread = fitted.predict_proba(X, return_std=True)
     np.testing.assert_allclose(proba, members.mean(axis=0) / members.mean(axis=0).sum(axis=1, keepdims=True))
     np.testing.assert_allclose(spread, members.std(axis=0))
