@@ -77,18 +77,17 @@ import traceback
 
 import numpy as np
 from bench_tabular import (
-    QUICK_MAX_TRAIN_ROWS,
     Dataset,
     _statsmodels_data,
     check_statsmodels,
     check_variants,
     describe,
     emit,
-    environment,
     metric_rows,
     parse_variant,
     preprocessor,
     quick_note,
+    run_benchmark,
     selection,
     slow_models,
     split,
@@ -435,29 +434,10 @@ def git_state():
 def main(argv=None):
     args = parse_args(argv)
     ensemble_params = model_params(args.models, args.variants, args.quick)
-    models = args.models + list(args.variants)
-    if ensemble_params:
-        from ensembleprune._tf import import_tf
-
-        import_tf()  # before any timing: no fit pays for importing TensorFlow
-    report = {
-        "benchmark": "bench_classification",
-        "quick": {"max_train_rows": QUICK_MAX_TRAIN_ROWS, "ensemble_params": QUICK_ENSEMBLE_PARAMS}
-        if args.quick
-        else False,
-        "models": {
-            model: (
-                {"estimator": "PrunedEnsembleClassifier", "params": {"random_state": 0, **ensemble_params[model]}}
-                if model in ensemble_params
-                else {"estimator": BASE_MODELS[model][0]}
-            )
-            for model in models
-        },
-        "models_run": models,
-        "datasets": {name: run_dataset(name, models, ensemble_params, args.quick) for name in args.datasets},
-        "environment": {**environment(), "git": git_state()},
-    }
-    report["summary"] = summarize(report["datasets"], models)
+    report = run_benchmark("bench_classification", "PrunedEnsembleClassifier", BASE_MODELS, QUICK_ENSEMBLE_PARAMS,
+                           args, ensemble_params, run_dataset)
+    report["environment"]["git"] = git_state()
+    report["summary"] = summarize(report["datasets"], report["models_run"])
     emit(report, markdown_table(report), args.out)
 
 

@@ -452,24 +452,25 @@ def emit(report, table, out):
     print("\n" + table, file=sys.stderr)
 
 
-def main(argv=None):
-    args = parse_args(argv)
-    ensemble_params = model_params(args.models, args.variants, args.quick)
+def run_benchmark(name, estimator, base_models, quick_params, args, ensemble_params, run_dataset):
+    """Run every selected model on every selected data set; the report without its summary.
+
+    Shared by this benchmark and bench_classification.py, which pass their own
+    estimator name, peers, quick settings and ``run_dataset``.
+    """
     models = args.models + list(args.variants)
     if ensemble_params:
         from ensembleprune._tf import import_tf
 
         import_tf()  # before any timing: no fit pays for importing TensorFlow
-    report = {
-        "benchmark": "bench_tabular",
-        "quick": {"max_train_rows": QUICK_MAX_TRAIN_ROWS, "ensemble_params": QUICK_ENSEMBLE_PARAMS}
-        if args.quick
-        else False,
+    return {
+        "benchmark": name,
+        "quick": {"max_train_rows": QUICK_MAX_TRAIN_ROWS, "ensemble_params": quick_params} if args.quick else False,
         "models": {
             model: (
-                {"estimator": "PrunedEnsembleRegressor", "params": {"random_state": 0, **ensemble_params[model]}}
+                {"estimator": estimator, "params": {"random_state": 0, **ensemble_params[model]}}
                 if model in ensemble_params
-                else {"estimator": BASE_MODELS[model][0]}
+                else {"estimator": base_models[model][0]}
             )
             for model in models
         },
@@ -477,7 +478,14 @@ def main(argv=None):
         "datasets": {name: run_dataset(name, models, ensemble_params, args.quick) for name in args.datasets},
         "environment": environment(),
     }
-    report["summary"] = summarize(report["datasets"], models)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    ensemble_params = model_params(args.models, args.variants, args.quick)
+    report = run_benchmark("bench_tabular", "PrunedEnsembleRegressor", BASE_MODELS, QUICK_ENSEMBLE_PARAMS, args,
+                           ensemble_params, run_dataset)
+    report["summary"] = summarize(report["datasets"], report["models_run"])
     emit(report, markdown_table(report), args.out)
 
 
