@@ -72,7 +72,6 @@ import functools
 import os
 import subprocess
 import sys
-import time
 import traceback
 
 import numpy as np
@@ -91,6 +90,7 @@ from bench_tabular import (
     selection,
     slow_models,
     split,
+    timed_fit_predict,
 )
 from sklearn.datasets import load_breast_cancer, load_digits, load_wine, make_classification
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
@@ -246,12 +246,7 @@ def run_model(name, ensemble_params, dataset, X_train, X_test, y_train, y_test):
     """Fit and score one model (and an ensemble's members); an exception is returned as an error entry."""
     try:
         pipeline = make_pipeline(preprocessor(dataset), make_model(name, ensemble_params))
-        start = time.perf_counter()
-        pipeline.fit(X_train, y_train)
-        fit_seconds = time.perf_counter() - start
-        start = time.perf_counter()
-        proba = pipeline.predict_proba(X_test)
-        predict_seconds = time.perf_counter() - start
+        proba, fit_seconds, predict_seconds = timed_fit_predict(pipeline, X_train, y_train, X_test, "predict_proba")
         result = {**scores(y_test, proba, pipeline.classes_), "fit_s": fit_seconds, "predict_s": predict_seconds}
         if name in ensemble_params:
             result.update(member_scores(pipeline, X_test, y_test, result))

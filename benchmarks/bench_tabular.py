@@ -223,16 +223,21 @@ def make_model(name, ensemble_params):
     return BASE_MODELS[name][1]()
 
 
+def timed_fit_predict(pipeline, X_train, y_train, X_test, method="predict"):
+    """``(output of pipeline.method(X_test), fit seconds, predict seconds)`` after fitting on the training rows."""
+    start = time.perf_counter()
+    pipeline.fit(X_train, y_train)
+    fit_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    output = getattr(pipeline, method)(X_test)
+    return output, fit_seconds, time.perf_counter() - start
+
+
 def run_model(name, ensemble_params, dataset, X_train, X_test, y_train, y_test):
     """Fit and score one model; an exception is returned as an error entry."""
     try:
         pipeline = make_pipeline(preprocessor(dataset), make_model(name, ensemble_params))
-        start = time.perf_counter()
-        pipeline.fit(X_train, y_train)
-        fit_seconds = time.perf_counter() - start
-        start = time.perf_counter()
-        y_pred = pipeline.predict(X_test)
-        predict_seconds = time.perf_counter() - start
+        y_pred, fit_seconds, predict_seconds = timed_fit_predict(pipeline, X_train, y_train, X_test)
         return {"r2": float(r2_score(y_test, y_pred)), "fit_s": fit_seconds, "predict_s": predict_seconds}
     except Exception as error:  # noqa: BLE001 - recorded, and the run goes on
         traceback.print_exc(file=sys.stderr)
