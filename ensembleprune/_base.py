@@ -180,14 +180,13 @@ class _BasePrunedEnsemble(BaseEstimator):
         if self.early_stopping or self.combine == "select":
             validation_rows = self._factory().validation_rows(len(X), [spec.seed for spec in specs])
         trained = self._train(X, Y, sample_weight, specs, checkpoint, "full", validation_rows=validation_rows)
-        compact = {}
-        kept = self._drop_diverged(trained, compact)
+        kept, compact = self._drop_diverged(trained)
         if self.combine == "stack":
             self.final_estimators_, kept = self._fit_final_estimators(
                 X, Y, sample_weight, [trained[k].spec for k in kept], kept, checkpoint, splits
             )
+        self.members_ = [compact[k] for k in kept]
         trained = [trained[k] for k in kept]
-        self.members_ = [compact[id(member)] for member in trained]
         self.member_layer_sparsity_ = [member.layer_sparsity for member in trained]
         self.history_ = [member.history for member in trained]
         self.member_seeds_ = np.array([member.spec.seed for member in trained])
@@ -245,22 +244,22 @@ class _BasePrunedEnsemble(BaseEstimator):
             delattr(self, name)
         self.__dict__.pop("_y_is_1d", None)
 
-    def _drop_diverged(self, trained, compact):
-        """Indices of the members that trained well; raise or warn per policy about the others.
+    def _drop_diverged(self, trained):
+        """The members that trained well: their indices, and ``{index: CompactMLP}``; raise or warn about the others.
 
         A member fails when its loss or weights are not finite, or when pruning
         left no path from the inputs to the output, so that it predicts one
-        constant. The stripped members go into ``compact``, keyed by ``id``.
+        constant.
         """
-        kept = []
+        kept, compact = [], {}
         for index, member in enumerate(trained):
             losses = np.asarray(member.history.get("loss", []), dtype=float)
             weights_finite = all(np.all(np.isfinite(w)) for w in member.model.get_weights())
             if not (np.all(np.isfinite(losses)) and weights_finite):
                 self._member_failed(index, member.spec)
                 continue
-            compact[id(member)] = strip(member.model)
-            if compact[id(member)].used_features_.size == 0:
+            compact[index] = strip(member.model)
+            if compact[index].used_features_.size == 0:
                 self._member_failed(index, member.spec, reason="constant")
             else:
                 kept.append(index)
@@ -269,7 +268,7 @@ class _BasePrunedEnsemble(BaseEstimator):
                 "every member diverged or ended constant, so the ensemble has no member left. Lower "
                 "learning_rate or the sparsities, and scale X (e.g. with StandardScaler)."
             )
-        return kept
+        return kept, compact
 
     def _member_failed(self, index, spec, reason="diverged"):
         described = f"member {index} (seed {spec.seed}, final sparsity {spec.final_sparsity}"

@@ -47,7 +47,7 @@ def test_skip_keeps_the_members_that_trained(data):
     healthy = model._factory().train(X, (y - y.mean()) / y.std(), model._member_specs("linear"))
     healthy[1].model = _Diverged()
     with pytest.warns(MemberDivergedWarning, match="member 1"):
-        assert model._drop_diverged(healthy, {}) == [0, 2]
+        assert model._drop_diverged(healthy)[0] == [0, 2]
 
 
 def test_non_finite_predictions_are_never_returned_silently(data):
