@@ -12,6 +12,7 @@ from .classifier import PrunedEnsembleClassifier
 from .ensemble import PrunedEnsembleRegressor
 from .experiments import robustness_report, sparsity_sweep
 from .factory import MemberSpec, PrunedMLPFactory, TrainedMember
+from .onnx_export import register_onnx_converters, save_onnx, to_onnx
 from .schedule import PruningSchedule
 from .serialization import InvalidModelFileError, UnsafeToSaveError, load, save
 
@@ -30,8 +31,11 @@ __all__ = [
     "load",
     "make_article_regression",
     "make_wide_friedman",
+    "register_onnx_converters",
     "robustness_report",
     "save",
+    "save_onnx",
     "sparsity_sweep",
     "strip",
+    "to_onnx",
 ]

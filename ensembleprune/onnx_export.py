@@ -1,0 +1,364 @@
+"""Export a fitted ensemble, or a scikit-learn pipeline ending in one, to ONNX.
+
+One graph holds the whole prediction: each member after dead-unit removal (the
+gather of its used input columns, then per layer ``Gemm`` and the activation),
+the combiner (mean, median, selection weights or a linear meta-learner) and the
+target's de-standardization or, for a classifier, the label and probabilities
+that skl2onnx's classifiers output. The members run in float32, as
+:class:`~ensembleprune.CompactMLP` runs them; everything after them (member
+probabilities renormalized, combined, de-standardized) runs in float64, as
+the estimators' ``predict`` does, and is cast to float32 at the end.
+
+The converters are registered with skl2onnx (:func:`register_onnx_converters`),
+so that ``skl2onnx.to_onnx`` also converts a ``Pipeline`` whose last step is an
+ensemble. ONNX, ONNX Runtime and skl2onnx are an optional extra:
+``pip install ensembleprune[onnx]``.
+"""
+
+import numpy as np
+
+from ._files import atomic_write
+
+# The ONNX ops of each member activation (softmax over the classes, axis 1 of (n_samples, n_classes)).
+ONNX_ACTIVATIONS = {"relu": ("Relu", {}), "tanh": ("Tanh", {}), "sigmoid": ("Sigmoid", {}),
+                    "elu": ("Elu", {"alpha": 1.0}), "softmax": ("Softmax", {"axis": 1}), "linear": None}
+# TopK (median) needs opset 11; the rest of the graph needs less.
+MIN_OPSET = 11
+INSTALL_HINT = "pip install ensembleprune[onnx]"
+
+
+def _require_onnx():
+    """Import skl2onnx (which imports onnx), or say how to install the extra."""
+    try:
+        import onnx  # noqa: F401
+        import skl2onnx
+    except ImportError as error:
+        raise ImportError(f"ONNX export needs onnx and skl2onnx ({error}); install them with: {INSTALL_HINT}") from None
+    return skl2onnx
+
+
+def register_onnx_converters():
+    """Register the ensembles' shape calculators and converters with skl2onnx.
+
+    After this call ``skl2onnx.to_onnx`` converts a ``PrunedEnsembleRegressor``,
+    a ``PrunedEnsembleClassifier`` and pipelines that end in one; :func:`to_onnx`
+    calls it. Calling it again does no harm.
+
+    Raises
+    ------
+    ImportError
+        If the ``onnx`` extra is not installed.
+    """
+    skl2onnx = _require_onnx()
+    from .classifier import PrunedEnsembleClassifier
+    from .ensemble import PrunedEnsembleRegressor
+
+    skl2onnx.update_registered_converter(
+        PrunedEnsembleRegressor, "EnsemblePrunePrunedEnsembleRegressor", _regressor_shape, _convert_regressor)
+    # The options every skl2onnx classifier declares, so that its parser adds ZipMap or not as usual.
+    skl2onnx.update_registered_converter(
+        PrunedEnsembleClassifier, "EnsemblePrunePrunedEnsembleClassifier", _classifier_shape, _convert_classifier,
+        options={"zipmap": [True, False, "columns"], "nocl": [True, False]})
+
+
+def to_onnx(model, target_opset=None, zipmap=False):
+    """Convert a fitted ensemble, or a pipeline ending in one, to an ONNX model.
+
+    Parameters
+    ----------
+    model : PrunedEnsembleRegressor, PrunedEnsembleClassifier or Pipeline
+        Fitted. A pipeline's other steps need skl2onnx converters of their own
+        (scikit-learn's scalers and encoders have them) and numeric input.
+    target_opset : int, default=None
+        The ONNX opset (at least 11); None means skl2onnx's latest tested one.
+    zipmap : bool or "columns", default=False
+        For a classifier: False outputs the probabilities as a float32 tensor
+        of shape (n_samples, n_classes); True or "columns" add skl2onnx's
+        ZipMap (a list of dictionaries, or a column per class).
+
+    Returns
+    -------
+    onnx.ModelProto
+        One input ``X``: float32 of shape (n_samples, n_features_in_). A
+        regressor outputs ``variable``, float32 of shape (n_samples,
+        n_outputs); a classifier ``label`` (int64 or string, shape
+        (n_samples,)) and ``probabilities``.
+
+    Raises
+    ------
+    ImportError
+        If the ``onnx`` extra is not installed.
+    ValueError
+        If ``model`` is not fitted, or has a part the graph cannot hold (a
+        stacking meta-learner that is not linear).
+    """
+    skl2onnx = _require_onnx()
+    from skl2onnx.common.data_types import FloatTensorType
+    from sklearn.base import is_classifier
+    from sklearn.utils.validation import check_is_fitted
+
+    check_is_fitted(model)
+    if target_opset is not None and target_opset < MIN_OPSET:
+        raise ValueError(f"target_opset must be at least {MIN_OPSET}, got {target_opset}")
+    register_onnx_converters()
+    options = {id(model): {"zipmap": zipmap}} if is_classifier(model) else None
+    initial_types = [("X", FloatTensorType([None, model.n_features_in_]))]
+    return skl2onnx.to_onnx(model, initial_types=initial_types, target_opset=target_opset, options=options)
+
+
+def save_onnx(model, path, **kwargs):
+    """Write ``model`` (see :func:`to_onnx`, which takes ``kwargs``) to the ONNX file ``path``.
+
+    The file is written under a temporary name and renamed once complete, so
+    that a failed export never leaves part of a file at ``path``.
+
+    Returns
+    -------
+    onnx.ModelProto
+    """
+    proto = to_onnx(model, **kwargs)
+    content = proto.SerializeToString()
+    atomic_write(path, lambda file: file.write(content))
+    return proto
+
+
+# ---------------------------------------------------------------- shape calculators
+
+
+def _regressor_shape(operator):
+    from skl2onnx.common.data_types import FloatTensorType
+
+    n_outputs = len(operator.raw_operator.y_mean_)
+    operator.outputs[0].type = FloatTensorType([operator.inputs[0].get_first_dimension(), n_outputs])
+
+
+def _classifier_shape(operator):
+    from skl2onnx.common.data_types import FloatTensorType, Int64TensorType, StringTensorType
+
+    n_samples = operator.inputs[0].get_first_dimension()
+    labels = _label_values(operator.raw_operator.classes_)
+    label_type = StringTensorType if labels.dtype.kind == "U" else Int64TensorType
+    operator.outputs[0].type = label_type([n_samples])
+    operator.outputs[1].type = FloatTensorType([n_samples, len(labels)])
+
+
+def _label_values(classes):
+    """The class labels as an ONNX tensor holds them: strings, or int64 (booleans as 0 and 1)."""
+    classes = np.asarray(classes)
+    if classes.dtype.kind in "USO":
+        return classes.astype(str)
+    as_integers = classes.astype(np.int64)
+    if not np.array_equal(as_integers, classes):
+        raise ValueError(f"class labels {classes.tolist()} are neither strings nor whole numbers; an ONNX "
+                         "classifier outputs labels as strings or int64")
+    return as_integers
+
+
+# ---------------------------------------------------------------- converters
+
+
+class _Builder:
+    """Adds the nodes and initializers of one converted ensemble to skl2onnx's container, under unique names."""
+
+    def __init__(self, scope, container):
+        self.scope, self.container = scope, container
+
+    def constant(self, array, name="c"):
+        """An initializer holding ``array`` (its dtype kept; strings as ONNX strings); returns its name."""
+        from onnx import TensorProto, numpy_helper
+
+        unique = self.scope.get_unique_variable_name(name)
+        array = np.asarray(array)
+        if array.dtype.kind == "U":
+            self.container.add_initializer(unique, TensorProto.STRING, list(array.shape),
+                                           [value.encode() for value in array.ravel()])
+        else:
+            self.container.add_initializer(unique, None, None, numpy_helper.from_array(array, unique))
+        return unique
+
+    def node(self, op_type, inputs, output=None, **attributes):
+        """Add ``op_type`` on ``inputs`` (names); returns the name of its output (``output`` if given)."""
+        output = output or self.scope.get_unique_variable_name(op_type.lower())
+        self.container.add_node(op_type, list(inputs), [output],
+                                name=self.scope.get_unique_operator_name(op_type), **attributes)
+        return output
+
+    def cast(self, name, dtype, output=None):
+        from onnx.helper import np_dtype_to_tensor_dtype
+
+        return self.node("Cast", [name], output, to=np_dtype_to_tensor_dtype(np.dtype(dtype)))
+
+    def member(self, member, X):
+        """A CompactMLP on the float32 input ``X``: its outputs, float32 of shape (n_samples, n_outputs)."""
+        hidden = X
+        if member.used_features_.size != member.n_features_in_:
+            hidden = self.node("Gather", [X, self.constant(member.used_features_.astype(np.int64), "used")], axis=1)
+        for layer in member.layers:
+            # Dense: ONNX Runtime's MatMul and Gemm take dense weights only (see docs/performance.md).
+            kernel = self.constant(layer.dense_kernel(), "kernel")
+            hidden = self.node("Gemm", [hidden, kernel, self.constant(layer.bias, "bias")])
+            if ONNX_ACTIVATIONS[layer.activation] is not None:
+                op_type, attributes = ONNX_ACTIVATIONS[layer.activation]
+                hidden = self.node(op_type, [hidden], **attributes)
+        return hidden
+
+    def members_float64(self, model, X):
+        """Every member's outputs on ``X``, each cast to float64."""
+        return [self.cast(self.member(member, X), np.float64) for member in model.members_]
+
+    def weighted_sum(self, features, weights, offset=None):
+        """``features @ weights (+ offset)`` in float64: the member-major columns of ``features`` combined."""
+        total = self.node("MatMul", [features, self.constant(np.asarray(weights, np.float64), "weights")])
+        if offset is None:
+            return total
+        return self.node("Add", [total, self.constant(np.asarray(offset, np.float64), "offset")])
+
+    def median(self, outputs, n_outputs):
+        """The median over the members of ``outputs`` (a list of (n_samples, n_outputs)), as numpy's."""
+        n_outputs_shape = self.constant(np.array([1, -1, n_outputs], np.int64), "shape")
+        stacked = self.node("Concat", [self.node("Reshape", [name, n_outputs_shape]) for name in outputs], axis=0)
+        k = len(outputs)
+        ordered = self.scope.get_unique_variable_name("ordered")
+        self.container.add_node("TopK", [stacked, self.constant(np.array([k], np.int64), "k")],
+                                [ordered, self.scope.get_unique_variable_name("order")], axis=0,
+                                name=self.scope.get_unique_operator_name("TopK"))
+        # numpy's median of an even count is the mean of the two middle values.
+        low, high = (self.node("Gather", [ordered, self.constant(np.array(index, np.int64), "middle")], axis=0)
+                     for index in ((k - 1) // 2, k // 2))
+        return self.node("Mul", [self.node("Add", [low, high]), self.constant(np.array(0.5), "half")])
+
+
+def _convert_regressor(scope, operator, container):
+    """skl2onnx converter of PrunedEnsembleRegressor: members, combiner, de-standardization."""
+    model = operator.raw_operator
+    build = _Builder(scope, container)
+    outputs = build.members_float64(model, operator.inputs[0].full_name)
+    n_members, n_outputs = len(outputs), len(model.y_mean_)
+    scale, mean = np.asarray(model.y_scale_, np.float64), np.asarray(model.y_mean_, np.float64)
+    if model.combine == "median":
+        # The median commutes with the increasing map to the units of y.
+        combined = build.node("Add", [build.node("Mul", [build.median(outputs, n_outputs), build.constant(scale)]),
+                                      build.constant(mean)])
+    else:
+        features = build.node("Concat", outputs, axis=1)
+        # One weight matrix for every output: member k's output j is column k * n_outputs + j of features.
+        weights, offset = np.zeros((n_members * n_outputs, n_outputs)), np.zeros(n_outputs)
+        for j in range(n_outputs):
+            if model.combine == "stack":
+                coef, offset[j] = linear_form(model.final_estimators_[j], n_members, f"final_estimators_[{j}]")
+            else:
+                coef = model.member_weights_ if model.combine == "select" else np.full(n_members, 1 / n_members)
+            weights[j::n_outputs, j] = coef
+        # De-standardization folded into the weights, in float64.
+        combined = build.weighted_sum(features, weights * scale, offset * scale + mean)
+    build.cast(combined, np.float32, operator.outputs[0].full_name)
+
+
+def _convert_classifier(scope, operator, container):
+    """skl2onnx converter of PrunedEnsembleClassifier: members, combiner, label and probabilities."""
+    model = operator.raw_operator
+    build = _Builder(scope, container)
+    outputs = build.members_float64(model, operator.inputs[0].full_name)
+    n_members, n_classes = len(outputs), len(model.classes_)
+    ones = np.ones((n_classes, 1))
+    if n_classes > 2:  # each member's softmax renormalized in float64, as member_proba does
+        outputs = [build.node("Div", [proba, build.weighted_sum(proba, ones)]) for proba in outputs]
+    # Two classes: a member outputs the second class's probability, which is also what stacking reads.
+    features = build.node("Concat", outputs, axis=1)
+    if model.combine == "stack":
+        n_features = n_members * (n_classes if n_classes > 2 else 1)
+        coef, intercept = logistic_form(model.final_estimators_[0], n_features, n_classes)
+        scores = build.weighted_sum(features, coef, intercept)
+        proba = build.node("Softmax", [scores], axis=1) if n_classes > 2 else build.node("Sigmoid", [scores])
+        total = 1.0
+    else:
+        weights = model.member_weights_ if model.combine == "select" else np.full(n_members, 1 / n_members)
+        if n_classes > 2:
+            proba = build.weighted_sum(features, np.kron(weights[:, np.newaxis], np.eye(n_classes)))
+        else:
+            proba = build.weighted_sum(features, weights[:, np.newaxis])
+        total = float(np.sum(weights))
+    if n_classes == 2:
+        proba = build.node("Concat", [build.node("Sub", [build.constant(np.array(total)), proba]), proba], axis=1)
+    # Renormalized in float64, as predict_proba does.
+    proba = build.node("Div", [proba, build.weighted_sum(proba, ones)])
+    index = build.node("ArgMax", [proba], axis=1, keepdims=0)
+    build.node("Gather", [build.constant(_labels(scope, model)), index], operator.outputs[0].full_name, axis=0)
+    build.cast(proba, np.float32, operator.outputs[1].full_name)
+
+
+def _labels(scope, model):
+    """The labels the ``label`` output holds: the classes, or their indices with skl2onnx's option ``nocl``."""
+    if scope.get_options(model, dict(nocl=False))["nocl"]:
+        return np.arange(len(model.classes_), dtype=np.int64)
+    return _label_values(model.classes_)
+
+
+# ---------------------------------------------------------------- meta-learners as weights
+
+
+def _probe_rows(n_features):
+    """Rows that a linear map's values on fix its coefficients (zero, unit vectors), then rows to check it on."""
+    corners = np.vstack([np.zeros(n_features), np.eye(n_features)])
+    return corners, np.random.default_rng(0).uniform(0, 1, size=(16, n_features))
+
+
+def _not_linear(name, what):
+    return ValueError(f"{name} ({what}) is not linear in the member predictions, so it has no ONNX form here; "
+                      "export a model stacked with a linear meta-learner (the default, Ridge, LogisticRegression), "
+                      "or one with combine='mean', 'median' or 'select'")
+
+
+def _check_close(expected, got, name, what):
+    if not np.allclose(got, expected, rtol=1e-9, atol=1e-9):
+        raise _not_linear(name, what)
+
+
+def linear_form(estimator, n_features, name="final_estimator"):
+    """``(coef, intercept)`` with ``estimator.predict(P) == P @ coef + intercept``, read from its predictions.
+
+    Any regressor that is linear in its input qualifies (LinearRegression,
+    Ridge, a pipeline of a scaler and Lasso); its coefficients are read from
+    its predictions at zero and at the unit vectors, and checked on random rows.
+
+    Raises
+    ------
+    ValueError
+        If ``estimator``'s predictions are not linear.
+    """
+    corners, rows = _probe_rows(n_features)
+    values = np.asarray(estimator.predict(corners), np.float64).reshape(-1)
+    intercept, coef = values[0], values[1:] - values[0]
+    _check_close(np.asarray(estimator.predict(rows), np.float64).reshape(-1), rows @ coef + intercept, name,
+                 type(estimator).__name__)
+    return coef, intercept
+
+
+def logistic_form(estimator, n_features, n_classes, name="final_estimators_[0]"):
+    """``(coef, intercept)`` of a logistic meta-learner, read from its ``decision_function`` and checked.
+
+    ``predict_proba`` must be the sigmoid (two classes) or softmax (more) of
+    ``P @ coef + intercept``, as for scikit-learn's ``LogisticRegression``.
+
+    Returns
+    -------
+    coef : ndarray of shape (n_features, 1) for two classes, (n_features, n_classes) otherwise
+    intercept : ndarray of shape (1,) or (n_classes,)
+
+    Raises
+    ------
+    ValueError
+        If ``estimator`` has no decision function or its probabilities are not of that form.
+    """
+    from scipy.special import expit, softmax
+
+    kind = type(estimator).__name__
+    if not hasattr(estimator, "decision_function"):
+        raise _not_linear(name, f"{kind}, which has no decision_function")
+    corners, rows = _probe_rows(n_features)
+    values = np.asarray(estimator.decision_function(corners), np.float64).reshape(n_features + 1, -1)
+    intercept, coef = values[0], values[1:] - values[0]
+    scores = rows @ coef + intercept
+    expected = softmax(scores, axis=1) if n_classes > 2 else np.hstack([1 - expit(scores), expit(scores)])
+    _check_close(estimator.predict_proba(rows), expected, name, kind)
+    return coef, intercept
