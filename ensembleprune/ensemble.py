@@ -11,6 +11,7 @@ no TensorFlow object: it pickles, clones and predicts with numpy and scipy only.
 import numpy as np
 from sklearn.base import RegressorMixin, clone
 from sklearn.utils._param_validation import HasMethods, StrOptions
+from sklearn.utils.validation import check_is_fitted
 
 from ._base import (  # noqa: F401 - the names users and older code import from here
     AUTO_DENSITIES,
@@ -21,6 +22,7 @@ from ._base import (  # noqa: F401 - the names users and older code import from 
     auto_sparsities,
 )
 from .combiners import convex_meta_learner, ridge_member, squared_error
+from .conformal import calibration_split, check_confidence, half_widths
 
 
 class PrunedEnsembleRegressor(RegressorMixin, _BasePrunedEnsemble):
@@ -123,6 +125,23 @@ class PrunedEnsembleRegressor(RegressorMixin, _BasePrunedEnsemble):
         Draws the members' seeds; the same value gives the same predictions.
     verbose : int, default=0
         0 silent, 1 a progress bar, 2 also Keras' per-epoch lines.
+    conformal : {None, "split", "cv+"}, default=None
+        Calibrate conformal prediction intervals (:meth:`predict_interval`).
+        ``"split"``: hold out a further ``validation_fraction`` of the rows,
+        used neither for training, early stopping nor selection, and
+        calibrate on them; the intervals then cover with at least the asked
+        probability (split conformal), and the members learn from fewer rows.
+        ``"cv+"`` (``combine="stack"`` only, no rows held out): calibrate on
+        the out-of-fold predictions of stacking; a new row is predicted by
+        the ensemble fitted on all rows rather than by each fold's (whose
+        members stacking discards), which is the "CV" interval of Barber et
+        al. (2021), an approximation of their CV+ without its guarantee.
+        ``None``: no intervals.
+    conformal_scores : {"absolute", "normalized"}, default="absolute"
+        ``"absolute"``: the same interval width everywhere. ``"normalized"``:
+        scores ``|y - ŷ| / (σ + ε)`` with ``σ`` the members' spread, so that
+        intervals widen where the members disagree (see
+        :mod:`ensembleprune.conformal`).
 
     Attributes
     ----------
@@ -142,6 +161,9 @@ class PrunedEnsembleRegressor(RegressorMixin, _BasePrunedEnsemble):
         The members' weights (``combine="select"`` only).
     y_mean_, y_scale_ : ndarray of shape (n_outputs,)
         The members learn ``(y - y_mean_) / y_scale_``; predictions are mapped back.
+    calibration_residuals_, calibration_spreads_ : ndarray of shape (n_calibration, n_outputs)
+        With ``conformal``: ``|y - ŷ|`` and the members' spread on the
+        calibration rows (out-of-fold for ``"cv+"``), in the units of ``y``.
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Defined only when ``X`` has feature names that are all strings.
@@ -159,13 +181,65 @@ class PrunedEnsembleRegressor(RegressorMixin, _BasePrunedEnsemble):
     >>> model = PrunedEnsembleRegressor(n_members=2, hidden_layer_sizes=(64,), epochs=20,
     ...                                 random_state=0).fit(X, y)
     >>> y_pred, y_std = model.predict(X[:3], return_std=True)
+    >>> model.set_params(conformal="split").fit(X, y)
+    PrunedEnsembleRegressor(...)
+    >>> lower, upper = model.predict_interval(X[:3], confidence=0.9)
     """
 
     _parameter_constraints = {
         **_BasePrunedEnsemble._parameter_constraints,
         "combine": [StrOptions({"mean", "median", "select", "stack"})],
         "final_estimator": [None, HasMethods(["fit", "predict"])],
+        "conformal": [None, StrOptions({"split", "cv+"})],
+        "conformal_scores": [StrOptions({"absolute", "normalized"})],
     }
+
+    def __init__(
+        self,
+        n_members=4,
+        sparsities="auto",
+        hidden_layer_sizes=(256, 256),
+        activation="relu",
+        epochs="auto",
+        batch_size="auto",
+        learning_rate=1e-3,
+        learning_rate_schedule="constant",
+        sparsity_allocation="erk",
+        initial_sparsity=0.0,
+        pruning_start=0.1,
+        pruning_end=0.6,
+        pruning_frequency="auto",
+        combine="select",
+        linear_member=True,
+        final_estimator=None,
+        cv=5,
+        training="fused",
+        n_jobs=None,
+        bootstrap=False,
+        early_stopping=True,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
+        on_member_failure="raise",
+        checkpoint_dir=None,
+        random_state=None,
+        verbose=0,
+        conformal=None,
+        conformal_scores="absolute",
+    ):
+        super().__init__(
+            n_members=n_members, sparsities=sparsities, hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
+            learning_rate_schedule=learning_rate_schedule, sparsity_allocation=sparsity_allocation,
+            initial_sparsity=initial_sparsity, pruning_start=pruning_start, pruning_end=pruning_end,
+            pruning_frequency=pruning_frequency, combine=combine, linear_member=linear_member,
+            final_estimator=final_estimator, cv=cv, training=training, n_jobs=n_jobs, bootstrap=bootstrap,
+            early_stopping=early_stopping, validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change, tol=tol, on_member_failure=on_member_failure,
+            checkpoint_dir=checkpoint_dir, random_state=random_state, verbose=verbose,
+        )
+        self.conformal = conformal
+        self.conformal_scores = conformal_scores
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -200,15 +274,31 @@ class PrunedEnsembleRegressor(RegressorMixin, _BasePrunedEnsemble):
                 "y holds strings, but PrunedEnsembleRegressor predicts numbers. For class labels use "
                 "PrunedEnsembleClassifier; for numbers stored as text, convert y first (e.g. y.astype(float))."
             )
+        if self.conformal == "cv+" and self.combine != "stack":
+            self._forget_previous_fit()
+            raise ValueError(
+                f"conformal='cv+' calibrates on the out-of-fold predictions of combine='stack', but combine="
+                f"{self.combine!r}: set combine='stack', or use conformal='split'."
+            )
         self._y_is_1d = y.ndim == 1
         Y = y.reshape(len(y), -1).astype(np.float64)
+        train = calibration = slice(None)
+        if self.conformal == "split":
+            # Rows the model never learns from, not even their mean: the split conformal guarantee needs that.
+            train, calibration = calibration_split(len(X), self.validation_fraction, self.random_state)
         with np.errstate(over="ignore", invalid="ignore"):
-            self.y_mean_ = Y.mean(axis=0)
-            scale = Y.std(axis=0)
+            self.y_mean_ = Y[train].mean(axis=0)
+            scale = Y[train].std(axis=0)
         if not np.all(np.isfinite(scale)):
             raise ValueError("y holds values so large that their variance overflows float64; rescale y.")
         self.y_scale_ = np.where(scale > 0, scale, 1.0)
-        return self._fit(X, (Y - self.y_mean_) / self.y_scale_, sample_weight)
+        self._fit(X[train], (Y[train] - self.y_mean_) / self.y_scale_,
+                  None if sample_weight is None else sample_weight[train])
+        if self.conformal == "split":
+            y_pred, spread = self._predict_2d(X[calibration])
+            self.calibration_residuals_ = np.abs(Y[calibration] - y_pred)
+            self.calibration_spreads_ = spread
+        return self
 
     def _output_activation(self, Y):
         return "linear"
@@ -221,9 +311,17 @@ class PrunedEnsembleRegressor(RegressorMixin, _BasePrunedEnsemble):
     def _fit_meta_learners(self, out_of_fold, Y, sample_weight):
         """One meta-learner per output, on the members' out-of-fold predictions of it."""
         if self.final_estimator is None:
-            return [convex_meta_learner(out_of_fold[:, :, j], Y[:, j], sample_weight) for j in range(Y.shape[1])]
-        fit_params = {} if sample_weight is None else {"sample_weight": sample_weight}
-        return [clone(self.final_estimator).fit(out_of_fold[:, :, j], Y[:, j], **fit_params) for j in range(Y.shape[1])]
+            learners = [convex_meta_learner(out_of_fold[:, :, j], Y[:, j], sample_weight) for j in range(Y.shape[1])]
+        else:
+            fit_params = {} if sample_weight is None else {"sample_weight": sample_weight}
+            learners = [clone(self.final_estimator).fit(out_of_fold[:, :, j], Y[:, j], **fit_params)
+                        for j in range(Y.shape[1])]
+        if self.conformal == "cv+":
+            # The out-of-fold residuals of the stacked prediction, in the units of y.
+            stacked = np.column_stack([learner.predict(out_of_fold[:, :, j]) for j, learner in enumerate(learners)])
+            self.calibration_residuals_ = np.abs(Y - stacked) * self.y_scale_
+            self.calibration_spreads_ = out_of_fold.std(axis=1) * self.y_scale_
+        return learners
 
     def predict_members(self, X):
         """Predictions of every member, in the units of ``y``.
@@ -235,7 +333,7 @@ class PrunedEnsembleRegressor(RegressorMixin, _BasePrunedEnsemble):
         predictions = self._member_outputs(X) * self.y_scale_ + self.y_mean_
         return predictions[:, :, 0] if self._y_is_1d else predictions
 
-    def predict(self, X, return_std=False):
+    def predict(self, X, return_std=False, return_interval=None):
         """Predict with the combined members.
 
         Parameters
@@ -243,12 +341,19 @@ class PrunedEnsembleRegressor(RegressorMixin, _BasePrunedEnsemble):
         X : array-like of shape (n_samples, n_features)
         return_std : bool, default=False
             Also return the standard deviation of the members' predictions.
+        return_interval : float in (0, 1), default=None
+            Also return the bounds of the conformal prediction interval of
+            this confidence (see :meth:`predict_interval`).
 
         Returns
         -------
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
         y_std : ndarray of the same shape, only when ``return_std`` is True
+        lower, upper : ndarrays of the same shape, only when ``return_interval`` is given
         """
+        if return_interval is not None:
+            y_pred, y_std, lower, upper = self._predict_with_interval(X, return_interval)
+            return (y_pred, y_std, lower, upper) if return_std else (y_pred, lower, upper)
         members = self.predict_members(X)
         y_pred = self._predict_stacked(members) if self.combine == "stack" else self._combine_outputs(members)
         if not np.all(np.isfinite(y_pred)):
@@ -259,6 +364,57 @@ class PrunedEnsembleRegressor(RegressorMixin, _BasePrunedEnsemble):
         if return_std:
             return y_pred, members.std(axis=0)
         return y_pred
+
+    def predict_interval(self, X, confidence=0.9):
+        """Conformal prediction intervals: each covers the true value with probability ``confidence``.
+
+        The interval is ``predict(X) ± q`` with ``q`` the conformal quantile of
+        the conformity scores kept at fit (``conformal``), times the members'
+        spread plus an offset for ``conformal_scores="normalized"``; see
+        :mod:`ensembleprune.conformal`. The probability is over the
+        calibration and new rows, assumed exchangeable (drawn alike): it is
+        marginal, not for each row, and does not hold for rows unlike the
+        training data.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        confidence : float in (0, 1), default=0.9
+
+        Returns
+        -------
+        lower, upper : ndarrays of shape (n_samples,) or (n_samples, n_outputs)
+            The bounds, shaped as :meth:`predict`'s output; one interval per output.
+
+        Raises
+        ------
+        ValueError
+            If ``confidence`` is not strictly between 0 and 1, or the model
+            was fitted without ``conformal``.
+        """
+        return self._predict_with_interval(X, confidence)[2:]
+
+    def _predict_with_interval(self, X, confidence):
+        """``(y_pred, y_std, lower, upper)``, shaped as :meth:`predict`'s output."""
+        check_is_fitted(self)
+        confidence = check_confidence(confidence)
+        if not hasattr(self, "calibration_residuals_"):
+            raise ValueError(
+                "this model was fitted without calibration, so it has no prediction intervals: set "
+                "conformal='split' (or conformal='cv+' with combine='stack') and fit it again."
+            )
+        if self.conformal == "cv+" and self.combine != "stack":
+            raise ValueError(f"the intervals were calibrated for combine='stack', not combine={self.combine!r}")
+        y_pred, y_std = self._predict_2d(X)
+        width = half_widths(self.calibration_residuals_, self.calibration_spreads_, y_std, confidence,
+                            self.conformal_scores)
+        shape = (-1,) if self._y_is_1d else y_pred.shape
+        return tuple(a.reshape(shape) for a in (y_pred, y_std, y_pred - width, y_pred + width))
+
+    def _predict_2d(self, X):
+        """``(y_pred, y_std)`` of :meth:`predict`, each of shape (n_samples, n_outputs)."""
+        y_pred, y_std = self.predict(X, return_std=True)
+        return y_pred.reshape(len(y_pred), -1), y_std.reshape(len(y_std), -1)
 
     def _predict_stacked(self, members):
         standardized = (members.reshape(len(self.members_), members.shape[1], -1) - self.y_mean_) / self.y_scale_

@@ -508,3 +508,21 @@ def _check_predicts(estimator):
             estimator.predict(np.zeros((1, estimator.n_features_in_)))
     except Exception as error:
         raise InvalidModelFileError(f"its parts do not fit together ({type(error).__name__}: {error})") from None
+    _check_calibration(estimator)
+
+
+def _check_calibration(estimator):
+    """Conformal calibration, if any: residuals and spreads alike, one column per output, finite, non-negative."""
+    names = [name for name in ("calibration_residuals_", "calibration_spreads_") if hasattr(estimator, name)]
+    if not names:
+        return
+    arrays = [getattr(estimator, name) for name in names]
+    n_outputs = np.shape(getattr(estimator, "y_mean_", ()))
+    if len(arrays) != 2 or not all(
+        isinstance(a, np.ndarray) and a.dtype == np.float64 and a.ndim == 2 and a.shape == arrays[0].shape
+        and a.shape[1:] == n_outputs and a.shape[0] > 0 and np.all(np.isfinite(a)) and np.all(a >= 0)
+        for a in arrays
+    ):
+        raise InvalidModelFileError(
+            "its conformal calibration is not a pair of finite, non-negative float64 arrays with one column per output"
+        )
