@@ -272,6 +272,23 @@ def _inspect(args):
     print(describe_model_file(args.path))
 
 
+def _export(args):
+    """``ensembleprune export``: a model file to an ONNX file, written whole or not at all."""
+    try:
+        from .onnx_export import require_onnx, save_onnx
+
+        require_onnx()
+    except ImportError as error:
+        # Reported like bad input, in one line: the user fixes it by installing the extra.
+        raise ValueError(str(error)) from None
+    from .serialization import load
+
+    proto = save_onnx(load(args.path), args.output)
+    outputs = ", ".join(output.name for output in proto.graph.output)
+    print(f"{args.output}: ONNX model, {Path(args.output).stat().st_size:,} bytes; input X (float32, one row per "
+          f"sample), outputs {outputs}")
+
+
 def _read_feature_csv(path, model):
     """The rows of a CSV file with a header, as the columns ``model`` was fitted on.
 
@@ -409,6 +426,13 @@ def build_parser():
     inspect = commands.add_parser("inspect", help="a model file's members: layers, densities, nonzeros, bytes")
     inspect.add_argument("path", help="a file written by ensembleprune.save (.epz)")
     inspect.set_defaults(handler=_inspect)
+
+    export = commands.add_parser("export", help="a model file as an ONNX file, for ONNX Runtime (needs the onnx "
+                                 "extra: pip install ensembleprune[onnx])")
+    export.add_argument("path", help="a file written by ensembleprune.save (.epz): an ensemble, or a pipeline of "
+                        "numeric steps ending in one")
+    export.add_argument("output", help="the ONNX file to write (.onnx)")
+    export.set_defaults(handler=_export)
 
     predict = commands.add_parser("predict", help="predict the rows of a CSV file with a model file")
     predict.add_argument("path", help="a file written by ensembleprune.save (.epz)")

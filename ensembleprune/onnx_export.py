@@ -27,7 +27,7 @@ MIN_OPSET = 11
 INSTALL_HINT = "pip install ensembleprune[onnx]"
 
 
-def _require_onnx():
+def require_onnx():
     """Import skl2onnx (which imports onnx), or say how to install the extra."""
     try:
         import onnx  # noqa: F401
@@ -49,7 +49,7 @@ def register_onnx_converters():
     ImportError
         If the ``onnx`` extra is not installed.
     """
-    skl2onnx = _require_onnx()
+    skl2onnx = require_onnx()
     from .classifier import PrunedEnsembleClassifier
     from .ensemble import PrunedEnsembleRegressor
 
@@ -92,7 +92,7 @@ def to_onnx(model, target_opset=None, zipmap=False):
         If ``model`` is not fitted, or has a part the graph cannot hold (a
         stacking meta-learner that is not linear).
     """
-    skl2onnx = _require_onnx()
+    skl2onnx = require_onnx()
     from skl2onnx.common.data_types import FloatTensorType
     from sklearn.base import is_classifier
     from sklearn.utils.validation import check_is_fitted
