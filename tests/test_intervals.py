@@ -183,3 +183,31 @@ def test_pipeline_passes_return_interval_to_the_ensemble(data):
         warnings.simplefilter("error")
         y_pred, lower, upper = pipeline.predict(X_test[:5], return_interval=0.9)
     np.testing.assert_array_equal((lower, upper), pipeline[-1].predict_interval(pipeline[0].transform(X_test[:5])))
+
+
+@pytest.mark.slow
+def test_robustness_report_gives_interval_coverage_and_width(tmp_path):
+    from matplotlib.pyplot import imread
+
+    from ensembleprune.datasets import make_article_regression
+    from ensembleprune.experiments import robustness_report
+
+    split = make_article_regression(n_samples=300, n_features=16, n_informative=8, random_state=1)
+    report = robustness_report(
+        split.X_train, split.y_train, split.X_val, split.y_val, sparsities=(0.5, 0.9), seeds=2,
+        hidden_layer_sizes=(16,), epochs=8, batch_size=32, learning_rate=1e-2, cv=2,
+        noise_levels=(0.0, 2.0), dropout_fractions=(0.0, 0.5), n_repeats=2, output_dir=tmp_path,
+    )
+    intervals = report["intervals"]
+    assert intervals["confidence"] == 0.9 and imread(tmp_path / "robustness_intervals.png").std() > 0.05
+    for scores in ("absolute", "normalized"):
+        clean = intervals["clean"][scores]
+        assert len(clean["coverage"]["values"]) == 2 and 0.5 <= clean["coverage"]["mean"] <= 1
+        for kind in ("noise", "dropout"):  # level 0 is the clean rows
+            assert intervals[kind][scores]["coverage"][0]["mean"] == pytest.approx(clean["coverage"]["mean"])
+        # Calibrated on clean rows: heavy input noise breaks the guarantee.
+        assert intervals["noise"][scores]["coverage"][1]["mean"] < clean["coverage"]["mean"]
+    # Absolute scores give one width whatever the input; normalized ones follow the members' spread.
+    absolute = intervals["noise"]["absolute"]["mean_width"]
+    assert absolute[1]["mean"] == pytest.approx(absolute[0]["mean"])
+    assert intervals["noise"]["normalized"]["mean_width"][1]["mean"] > intervals["noise"]["normalized"]["mean_width"][0]["mean"]

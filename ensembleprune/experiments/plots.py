@@ -1,6 +1,6 @@
-"""The figures of the experiments: :func:`plot_sweep` and :func:`plot_robustness`.
+"""The figures of the experiments: :func:`plot_sweep`, :func:`plot_robustness` and :func:`plot_intervals`.
 
-Both draw on a ``matplotlib.figure.Figure`` (no pyplot, no display needed) and
+All draw on a ``matplotlib.figure.Figure`` (no pyplot, no display needed) and
 write a PNG file.
 """
 
@@ -124,5 +124,53 @@ def plot_robustness(report, path):
     panels[0, 1].legend(fontsize="small")
     n_seeds = len(report["config"]["seeds"])
     figure.suptitle(f"robustness: {report['config']['n_features']} features, {n_seeds} seeds")
+    figure.savefig(path)
+    return Path(path)
+
+
+def plot_intervals(report, path):
+    """Plot the coverage and mean width of the report's conformal intervals against noise and dropout.
+
+    Two rows of two panels: coverage (with the nominal level as a dotted line)
+    and mean width, against input noise and against feature dropout; one line
+    per kind of conformity score, ±1 std over seeds as bands.
+
+    Parameters
+    ----------
+    report : dict
+        From :func:`robustness_report` on a regression target (its ``intervals``).
+    path : str or Path
+        PNG file to write.
+
+    Returns
+    -------
+    Path
+    """
+    from matplotlib.figure import Figure
+
+    intervals = report["intervals"]
+    figure = Figure(figsize=(11, 8), dpi=100, layout="constrained")
+    panels = figure.subplots(2, 2, sharey="row")
+    for column, (kind, levels_key, xlabel) in enumerate([
+        ("noise", "levels", "Gaussian input noise (× feature std)"),
+        ("dropout", "fractions", "fraction of features set to zero"),
+    ]):
+        levels = np.array(intervals[kind][levels_key])
+        for row, metric in enumerate(("coverage", "mean_width")):
+            axes = panels[row, column]
+            for scores in ("absolute", "normalized"):
+                mean = np.array([cell["mean"] for cell in intervals[kind][scores][metric]])
+                std = np.array([cell["std"] for cell in intervals[kind][scores][metric]])
+                (line,) = axes.plot(levels, mean, marker="o", markersize=3, label=f"{scores} scores")
+                axes.fill_between(levels, mean - std, mean + std, color=line.get_color(), alpha=0.2, linewidth=0)
+            if metric == "coverage":
+                axes.axhline(intervals["confidence"], color="gray", linestyle=":", linewidth=1, label="nominal")
+            axes.set_xlabel(xlabel)
+            axes.grid(True, alpha=0.3)
+    panels[0, 0].set_ylabel("coverage (mean ± std over seeds)")
+    panels[1, 0].set_ylabel("mean interval width")
+    panels[0, 1].legend(fontsize="small")
+    figure.suptitle(f"{intervals['confidence']:.0%} conformal intervals of the {intervals['model']} "
+                    f"({len(report['config']['seeds'])} seeds; calibrated on clean rows)")
     figure.savefig(path)
     return Path(path)

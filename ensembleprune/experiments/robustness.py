@@ -34,8 +34,9 @@ from ..presets import MEMBER_SPARSITIES
 from ..presets import ARTICLE_TRAINING
 from ._classification import classification_scores, encode_labels, resolve_task
 from ._common import check_seeds, check_sparsities, mse
+from ._intervals import INTERVAL_PARAMS, assemble_intervals, interval_scores
 from ._perturbations import Perturbations, collect_scores, member_disagreements, score_models
-from .plots import plot_robustness
+from .plots import plot_intervals, plot_robustness
 
 MODELS = ("dense MLP", "best pruned member", "mean ensemble", "stacked ensemble", "RidgeCV (linear)")
 CLASSIFICATION_MODELS = MODELS[:-1] + ("LogisticRegression (linear)",)
@@ -242,7 +243,8 @@ def robustness_report(
     n_repeats : int, default=3
         Random draws of each noise level and dropout fraction; their scores are averaged.
     output_dir : str or Path, default=None
-        Where ``robustness.json`` and ``robustness.png`` are written.
+        Where ``robustness.json`` and ``robustness.png`` are written (for
+        regression also ``robustness_intervals.png``).
     random_state : int, default=0
         Seeds the perturbations.
     verbose : int, default=0
@@ -256,8 +258,11 @@ def robustness_report(
         (per seed and member; only with ``coef``), and by task:
 
         - regression: ``clean`` (test MSE per model: mean, std and values over
-          seeds), the ``mse`` score under ``noise`` and ``dropout``, and
-          ``ambiguity`` (per seed);
+          seeds), the ``mse`` score under ``noise`` and ``dropout``,
+          ``ambiguity`` (per seed), and ``intervals``: coverage and mean width
+          of the stacked ensemble's 90% conformal intervals (``conformal="cv+"``,
+          absolute and normalized scores) on the clean rows and under ``noise``
+          and ``dropout`` (``experiments/_intervals.py``);
         - classification: ``clean`` (per score, ``accuracy`` and ``log_loss``,
           per model), those two scores under ``noise`` and ``dropout``, and
           ``disagreement``: for ``noise`` and ``dropout``, the
@@ -287,10 +292,11 @@ def robustness_report(
     perturbations = Perturbations([("noise", level) for level in noise_levels]
                                   + [("dropout", fraction) for fraction in dropout_fractions],
                                   n_repeats, X_train.std(axis=0), random_state)
-    clean, scores, diagnostics, kept = {}, {}, [], []
+    clean, scores, diagnostics, kept, intervals = {}, {}, [], [], []
+    calibrate = INTERVAL_PARAMS if task == "regression" else {}
     for seed in _progress(seeds, verbose):
         dense = fit_dense_mlp(X_train, y_train, seed, task, **common)
-        stacked, mean = fit_member_ensembles(X_train, y_train, sparsities, seed, cv, task, **common)
+        stacked, mean = fit_member_ensembles(X_train, y_train, sparsities, seed, cv, task, **common, **calibrate)
         predictors, score = _predictors(task, dense, stacked, mean, linear, X_test, y_test)
         seed_clean, seed_perturbed = score_models(predictors, score, X_test, y_test, perturbations)
         collect_scores(clean, seed_clean)
@@ -299,6 +305,7 @@ def robustness_report(
         if task == "regression":
             diagnostics.append(_checked_ambiguity(stacked.predict_members(X_test), y_test,
                                                   seed_clean["mean ensemble"]["mse"], seed))
+            intervals.append(interval_scores(stacked, X_test, y_test, perturbations))
         else:
             diagnostics.append(member_disagreements(stacked, X_test, perturbations))
         if coef is not None:
@@ -310,6 +317,8 @@ def robustness_report(
                   **dict(common, hidden_layer_sizes=list(hidden_layer_sizes)))
     report = _assemble_report(task, config, clean, scores, noise_levels, dropout_fractions, diagnostics,
                               kept if coef is not None else None)
+    if intervals:
+        report["intervals"] = assemble_intervals(intervals, noise_levels, dropout_fractions, _spread)
     if output_dir is not None:
         _write_report(report, output_dir)
     return report
@@ -457,3 +466,5 @@ def _write_report(report, output_dir):
     output_dir.mkdir(parents=True, exist_ok=True)
     atomic_write(output_dir / "robustness.json", lambda f: f.write(json.dumps(report, indent=2).encode()))
     plot_robustness(report, output_dir / "robustness.png")
+    if "intervals" in report:
+        plot_intervals(report, output_dir / "robustness_intervals.png")
