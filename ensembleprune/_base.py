@@ -10,9 +10,9 @@ end, which linear member and selection loss it offers, and which
 meta-learner it stacks with.
 """
 
-import dataclasses
 import numbers
 import os
+import time
 import warnings
 
 import numpy as np
@@ -27,9 +27,11 @@ from .checkpoint import MemberCheckpoint, fingerprint
 from .combiners import greedy_selection
 from .compact import predict_all, strip
 from .factory import PrunedMLPFactory
+from .ledger import CostLedger
 from .member import ALLOCATIONS, HIDDEN_ACTIVATIONS, MemberSpec, check_hidden_layer_sizes, check_sparsities
 from .options import option_constraints, options_not_learned, options_of
 from .schedule import PruningSchedule
+from .strategies import STRATEGIES, MemberStore, strategy_params, train_members
 
 _MAX_SEED = 2**31 - 1
 # member_seeds_ of the linear member, which has no seed.
@@ -90,6 +92,8 @@ class _BasePrunedEnsemble(BaseEstimator):
         "pruning_end": [Interval(numbers.Real, 0, 1, closed="right")],
         "pruning_frequency": [Interval(numbers.Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "linear_member": ["boolean"],
+        "strategy": [StrOptions(set(STRATEGIES))],
+        "strategy_params": [None, dict],
         "cv": ["cv_object"],
         "on_member_failure": [StrOptions({"raise", "skip"})],
         "checkpoint_dir": [None, str, os.PathLike],
@@ -117,6 +121,8 @@ class _BasePrunedEnsemble(BaseEstimator):
         linear_member=True,
         final_estimator=None,
         cv=5,
+        strategy="independent",
+        strategy_params=None,
         training="fused",
         n_jobs=None,
         bootstrap=False,
@@ -146,6 +152,8 @@ class _BasePrunedEnsemble(BaseEstimator):
         self.linear_member = linear_member
         self.final_estimator = final_estimator
         self.cv = cv
+        self.strategy = strategy
+        self.strategy_params = strategy_params
         self.training = training
         self.n_jobs = n_jobs
         self.bootstrap = bootstrap
@@ -173,17 +181,20 @@ class _BasePrunedEnsemble(BaseEstimator):
     def _fit(self, X, Y, sample_weight):
         """Train the members on ``Y`` (the targets as members learn them) and fit the combiner."""
         specs = self._member_specs(self._output_activation(Y))
+        strategy_params(self.strategy, self.strategy_params)  # refuse bad strategy_params before training
         # Split before training, so that a splitter stacking cannot use fails before any member trains.
         splits = self._stacking_splits(X, Y) if self.combine == "stack" else None
         checkpoint = self._checkpoint(X, Y, sample_weight)
         validation_rows = None
         if self.early_stopping or self.combine == "select":
             validation_rows = self._factory().validation_rows(len(X), [spec.seed for spec in specs])
-        trained = self._train(X, Y, sample_weight, specs, checkpoint, "full", validation_rows=validation_rows)
+        ledger = CostLedger()
+        trained = self._train(X, Y, sample_weight, specs, checkpoint, "full", ledger, validation_rows=validation_rows)
         kept, compact = self._drop_diverged(trained)
         if self.combine == "stack":
+            # The fold members are specs as given: a strategy derives its children from them again.
             self.final_estimators_, kept = self._fit_final_estimators(
-                X, Y, sample_weight, [trained[k].spec for k in kept], kept, checkpoint, splits
+                X, Y, sample_weight, [specs[k] for k in kept], kept, checkpoint, splits, ledger
             )
         self.members_ = [compact[k] for k in kept]
         trained = [trained[k] for k in kept]
@@ -192,7 +203,10 @@ class _BasePrunedEnsemble(BaseEstimator):
         self.member_seeds_ = np.array([member.spec.seed for member in trained])
         self.member_sparsities_ = np.array([member.spec.final_sparsity for member in trained])
         if self.combine == "select":
+            start = time.perf_counter()
             self._select(X, Y, sample_weight, validation_rows)
+            ledger.add_seconds("selection", time.perf_counter() - start)
+        self.training_cost_ = ledger.as_dict()
         return self
 
     def _select(self, X, Y, sample_weight, validation_rows):
@@ -332,36 +346,13 @@ class _BasePrunedEnsemble(BaseEstimator):
         settings["package_version"] = __version__
         return MemberCheckpoint(self.checkpoint_dir, fingerprint([X, Y] + ([] if sample_weight is None else [sample_weight]), settings))
 
-    def _train(self, X, Y, sample_weight, specs, checkpoint, stage, factory=None, validation_rows=None):
-        """Train ``specs``, taking finished members from ``checkpoint`` and saving new ones there."""
-        factory = factory or self._factory()
+    def _train(self, X, Y, sample_weight, specs, checkpoint, stage, ledger, factory=None, validation_rows=None):
+        """Train ``specs`` by ``strategy``, taking finished networks from ``checkpoint`` and saving new ones there."""
         row_weights = None if sample_weight is None else np.tile(sample_weight, (len(specs), 1))
-        if checkpoint is None:
-            return factory.train(X, Y, specs, sample_weight=row_weights, validation_rows=validation_rows)
-        keys = [f"{stage}-member{index}" for index in range(len(specs))]
-        trained = {}
-        for index, (key, spec) in enumerate(zip(keys, specs)):
-            saved = checkpoint.load(key)
-            if saved is not None:
-                weights, history, best_epoch, seed = saved
-                # The member keeps the seed it was trained with, which differs from
-                # this fit's draw when random_state is not an integer.
-                spec = spec if seed is None else dataclasses.replace(spec, seed=seed)
-                trained[index] = factory.restore(spec, weights, X.shape[1], Y.shape[1], len(X), history, best_epoch)
-        missing = [index for index in range(len(specs)) if index not in trained]
-
-        def save(position, member):
-            checkpoint.save(
-                keys[missing[position]], member.model.get_weights(), member.history, member.best_epoch, member.spec.seed
-            )
-
-        if missing:
-            members = factory.train(
-                X, Y, [specs[index] for index in missing], sample_weight=None if row_weights is None else row_weights[missing],
-                on_trained=save, validation_rows=validation_rows,
-            )
-            trained.update(zip(missing, members))
-        return [trained[index] for index in range(len(specs))]
+        store = MemberStore(checkpoint, stage, (X.shape[1], Y.shape[1], len(X)))
+        params = strategy_params(self.strategy, self.strategy_params)
+        return train_members(self.strategy, params, factory or self._factory(), X, Y, specs, row_weights,
+                             validation_rows, store, ledger, stage)
 
     def _stacking_splits(self, X, Y):
         """The ``(train, test)`` folds of stacking, checked to partition the rows.
@@ -380,7 +371,7 @@ class _BasePrunedEnsemble(BaseEstimator):
             )
         return splits
 
-    def _fit_final_estimators(self, X, Y, sample_weight, specs, indices, checkpoint, splits):
+    def _fit_final_estimators(self, X, Y, sample_weight, specs, indices, checkpoint, splits, ledger):
         """Fit the meta-learners on out-of-fold member predictions.
 
         ``indices`` numbers the members as in the full fit. Returns the fitted
@@ -390,7 +381,7 @@ class _BasePrunedEnsemble(BaseEstimator):
         for fold, (train, test) in enumerate(splits):
             factory = self._fold_factory(len(X), len(train))
             fold_weights = None if sample_weight is None else sample_weight[train]
-            fold_members = self._train(X[train], Y[train], fold_weights, specs, checkpoint, f"fold{fold}", factory)
+            fold_members = self._train(X[train], Y[train], fold_weights, specs, checkpoint, f"fold{fold}", ledger, factory)
             for k, member in enumerate(fold_members):
                 out_of_fold[test, k] = strip(member.model).predict(X[test])
         finite = [k for k in range(len(specs)) if np.all(np.isfinite(out_of_fold[:, k]))]
@@ -398,7 +389,10 @@ class _BasePrunedEnsemble(BaseEstimator):
             self._member_failed(indices[k], specs[k])
         if not finite:
             raise MemberDivergedError("every member diverged in cross-validation; no member is left to stack.")
-        return self._fit_meta_learners(out_of_fold[:, finite], Y, sample_weight), [indices[k] for k in finite]
+        start = time.perf_counter()
+        meta_learners = self._fit_meta_learners(out_of_fold[:, finite], Y, sample_weight)
+        ledger.add_seconds("meta-learner", time.perf_counter() - start)
+        return meta_learners, [indices[k] for k in finite]
 
     def _fold_factory(self, n_samples, n_fold_samples):
         """The factory of a fold's members: as many optimizer steps as a full-data member gets.

@@ -7,6 +7,7 @@ inside the methods that build or train models, so that ``import ensembleprune``
 and predicting with a fitted ensemble never import TensorFlow.
 """
 
+import numpy as np
 from tqdm.auto import tqdm
 
 from ._tf import import_tf
@@ -154,3 +155,38 @@ class PruneLowMagnitude(pruning_wrapper.PruneLowMagnitude):
             block_pooling_type=self.block_pooling_type,
             sparsity_m_by_n=self.sparsity_m_by_n,
         )
+
+
+def inherit(parent_layers, child_layers, sparsities, seed=None):
+    """Start each pruned child layer from its parent's kernel, bias and mask.
+
+    With ``seed``, each layer is also pruned at once, at random among the
+    parent's live weights, to its sparsity in ``sparsities``; children of one
+    parent then keep different weights (Whitaker and Whitley's random pruning
+    of prune-and-tune ensembles). The child's own pruning step is kept, so its
+    schedule starts from the beginning.
+    """
+    rng = None if seed is None else np.random.default_rng(seed)
+    for parent, child, sparsity in zip(parent_layers, child_layers, sparsities, strict=True):
+        # The wrapper's get_weights() gives only the Dense layer's; the mask is one of its own variables.
+        values = {name: variable.numpy() for name, variable in _pruning_variables(parent).items()}
+        if rng is not None:
+            values["mask"] = _random_mask(values["mask"], sparsity, rng)
+        values["kernel"] = values["kernel"] * values["mask"]
+        for name, variable in _pruning_variables(child).items():
+            variable.assign(values[name])
+
+
+def _pruning_variables(layer):
+    """A pruned layer's kernel, bias, mask and threshold variables, by name (not its pruning step)."""
+    names = ("kernel", "bias", "mask", "threshold")
+    return {name: v for v in layer.weights for name in names if v.name.rsplit("/", 1)[-1].startswith(name + ":")}
+
+
+def _random_mask(mask, sparsity, rng):
+    """``mask`` with live weights switched off at random until ``sparsity`` of it is zero."""
+    live = np.flatnonzero(mask)
+    n_keep = min(live.size, int(round((1 - sparsity) * mask.size)))
+    kept = np.zeros(mask.size, dtype=mask.dtype)
+    kept[rng.choice(live, size=n_keep, replace=False)] = 1
+    return kept.reshape(mask.shape)

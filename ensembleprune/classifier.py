@@ -144,7 +144,7 @@ class PrunedEnsembleClassifier(ClassifierMixin, _BasePrunedEnsemble):
         The members' weights (``combine="select"`` only).
     final_estimators_ : list of one classifier
         The fitted meta-learner (``combine="stack"`` only).
-    member_sparsities_, member_seeds_, member_layer_sparsity_, history_, n_features_in_, feature_names_in_
+    member_sparsities_, member_seeds_, member_layer_sparsity_, history_, training_cost_, n_features_in_, feature_names_in_
         As in :class:`~ensembleprune.PrunedEnsembleRegressor`; ``history_``
         holds cross-entropy losses.
 
@@ -184,6 +184,8 @@ class PrunedEnsembleClassifier(ClassifierMixin, _BasePrunedEnsemble):
         linear_member=True,
         final_estimator=None,
         cv=5,
+        strategy="independent",
+        strategy_params=None,
         training="fused",
         n_jobs=None,
         bootstrap=False,
@@ -203,7 +205,8 @@ class PrunedEnsembleClassifier(ClassifierMixin, _BasePrunedEnsemble):
             learning_rate_schedule=learning_rate_schedule, sparsity_allocation=sparsity_allocation,
             initial_sparsity=initial_sparsity, pruning_start=pruning_start, pruning_end=pruning_end,
             pruning_frequency=pruning_frequency, combine=combine, linear_member=linear_member,
-            final_estimator=final_estimator, cv=cv, training=training, n_jobs=n_jobs, bootstrap=bootstrap,
+            final_estimator=final_estimator, cv=cv, strategy=strategy, strategy_params=strategy_params,
+            training=training, n_jobs=n_jobs, bootstrap=bootstrap,
             early_stopping=early_stopping, validation_fraction=validation_fraction,
             n_iter_no_change=n_iter_no_change, tol=tol, on_member_failure=on_member_failure,
             checkpoint_dir=checkpoint_dir, random_state=random_state, verbose=verbose,

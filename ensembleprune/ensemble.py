@@ -89,8 +89,25 @@ class PrunedEnsembleRegressor(RegressorMixin, _BasePrunedEnsemble):
         Splits for the out-of-fold predictions of ``combine="stack"``; the test
         folds must partition the rows. Fold members train for as many
         optimizer steps as the full-data members.
+    strategy : {"independent", "prune_and_tune", "snapshots"}, default="independent"
+        How the members come out of training (:mod:`ensembleprune.strategies`).
+        ``"independent"``: each is trained from scratch. ``"prune_and_tune"``:
+        one parent is trained, pruned to the lowest of ``sparsities``, and each
+        member is a copy of it pruned on to its own sparsity and fine-tuned
+        briefly (Whitaker and Whitley, 2022). ``"snapshots"``: one network is
+        pruned through the sparsities in rising order and copied out after
+        each step has recovered. Both cost far fewer optimizer steps than
+        independent members (``training_cost_`` records them); their members
+        are less diverse.
+    strategy_params : dict, default=None
+        Options of ``"prune_and_tune"`` and ``"snapshots"``
+        (:class:`~ensembleprune.strategies.StrategyParams`): ``tune_fraction``
+        (each child's fine-tuning epochs as a fraction of its parent's; 0.2
+        and 0.1 by default), ``pruning_end`` (0.5) and ``masks``
+        (``"magnitude"`` or ``"random"``).
     training : {"fused", "independent"}, default="fused"
-        See :class:`~ensembleprune.factory.PrunedMLPFactory`.
+        See :class:`~ensembleprune.factory.PrunedMLPFactory`. Children of a
+        parent always train fused.
     n_jobs : int, default=None
         Processes for ``training="independent"``.
     bootstrap : bool, default=False
@@ -159,6 +176,11 @@ class PrunedEnsembleRegressor(RegressorMixin, _BasePrunedEnsemble):
         The fitted meta-learners, one per output (``combine="stack"`` only).
     member_weights_ : ndarray of shape (n_members,)
         The members' weights (``combine="select"`` only).
+    training_cost_ : dict of list
+        The training-cost ledger (:mod:`ensembleprune.ledger`): one entry per
+        phase of the fit (``phase``, ``members``, ``optimizer_steps``,
+        ``examples``, ``multiply_adds``, ``seconds``);
+        ``pandas.DataFrame(model.training_cost_)`` shows it as a table.
     y_mean_, y_scale_ : ndarray of shape (n_outputs,)
         The members learn ``(y - y_mean_) / y_scale_``; predictions are mapped back.
     calibration_residuals_, calibration_spreads_ : ndarray of shape (n_calibration, n_outputs)
@@ -213,6 +235,8 @@ class PrunedEnsembleRegressor(RegressorMixin, _BasePrunedEnsemble):
         linear_member=True,
         final_estimator=None,
         cv=5,
+        strategy="independent",
+        strategy_params=None,
         training="fused",
         n_jobs=None,
         bootstrap=False,
@@ -233,7 +257,8 @@ class PrunedEnsembleRegressor(RegressorMixin, _BasePrunedEnsemble):
             learning_rate_schedule=learning_rate_schedule, sparsity_allocation=sparsity_allocation,
             initial_sparsity=initial_sparsity, pruning_start=pruning_start, pruning_end=pruning_end,
             pruning_frequency=pruning_frequency, combine=combine, linear_member=linear_member,
-            final_estimator=final_estimator, cv=cv, training=training, n_jobs=n_jobs, bootstrap=bootstrap,
+            final_estimator=final_estimator, cv=cv, strategy=strategy, strategy_params=strategy_params,
+            training=training, n_jobs=n_jobs, bootstrap=bootstrap,
             early_stopping=early_stopping, validation_fraction=validation_fraction,
             n_iter_no_change=n_iter_no_change, tol=tol, on_member_failure=on_member_failure,
             checkpoint_dir=checkpoint_dir, random_state=random_state, verbose=verbose,

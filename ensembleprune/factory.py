@@ -13,6 +13,7 @@ import numpy as np
 from joblib import Parallel, delayed
 
 from ._tf import import_tf, training_settings
+from .ledger import member_cost
 from .member import OUTPUT_LOSSES, MemberSpec, layer_sparsities
 from .options import TrainingOptions, option_names, options_of
 from .training_rows import TrainingRows, bootstrap_counts, float32_rows, hold_out
@@ -44,6 +45,9 @@ class TrainedMember:
         With early stopping, the (0-based) epoch whose weights the member holds;
         ``history`` then ends at the epoch where the member stopped. ``None``
         without early stopping.
+    cost : dict or None
+        What its training ran (:func:`ensembleprune.ledger.member_cost`);
+        None for a member restored from saved weights.
     """
 
     spec: MemberSpec
@@ -51,6 +55,7 @@ class TrainedMember:
     history: dict = field(default_factory=dict)
     layer_sparsity: list = field(default_factory=list)
     best_epoch: int = None
+    cost: dict = None
 
 
 class PrunedMLPFactory:
@@ -158,17 +163,29 @@ class PrunedMLPFactory:
             learning_rate = keras.optimizers.schedules.CosineDecay(learning_rate, int(total_steps), alpha=0.01)
         return keras.optimizers.Adam(learning_rate)
 
-    def _branch(self, spec, inputs, n_outputs, n_samples, name):
-        """The pruned layers of one member, applied to ``inputs``."""
+    @staticmethod
+    def layer_finals(spec, n_features, n_outputs):
+        """The final sparsity of each layer of a member of ``spec``, input to output."""
+        widths = [int(n_features), *spec.hidden_layer_sizes, int(n_outputs)]
+        return layer_sparsities(spec.final_sparsity, list(zip(widths[:-1], widths[1:])), spec.sparsity_allocation)
+
+    def _branch(self, spec, inputs, n_outputs, n_samples, name, initial_layers=None):
+        """The pruned layers of one member, applied to ``inputs``.
+
+        ``initial_layers`` (a child's start, its parent's sparsity per layer)
+        replaces the schedule's initial sparsity layer by layer.
+        """
         _, keras, _ = import_tf()
         from ._training import PruneLowMagnitude
         steps_per_epoch, epochs = self.steps_per_epoch(n_samples), self.epochs_for(n_samples)
         widths = list(spec.hidden_layer_sizes) + [n_outputs]
-        shapes = list(zip([int(inputs.shape[-1])] + widths[:-1], widths))
-        layer_finals = layer_sparsities(spec.final_sparsity, shapes, spec.sparsity_allocation)
+        layer_finals = self.layer_finals(spec, int(inputs.shape[-1]), n_outputs)
         x = inputs
         for index, width in enumerate(widths):
-            schedule = spec.schedule.with_final_sparsity(layer_finals[index]).to_tfmot(steps_per_epoch, epochs)
+            layer_schedule = spec.schedule.with_final_sparsity(layer_finals[index])
+            if initial_layers is not None:
+                layer_schedule = layer_schedule.starting_at(initial_layers[index])
+            schedule = layer_schedule.to_tfmot(steps_per_epoch, epochs)
             is_output = index == len(widths) - 1
             seed = spec.seed + _LAYER_SEED_STRIDE * index
             initializer = (
@@ -183,8 +200,9 @@ class PrunedMLPFactory:
             x = PruneLowMagnitude(dense, pruning_schedule=schedule, name=f"{name}_pruned_{index}")(x)
         return x
 
-    def train(self, X, y, members, sample_weight=None, validation_data=None, on_trained=None, validation_rows=None):
-        """Train ``members`` on ``(X, y)``.
+    def train(self, X, y, members, sample_weight=None, validation_data=None, on_trained=None, validation_rows=None,
+              parents=None, parent_masks="magnitude"):
+        """Train ``members`` on ``(X, y)``, from scratch or from trained parents.
 
         Parameters
         ----------
@@ -204,6 +222,17 @@ class PrunedMLPFactory:
             Rows of ``X`` held out as validation data instead of
             ``validation_fraction`` of them drawn here (ignored when
             ``validation_data`` is given).
+        parents : list of TrainedMember, default=None
+            One per member: the member starts from its parent's weights and
+            masks instead of a fresh initialization, and its pruning goes on
+            from the parent's sparsity, layer by layer, to its own (members
+            with parents always train fused). The members need the parents'
+            architecture.
+        parent_masks : {"magnitude", "random"}, default="magnitude"
+            ``"random"`` prunes each member at once, at random among its
+            parent's live weights, to its final sparsity (drawn from its seed),
+            so that members of one parent keep different weights; its mask then
+            stays as it is.
 
         Returns
         -------
@@ -212,11 +241,16 @@ class PrunedMLPFactory:
         members = list(members)
         if not members:
             raise ValueError("members is empty: give at least one MemberSpec")
+        if parents is not None and len(parents) != len(members):
+            raise ValueError(f"parents must give one TrainedMember per member, got {len(parents)} for {len(members)}")
+        if parent_masks not in ("magnitude", "random"):
+            raise ValueError(f"parent_masks must be 'magnitude' or 'random', got {parent_masks!r}")
         X, y, weights, validation_data = self._prepare(X, y, members, sample_weight, validation_data, validation_rows)
-        train = self._train_fused if self.training == "fused" else self._train_independent
+        on_trained = on_trained or (lambda index, member: None)
         with training_settings(quiet=self.verbose == 0):
-            trained = train(X, y, members, weights, validation_data, on_trained or (lambda index, member: None))
-        return trained
+            if self.training == "fused" or parents is not None:
+                return self._train_fused(X, y, members, weights, validation_data, on_trained, parents, parent_masks)
+            return self._train_independent(X, y, members, weights, validation_data, on_trained)
 
     def fit_one(self, X, y, spec, sample_weight=None, validation_data=None):
         """Train one member in this process and return its TrainedMember.
@@ -229,6 +263,17 @@ class PrunedMLPFactory:
         with training_settings(quiet=self.verbose == 0):
             validation_data = _member_validation(validation_data, 0)
             return self._fit_prepared(X, y, spec, weights[0], validation_data, progress_bar=True)
+
+    def _starting_sparsities(self, members, parents, parent_masks, n_features, n_outputs):
+        """Each member's sparsity per layer when its training starts (None: the schedule's own)."""
+        if parents is None:
+            return [None] * len(members)
+        if parent_masks == "magnitude":
+            return [parent.layer_sparsity for parent in parents]
+        return [
+            [max(final, start) for final, start in zip(self.layer_finals(spec, n_features, n_outputs), parent.layer_sparsity)]
+            for spec, parent in zip(members, parents)
+        ]
 
     def restore(self, spec, weights, n_features, n_outputs, n_samples, history, best_epoch=None):
         """Rebuild a TrainedMember from its pruned model's weights (from a worker or a checkpoint)."""
@@ -315,14 +360,15 @@ class PrunedMLPFactory:
             callbacks.append(_training.EpochProgress(self.epochs_for(n_samples), progress_description, watches))
         return callbacks
 
-    def _train_fused(self, X, y, members, weights, validation_data, on_trained):
+    def _train_fused(self, X, y, members, weights, validation_data, on_trained, parents=None, parent_masks="magnitude"):
         _, keras, _ = import_tf()
         keras.utils.set_random_seed(members[0].seed)
         inputs = keras.Input(shape=(X.shape[1],), name="features")
         names = [f"member_{i}" for i in range(len(members))]
+        starts = self._starting_sparsities(members, parents, parent_masks, X.shape[1], y.shape[1])
         outputs = {
-            name: keras.layers.Identity(name=name)(self._branch(spec, inputs, y.shape[1], len(X), name))
-            for name, spec in zip(names, members)
+            name: keras.layers.Identity(name=name)(self._branch(spec, inputs, y.shape[1], len(X), name, start))
+            for name, spec, start in zip(names, members, starts)
         }
         fused = keras.Model(inputs, outputs)
         # Each branch has its own Adam slots, so one optimizer over the fused model
@@ -331,6 +377,12 @@ class PrunedMLPFactory:
         # slower or no faster (docs/performance.md, "Training options tried").
         fused.compile(optimizer=self._optimizer(len(X)), loss={n: OUTPUT_LOSSES[spec.output_activation] for n, spec in zip(names, members)})
         member_models = [keras.Model(inputs, outputs[name]) for name in names]
+        if parents is not None:
+            from ._training import inherit
+
+            for spec, model, parent, start in zip(members, member_models, parents, starts):
+                seed = spec.seed if parent_masks == "random" else None
+                inherit(_pruned_layers(parent.model), _pruned_layers(model), start, seed)
         watches = [
             _MemberWatch(_log_key(name, len(names), validation=True), _pruned_layers(model),
                          self._pruning_end_epoch(spec, len(X)))
@@ -354,22 +406,26 @@ class PrunedMLPFactory:
             ),
             **self._fit_kwargs(len(X), validation_data, structure=per_member),
         )
+        n_validation = 0 if validation_data is None else len(validation_data[0])
         trained = [
-            self._trained_member(spec, model, result.history, name, len(names), watch)
+            self._trained_member(spec, model, result.history, name, len(names), watch, len(X), n_validation)
             for name, spec, model, watch in zip(names, members, member_models, watches)
         ]
         for index, member in enumerate(trained):
             on_trained(index, member)
         return trained
 
-    def _trained_member(self, spec, model, fit_history, name, n_branches, watch):
-        """The TrainedMember of one branch, its history cut where it stopped early."""
+    def _trained_member(self, spec, model, fit_history, name, n_branches, watch, n_train, n_validation):
+        """The TrainedMember of one branch, its history cut where it stopped early, with its cost."""
         history = {"loss": fit_history[_log_key(name, n_branches)]}
         if watch.log_key in fit_history:
             history["val_loss"] = fit_history[watch.log_key]
+        # A fused fit runs every branch until the last member stops: its cost counts every epoch run.
+        cost = member_cost(spec.hidden_layer_sizes, model.input_shape[-1], model.output_shape[-1], n_train,
+                           n_validation, len(fit_history["loss"]), self.steps_per_epoch(n_train))
         if self.early_stopping:
             history = {key: values[: watch.n_epochs] for key, values in history.items()}
-        return TrainedMember(spec, model, _as_floats(history), kernel_sparsity(model), watch.best_epoch)
+        return TrainedMember(spec, model, _as_floats(history), kernel_sparsity(model), watch.best_epoch, cost)
 
     def _train_independent(self, X, y, members, weights, validation_data, on_trained):
         jobs = (
@@ -383,8 +439,9 @@ class PrunedMLPFactory:
             results = tqdm(results, total=len(members), desc=f"training {len(members)} members")
         trained = []
         # Results first: zip then exhausts them, which closes the progress bar.
-        for (model_weights, history, best_epoch), spec in zip(results, members, strict=True):
+        for (model_weights, history, best_epoch, cost), spec in zip(results, members, strict=True):
             trained.append(self.restore(spec, model_weights, X.shape[1], y.shape[1], len(X), history, best_epoch))
+            trained[-1].cost = cost
             on_trained(len(trained) - 1, trained[-1])
         return trained
 
@@ -405,7 +462,8 @@ class PrunedMLPFactory:
             callbacks=self._callbacks([watch], "training 1 member" if progress_bar else None, len(X)),
             **self._fit_kwargs(len(X), validation_data),
         )
-        return self._trained_member(spec, model, result.history, "member", 1, watch)
+        n_validation = 0 if validation_data is None else len(validation_data[0])
+        return self._trained_member(spec, model, result.history, "member", 1, watch, len(X), n_validation)
 
 
 def _member_validation(validation_data, index):
@@ -417,12 +475,12 @@ def _member_validation(validation_data, index):
 
 
 def _train_member_in_worker(factory_params, X, y, spec, sample_weight, validation_data):
-    """Train one member in a worker process; return picklable weights, history and best epoch."""
+    """Train one member in a worker process; return picklable weights, history, best epoch and cost."""
     with training_settings(quiet=factory_params["verbose"] == 0):
         member = PrunedMLPFactory(**factory_params)._fit_prepared(
             X, y, spec, sample_weight, validation_data, progress_bar=False
         )
-    return member.model.get_weights(), member.history, member.best_epoch
+    return member.model.get_weights(), member.history, member.best_epoch, member.cost
 
 
 def _create_training_variables(model):

@@ -134,6 +134,13 @@ class PruningSchedule:
         config["initial_sparsity"] = min(config["initial_sparsity"], final_sparsity)
         return PruningSchedule.from_config(config)
 
+    def starting_at(self, sparsity):
+        """Return a copy that starts at ``sparsity`` (a parent's) and never ends below it."""
+        config = self.get_config()
+        config["initial_sparsity"] = float(sparsity)
+        config["final_sparsity"] = max(config["final_sparsity"], float(sparsity))
+        return PruningSchedule.from_config(config)
+
     def steps(self, steps_per_epoch, epochs):
         """Return ``(begin_step, end_step, frequency)`` in tfmot's steps.
 

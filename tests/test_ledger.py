@@ -1,0 +1,55 @@
+"""The training-cost ledger: counts that follow from the architecture and the steps, checked by hand."""
+
+import math
+
+import pytest
+
+from ensembleprune import PrunedEnsembleRegressor
+from ensembleprune.ledger import CostLedger, dense_multiply_adds, member_cost
+
+
+def test_dense_multiply_adds_of_one_forward_pass():
+    assert dense_multiply_adds(5, (8, 4), 1) == 5 * 8 + 8 * 4 + 4 * 1
+
+
+def test_member_cost_counts_forward_backward_and_validation():
+    cost = member_cost((8,), n_features=5, n_outputs=1, n_train=90, n_validation=10, epochs=3, steps_per_epoch=3)
+    forward = 5 * 8 + 8 * 1
+    # Backward: weight gradients of every layer, input gradients of all but the first.
+    per_example = forward + forward + (forward - 5 * 8)
+    assert cost == {"optimizer_steps": 9, "examples": 270, "multiply_adds": 270 * per_example + 3 * 10 * forward}
+
+
+def test_a_fit_records_what_its_members_ran(tiny_regression):
+    X, y = tiny_regression
+    model = PrunedEnsembleRegressor(n_members=2, sparsities=[0.5, 0.8], hidden_layer_sizes=(8,), epochs=3,
+                                    batch_size=32, early_stopping=False, random_state=0).fit(X, y)
+    cost = model.training_cost_
+    assert cost["phase"] == ["full members", "selection"]
+    n_validation = round(0.1 * len(X))  # held out for the selection
+    n_train = len(X) - n_validation
+    steps = 3 * math.ceil(n_train / 32)
+    forward = X.shape[1] * 8 + 8
+    assert cost["members"] == [2, 0]
+    assert cost["optimizer_steps"] == [2 * steps, 0]
+    assert cost["examples"] == [2 * 3 * n_train, 0]
+    assert cost["multiply_adds"][0] == 2 * (3 * n_train * (3 * forward - X.shape[1] * 8) + 3 * n_validation * forward)
+    assert all(seconds >= 0 for seconds in cost["seconds"]) and cost["seconds"][0] > 0
+
+
+def test_a_fused_fit_counts_every_epoch_it_ran_for_every_member(tiny_regression):
+    X, y = tiny_regression
+    model = PrunedEnsembleRegressor(n_members=2, sparsities=[0.5, 0.8], hidden_layer_sizes=(8,), epochs=40,
+                                    batch_size=64, n_iter_no_change=2, combine="mean", random_state=0).fit(X, y)
+    epochs_run = max(len(history["loss"]) for history in model.history_)
+    steps_per_epoch = math.ceil((len(X) - round(0.1 * len(X))) / 64)
+    assert model.training_cost_["optimizer_steps"] == [2 * epochs_run * steps_per_epoch]
+
+
+def test_the_ledger_is_a_table_of_equal_columns():
+    ledger = CostLedger()
+    ledger.add_seconds("selection", 0.5)
+    table = ledger.as_dict()
+    assert set(table) == {"phase", "members", "optimizer_steps", "examples", "multiply_adds", "seconds"}
+    assert {len(column) for column in table.values()} == {1}
+    assert table["seconds"] == [pytest.approx(0.5)]
