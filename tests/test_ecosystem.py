@@ -4,7 +4,7 @@ intervals and skops' files (the test extra installs both)."""
 import numpy as np
 import pytest
 import skops.io as skops_io
-from mapie.regression import SplitConformalRegressor
+from mapie.regression import CrossConformalRegressor, SplitConformalRegressor
 from skops.io.exceptions import UntrustedTypesFoundException
 
 from ensembleprune import PrunedEnsembleRegressor
@@ -40,6 +40,18 @@ def test_mapie_split_conformal_intervals_cover_about_90_percent(rows):
     assert y_pred.shape == (300,) and intervals.shape == (300, 2, 1)
     covered = np.mean((intervals[:, 0, 0] <= y_test) & (y_test <= intervals[:, 1, 0]))
     # 300 rows: a 90% interval covers within a few points of 0.9; the band leaves room for the seed.
+    assert 0.75 <= covered <= 1.0
+
+
+@pytest.mark.slow
+def test_mapie_cv_plus_intervals_cover_about_90_percent(rows):
+    X_train, y_train, _, _, X_test, y_test = rows
+    conformal = CrossConformalRegressor(PrunedEnsembleRegressor(**TINY), confidence_level=0.9, method="plus", cv=3,
+                                        random_state=0)
+    y_pred, intervals = conformal.fit_conformalize(X_train, y_train).predict_interval(X_test)
+    assert y_pred.shape == (300,) and intervals.shape == (300, 2, 1)
+    assert np.all(intervals[:, 0, 0] <= intervals[:, 1, 0])
+    covered = np.mean((intervals[:, 0, 0] <= y_test) & (y_test <= intervals[:, 1, 0]))
     assert 0.75 <= covered <= 1.0
 
 

@@ -157,6 +157,11 @@ TAMPERED = {
     "splitter bad parameter": (
         _manifest(_set_param("cv", {"__type__": "splitter", "class": "KFold", "params": {"n_splits": 1}})), "invalid"),
     "shadowing attribute": (_manifest(lambda m: m["estimator"]["attributes"].update(predict=1)), "not allowed"),
+    "calibration without spreads": (_manifest(lambda m: m["estimator"]["attributes"].update(
+        calibration_residuals_={"__type__": "array", "name": "attributes/y_mean_"})), "conformal calibration"),
+    "calibration of the wrong shape": (_manifest(lambda m: m["estimator"]["attributes"].update(
+        calibration_residuals_={"__type__": "array", "name": "attributes/y_mean_"},
+        calibration_spreads_={"__type__": "array", "name": "attributes/y_mean_"})), "conformal calibration"),
     "mismatched parts": (
         _manifest(lambda m: m["estimator"]["attributes"].update(n_features_in_=5)), "different numbers of features"),
 }
