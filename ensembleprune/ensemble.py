@@ -158,7 +158,8 @@ class PrunedEnsembleRegressor(RegressorMixin, _BasePrunedEnsemble):
         ``"absolute"``: the same interval width everywhere. ``"normalized"``:
         scores ``|y - ŷ| / (σ + ε)`` with ``σ`` the members' spread, so that
         intervals widen where the members disagree (see
-        :mod:`ensembleprune.conformal`).
+        :mod:`ensembleprune.conformal`). Read when predicting, from the same
+        calibration: changing it needs no new fit.
 
     Attributes
     ----------
