@@ -18,12 +18,10 @@ ensemble. ONNX, ONNX Runtime and skl2onnx are an optional extra:
 import numpy as np
 
 from ._files import atomic_write
+from ._onnx_graph import GraphBuilder
 
-# The ONNX ops of each member activation (softmax over the classes, axis 1 of (n_samples, n_classes)).
-ONNX_ACTIVATIONS = {"relu": ("Relu", {}), "tanh": ("Tanh", {}), "sigmoid": ("Sigmoid", {}),
-                    "elu": ("Elu", {"alpha": 1.0}), "softmax": ("Softmax", {"axis": 1}), "linear": None}
-# TopK (median) needs opset 11; the rest of the graph needs less.
-MIN_OPSET = 11
+# ScatterElements with reduction="add" (densifying a sparse layer for batches) needs opset 16.
+MIN_OPSET = 16
 INSTALL_HINT = "pip install ensembleprune[onnx]"
 
 
@@ -54,14 +52,15 @@ def register_onnx_converters():
     from .ensemble import PrunedEnsembleRegressor
 
     skl2onnx.update_registered_converter(
-        PrunedEnsembleRegressor, "EnsemblePrunePrunedEnsembleRegressor", _regressor_shape, _convert_regressor)
+        PrunedEnsembleRegressor, "EnsemblePrunePrunedEnsembleRegressor", _regressor_shape, _convert_regressor,
+        options={"sparse_one_row": [True, False]})
     # The options every skl2onnx classifier declares, so that its parser adds ZipMap or not as usual.
     skl2onnx.update_registered_converter(
         PrunedEnsembleClassifier, "EnsemblePrunePrunedEnsembleClassifier", _classifier_shape, _convert_classifier,
-        options={"zipmap": [True, False, "columns"], "nocl": [True, False]})
+        options={"zipmap": [True, False, "columns"], "nocl": [True, False], "sparse_one_row": [True, False]})
 
 
-def to_onnx(model, target_opset=None, zipmap=False):
+def to_onnx(model, target_opset=None, zipmap=False, sparse_one_row=True):
     """Convert a fitted ensemble, or a pipeline ending in one, to an ONNX model.
 
     Parameters
@@ -75,6 +74,11 @@ def to_onnx(model, target_opset=None, zipmap=False):
         For a classifier: False outputs the probabilities as a float32 tensor
         of shape (n_samples, n_classes); True or "columns" add skl2onnx's
         ZipMap (a list of dictionaries, or a column per class).
+    sparse_one_row : bool, default=True
+        Run a batch of one row through the sparse layers' nonzero weights
+        only (gathers), as the compact runtime does, and other batches through
+        dense ``Gemm``; False runs every batch through ``Gemm``. Either way the
+        file stores sparse layers as their nonzeros (see ``_onnx_graph.py``).
 
     Returns
     -------
@@ -94,14 +98,18 @@ def to_onnx(model, target_opset=None, zipmap=False):
     """
     skl2onnx = require_onnx()
     from skl2onnx.common.data_types import FloatTensorType
-    from sklearn.base import is_classifier
     from sklearn.utils.validation import check_is_fitted
 
     check_is_fitted(model)
     if target_opset is not None and target_opset < MIN_OPSET:
         raise ValueError(f"target_opset must be at least {MIN_OPSET}, got {target_opset}")
     register_onnx_converters()
-    options = {id(model): {"zipmap": zipmap}} if is_classifier(model) else None
+    from .classifier import PrunedEnsembleClassifier
+    from .ensemble import PrunedEnsembleRegressor
+
+    # Keyed by class, so that they reach the ensemble inside a pipeline too.
+    options = {PrunedEnsembleRegressor: {"sparse_one_row": sparse_one_row},
+               PrunedEnsembleClassifier: {"zipmap": zipmap, "sparse_one_row": sparse_one_row}}
     initial_types = [("X", FloatTensorType([None, model.n_features_in_]))]
     return skl2onnx.to_onnx(model, initial_types=initial_types, target_opset=target_opset, options=options)
 
@@ -157,82 +165,11 @@ def _label_values(classes):
 # ---------------------------------------------------------------- converters
 
 
-class _Builder:
-    """Adds the nodes and initializers of one converted ensemble to skl2onnx's container, under unique names."""
-
-    def __init__(self, scope, container):
-        self.scope, self.container = scope, container
-
-    def constant(self, array, name="c"):
-        """An initializer holding ``array`` (its dtype kept; strings as ONNX strings); returns its name."""
-        from onnx import TensorProto, numpy_helper
-
-        unique = self.scope.get_unique_variable_name(name)
-        array = np.asarray(array)
-        if array.dtype.kind == "U":
-            self.container.add_initializer(unique, TensorProto.STRING, list(array.shape),
-                                           [value.encode() for value in array.ravel()])
-        else:
-            self.container.add_initializer(unique, None, None, numpy_helper.from_array(array, unique))
-        return unique
-
-    def node(self, op_type, inputs, output=None, **attributes):
-        """Add ``op_type`` on ``inputs`` (names); returns the name of its output (``output`` if given)."""
-        output = output or self.scope.get_unique_variable_name(op_type.lower())
-        self.container.add_node(op_type, list(inputs), [output],
-                                name=self.scope.get_unique_operator_name(op_type), **attributes)
-        return output
-
-    def cast(self, name, dtype, output=None):
-        from onnx.helper import np_dtype_to_tensor_dtype
-
-        return self.node("Cast", [name], output, to=np_dtype_to_tensor_dtype(np.dtype(dtype)))
-
-    def member(self, member, X):
-        """A CompactMLP on the float32 input ``X``: its outputs, float32 of shape (n_samples, n_outputs)."""
-        hidden = X
-        if member.used_features_.size != member.n_features_in_:
-            hidden = self.node("Gather", [X, self.constant(member.used_features_.astype(np.int64), "used")], axis=1)
-        for layer in member.layers:
-            # Dense: ONNX Runtime's MatMul and Gemm take dense weights only (see docs/performance.md).
-            kernel = self.constant(layer.dense_kernel(), "kernel")
-            hidden = self.node("Gemm", [hidden, kernel, self.constant(layer.bias, "bias")])
-            if ONNX_ACTIVATIONS[layer.activation] is not None:
-                op_type, attributes = ONNX_ACTIVATIONS[layer.activation]
-                hidden = self.node(op_type, [hidden], **attributes)
-        return hidden
-
-    def members_float64(self, model, X):
-        """Every member's outputs on ``X``, each cast to float64."""
-        return [self.cast(self.member(member, X), np.float64) for member in model.members_]
-
-    def weighted_sum(self, features, weights, offset=None):
-        """``features @ weights (+ offset)`` in float64: the member-major columns of ``features`` combined."""
-        total = self.node("MatMul", [features, self.constant(np.asarray(weights, np.float64), "weights")])
-        if offset is None:
-            return total
-        return self.node("Add", [total, self.constant(np.asarray(offset, np.float64), "offset")])
-
-    def median(self, outputs, n_outputs):
-        """The median over the members of ``outputs`` (a list of (n_samples, n_outputs)), as numpy's."""
-        n_outputs_shape = self.constant(np.array([1, -1, n_outputs], np.int64), "shape")
-        stacked = self.node("Concat", [self.node("Reshape", [name, n_outputs_shape]) for name in outputs], axis=0)
-        k = len(outputs)
-        ordered = self.scope.get_unique_variable_name("ordered")
-        self.container.add_node("TopK", [stacked, self.constant(np.array([k], np.int64), "k")],
-                                [ordered, self.scope.get_unique_variable_name("order")], axis=0,
-                                name=self.scope.get_unique_operator_name("TopK"))
-        # numpy's median of an even count is the mean of the two middle values.
-        low, high = (self.node("Gather", [ordered, self.constant(np.array(index, np.int64), "middle")], axis=0)
-                     for index in ((k - 1) // 2, k // 2))
-        return self.node("Mul", [self.node("Add", [low, high]), self.constant(np.array(0.5), "half")])
-
-
 def _convert_regressor(scope, operator, container):
     """skl2onnx converter of PrunedEnsembleRegressor: members, combiner, de-standardization."""
     model = operator.raw_operator
-    build = _Builder(scope, container)
-    outputs = build.members_float64(model, operator.inputs[0].full_name)
+    build = GraphBuilder(scope, container)
+    outputs = build.members_float64(model, operator.inputs[0].full_name, _sparse_one_row(scope, model))
     n_members, n_outputs = len(outputs), len(model.y_mean_)
     scale, mean = np.asarray(model.y_scale_, np.float64), np.asarray(model.y_mean_, np.float64)
     if model.combine == "median":
@@ -257,8 +194,8 @@ def _convert_regressor(scope, operator, container):
 def _convert_classifier(scope, operator, container):
     """skl2onnx converter of PrunedEnsembleClassifier: members, combiner, label and probabilities."""
     model = operator.raw_operator
-    build = _Builder(scope, container)
-    outputs = build.members_float64(model, operator.inputs[0].full_name)
+    build = GraphBuilder(scope, container)
+    outputs = build.members_float64(model, operator.inputs[0].full_name, _sparse_one_row(scope, model))
     n_members, n_classes = len(outputs), len(model.classes_)
     ones = np.ones((n_classes, 1))
     if n_classes > 2:  # each member's softmax renormalized in float64, as member_proba does
@@ -285,6 +222,10 @@ def _convert_classifier(scope, operator, container):
     index = build.node("ArgMax", [proba], axis=1, keepdims=0)
     build.node("Gather", [build.constant(_labels(scope, model)), index], operator.outputs[0].full_name, axis=0)
     build.cast(proba, np.float32, operator.outputs[1].full_name)
+
+
+def _sparse_one_row(scope, model):
+    return scope.get_options(model, dict(sparse_one_row=True))["sparse_one_row"]
 
 
 def _labels(scope, model):

@@ -149,7 +149,7 @@ def test_pipeline_converts_with_skl2onnx():
     got = run_onnx(proto, X)[0]
     # skl2onnx scales in float32 where scikit-learn scales in float64: the members see inputs 1e-7 apart.
     np.testing.assert_allclose(got.ravel(), pipeline.predict(X), rtol=RTOL)
-    assert {node.op_type for node in proto.graph.node} >= {"Scaler", "Gemm", "MatMul"}
+    assert subgraph_ops(proto) >= {"Scaler", "Gemm", "MatMul"}
 
 
 def test_gather_reads_only_used_features(diabetes):
@@ -158,9 +158,53 @@ def test_gather_reads_only_used_features(diabetes):
     model = PrunedEnsembleRegressor(combine="mean", **dict(TINY, sparsities=(0.97,))).fit(X, y)
     used = [member.used_features_.size for member in model.members_]
     assert min(used) < X.shape[1]
-    gathers = [node for node in to_onnx(model).graph.node if node.op_type == "Gather"]
-    assert len(gathers) == sum(size < X.shape[1] for size in used)
-    assert_regression_parity(run_onnx(model, X)[0], model, X)
+    # A sparse first layer's nonzeros index the input's columns; a dense one reads the used features by Gather.
+    for sparse_one_row in (True, False):
+        proto = to_onnx(model, sparse_one_row=sparse_one_row)
+        for rows in (X[:1], X):
+            assert_regression_parity(run_onnx(proto, rows)[0], model, rows)
+
+
+@pytest.fixture(scope="module")
+def sparse_regressor(diabetes):
+    """Members sparse enough that their layers are stored as padded nonzeros."""
+    X, y = diabetes
+    return PrunedEnsembleRegressor(combine="mean", **dict(TINY, hidden_layer_sizes=(64, 64), sparsities=(0.9,))).fit(X, y)
+
+
+def subgraph_ops(proto):
+    """The op types of the main graph and of every If branch."""
+    ops = set()
+    for node in proto.graph.node:
+        ops.add(node.op_type)
+        for attribute in node.attribute:
+            if attribute.g.node:
+                ops |= {inner.op_type for inner in attribute.g.node}
+    return ops
+
+
+def test_one_row_runs_through_the_nonzeros_and_batches_through_gemm(sparse_regressor, diabetes):
+    X, _ = diabetes
+    proto = to_onnx(sparse_regressor)
+    assert {"If", "GatherElements", "ScatterElements", "Gemm"} <= subgraph_ops(proto)
+    for k in range(5):  # one row at a time: the gathers
+        assert_regression_parity(run_onnx(proto, X[k : k + 1])[0], sparse_regressor, X[k : k + 1])
+    assert_regression_parity(run_onnx(proto, X)[0], sparse_regressor, X)
+    # The file stores the sparse layers' nonzeros, not their dense kernels.
+    dense_bytes = sum(layer.shape[0] * layer.shape[1] * 4 for m in sparse_regressor.members_ for layer in m.layers)
+    assert len(proto.SerializeToString()) < dense_bytes
+
+
+def test_sparse_one_row_false_runs_every_batch_through_gemm(sparse_regressor, diabetes):
+    X, _ = diabetes
+    proto = to_onnx(sparse_regressor, sparse_one_row=False)
+    assert "If" not in subgraph_ops(proto) and "GatherElements" not in subgraph_ops(proto)
+    assert_regression_parity(run_onnx(proto, X[:1])[0], sparse_regressor, X[:1])
+
+
+def test_an_opset_below_16_is_refused(sparse_regressor):
+    with pytest.raises(ValueError, match="target_opset must be at least 16"):
+        to_onnx(sparse_regressor, target_opset=15)
 
 
 # Meta-learners as weights.
