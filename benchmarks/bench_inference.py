@@ -15,8 +15,10 @@ tf_keras members, and prints JSON with, all measured in this one run:
   members run as plain scipy CSR products over the whole batch (one thread, no
   blocks): what the blocked, threaded runtime adds;
 - the same ensemble exported to ONNX (``ensembleprune.to_onnx``) and run by ONNX
-  Runtime: its file size beside the ``.epz`` file's, its one-row and 10,000-row
-  latency beside the compact ``predict``'s, and its largest difference from it.
+  Runtime: its file size beside the ``.epz`` file's, its one-row latency (through the
+  nonzeros, the default, and through dense Gemm, ``sparse_one_row=False``) and
+  10,000-row latency beside the compact ``predict``'s, and its largest difference
+  from it (the whole batch, and 100 rows one at a time).
   Skipped, with a note in the JSON, without the ``onnx`` extra.
 
     python benchmarks/bench_inference.py [--epochs 10] [--quick]
@@ -105,12 +107,18 @@ def onnx_figures(ensemble, X_all, compact_row, compact_batch, file_bytes):
     proto = to_onnx(ensemble)
     onnx_bytes = len(proto.SerializeToString())
     session = onnxruntime.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"])
+    gemm_only = onnxruntime.InferenceSession(to_onnx(ensemble, sparse_one_row=False).SerializeToString(),
+                                             providers=["CPUExecutionProvider"])
     row = X_all[:1]
     # The cast to float32 is timed: the compact predict converts its input too.
     onnx_row = median_seconds(lambda: session.run(None, {"X": row.astype(np.float32)}), 300)
+    gemm_row = median_seconds(lambda: gemm_only.run(None, {"X": row.astype(np.float32)}), 300)
     onnx_batch = median_seconds(lambda: session.run(None, {"X": X_all.astype(np.float32)}), 5)
     got = session.run(None, {"X": X_all.astype(np.float32)})[0][:, 0]
     expected = ensemble.predict(X_all)
+    one_row_got = np.concatenate([session.run(None, {"X": X_all[k : k + 1].astype(np.float32)})[0][:, 0]
+                                  for k in range(100)])
+    one_row_expected = ensemble.predict(X_all[:100])
     # ONNX Runtime's Gemm takes dense weights: the kernels it holds, zeros included.
     dense_kernel_bytes = sum(layer.shape[0] * layer.shape[1] * 4 for member in ensemble.members_
                              for layer in member.layers)
@@ -121,6 +129,8 @@ def onnx_figures(ensemble, X_all, compact_row, compact_batch, file_bytes):
         "dense_kernel_bytes_after_dead_unit_removal": dense_kernel_bytes,
         "one_row_latency_us": round(onnx_row * 1e6, 1),
         "one_row_over_compact": round(onnx_row / compact_row, 2),
+        "one_row_latency_us_gemm_only": round(gemm_row * 1e6, 1),
+        "one_row_gemm_only_over_compact": round(gemm_row / compact_row, 2),
         f"{len(X_all)}_rows_seconds": round(onnx_batch, 4),
         f"{len(X_all)}_rows_over_compact": round(onnx_batch / compact_batch, 2),
         # Relative to the largest prediction, as for the tf_keras members above: a prediction near
@@ -129,6 +139,8 @@ def onnx_figures(ensemble, X_all, compact_row, compact_batch, file_bytes):
         "max_difference_over_y_scale": float(np.max(np.abs(got - expected)) / ensemble.y_scale_[0]),
         "within_rtol_1e-5_atol_1e-6_y_scale": bool(np.allclose(got, expected, rtol=1e-5,
                                                                 atol=1e-6 * ensemble.y_scale_[0])),
+        "one_row_at_a_time_max_relative_difference": float(np.max(np.abs(one_row_got - one_row_expected))
+                                                           / np.max(np.abs(one_row_expected))),
     }
 
 
