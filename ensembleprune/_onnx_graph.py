@@ -41,8 +41,9 @@ def padded_nonzeros(layer, input_indices=None):
 
     Returns
     -------
-    indices : ndarray of int64 of shape (n_units, width)
+    indices : ndarray of int32 of shape (n_units, width)
         The input column of each weight; padding repeats column 0 with weight 0.
+        int32 (which GatherElements and ScatterElements take): files a third smaller than with int64.
     values : ndarray of float32 of shape (n_units, width)
     """
     kernel_t = sparse.csr_matrix(layer.dense_kernel().T)
@@ -50,7 +51,7 @@ def padded_nonzeros(layer, input_indices=None):
     width = max(int(counts.max(initial=0)), 1)
     units = np.repeat(np.arange(kernel_t.shape[0]), counts)
     slots = np.arange(kernel_t.nnz) - np.repeat(kernel_t.indptr[:-1], counts)
-    indices, values = np.zeros((kernel_t.shape[0], width), np.int64), np.zeros((kernel_t.shape[0], width), np.float32)
+    indices, values = np.zeros((kernel_t.shape[0], width), np.int32), np.zeros((kernel_t.shape[0], width), np.float32)
     columns = kernel_t.indices if input_indices is None else np.asarray(input_indices)[kernel_t.indices]
     indices[units, slots], values[units, slots] = columns, kernel_t.data
     return indices, values

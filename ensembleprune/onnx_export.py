@@ -1,8 +1,8 @@
 """Export a fitted ensemble, or a scikit-learn pipeline ending in one, to ONNX.
 
-One graph holds the whole prediction: each member after dead-unit removal (the
-gather of its used input columns, then per layer ``Gemm`` and the activation),
-the combiner (mean, median, selection weights or a linear meta-learner) and the
+One graph holds the whole prediction: each member after dead-unit removal (its
+layers, sparse ones stored as their nonzeros; see ``_onnx_graph.py`` for how
+ONNX Runtime runs them), the combiner (mean, median, selection weights or a linear meta-learner) and the
 target's de-standardization or, for a classifier, the label and probabilities
 that skl2onnx's classifiers output. The members run in float32, as
 :class:`~ensembleprune.CompactMLP` runs them; everything after them (member
@@ -69,7 +69,7 @@ def to_onnx(model, target_opset=None, zipmap=False, sparse_one_row=True):
         Fitted. A pipeline's other steps need skl2onnx converters of their own
         (scikit-learn's scalers and encoders have them) and numeric input.
     target_opset : int, default=None
-        The ONNX opset (at least 11); None means skl2onnx's latest tested one.
+        The ONNX opset (at least 16); None means skl2onnx's latest tested one.
     zipmap : bool or "columns", default=False
         For a classifier: False outputs the probabilities as a float32 tensor
         of shape (n_samples, n_classes); True or "columns" add skl2onnx's
@@ -98,6 +98,7 @@ def to_onnx(model, target_opset=None, zipmap=False, sparse_one_row=True):
     """
     skl2onnx = require_onnx()
     from skl2onnx.common.data_types import FloatTensorType
+    from skl2onnx.common.exceptions import MissingConverter, MissingShapeCalculator
     from sklearn.utils.validation import check_is_fitted
 
     check_is_fitted(model)
@@ -111,7 +112,12 @@ def to_onnx(model, target_opset=None, zipmap=False, sparse_one_row=True):
     options = {PrunedEnsembleRegressor: {"sparse_one_row": sparse_one_row},
                PrunedEnsembleClassifier: {"zipmap": zipmap, "sparse_one_row": sparse_one_row}}
     initial_types = [("X", FloatTensorType([None, model.n_features_in_]))]
-    return skl2onnx.to_onnx(model, initial_types=initial_types, target_opset=target_opset, options=options)
+    try:
+        return skl2onnx.to_onnx(model, initial_types=initial_types, target_opset=target_opset, options=options)
+    except (MissingConverter, MissingShapeCalculator) as error:
+        raise ValueError(f"skl2onnx cannot convert a part of this model ({type(error).__name__}: "
+                         f"{str(error).splitlines()[0]}); export the ensemble alone, or a pipeline whose other "
+                         "steps skl2onnx converts") from error
 
 
 def save_onnx(model, path, **kwargs):

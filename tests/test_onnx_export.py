@@ -241,6 +241,16 @@ def test_a_non_linear_meta_learner_is_refused(model_file, tmp_path):
     assert list(tmp_path.iterdir()) == []  # no part of a file
 
 
+def test_a_pipeline_step_without_converter_is_named():
+    from sklearn.preprocessing import SplineTransformer
+
+    X = np.random.default_rng(0).normal(size=(60, 3))
+    pipeline = Pipeline([("splines", SplineTransformer(n_knots=3, degree=1)),
+                         ("model", PrunedEnsembleRegressor(combine="mean", **dict(TINY, epochs=1)))]).fit(X, X[:, 0])
+    with pytest.raises(ValueError, match="skl2onnx cannot convert a part of this model.*SplineTransformer"):
+        to_onnx(pipeline)
+
+
 def test_an_unfitted_model_is_refused():
     from sklearn.exceptions import NotFittedError
 
