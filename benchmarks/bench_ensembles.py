@@ -24,6 +24,7 @@ preset (4,000 rows, 500 features; ``--article-size full`` for 10,000 rows and
 1,000 features), with (256, 256) members.
 
     python benchmarks/bench_ensembles.py [--quick] [--datasets wide_friedman article] [--out FILE]
+    python benchmarks/bench_ensembles.py --table docs/benchmarks/bench_ensembles.json
 """
 
 import argparse
@@ -121,6 +122,25 @@ def add_ratios(results):
         result["mse_over_independent"] = result["mse"] / independent["mse"]
 
 
+def markdown_table(report):
+    """The README's table: one row per data set and model."""
+    lines = [
+        "| data | model | test R² | MSE ÷ independent | fit s | fit ÷ one member | multiply-adds ÷ one member "
+        "| members kept | error correlation |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, dataset in report["datasets"].items():
+        for model, result in dataset["results"].items():
+            ratio = lambda key: f"{result[key]:.2f}" if key in result else "–"  # noqa: E731
+            correlation = result["error_correlation"]
+            lines.append(
+                f"| {name} | {model} | {result['r2']:.4f} | {ratio('mse_over_independent')} | {result['fit_s']:.0f} "
+                f"| {ratio('fit_s_over_one_member')} | {ratio('multiply_adds_over_one_member')} "
+                f"| {result['members_kept']} | {'–' if correlation != correlation else f'{correlation:.2f}'} |"
+            )
+    return "\n".join(lines)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help=f"{QUICK_ROWS} training rows and (64, 64) members")
@@ -128,7 +148,11 @@ def main(argv=None):
                         choices=["wide_friedman", "article"])
     parser.add_argument("--article-size", choices=["quick", "full"], default="quick")
     parser.add_argument("--out", help="also write the JSON to this file")
+    parser.add_argument("--table", metavar="JSON", help="print the markdown table of a saved report, and exit")
     args = parser.parse_args(argv)
+    if args.table:
+        print(markdown_table(json.loads(Path(args.table).read_text())))
+        return
     from ensembleprune._tf import import_tf
 
     import_tf()  # before any timing
@@ -147,6 +171,7 @@ def main(argv=None):
     print(text)
     if args.out:
         Path(args.out).write_text(text + "\n")
+    print("\n" + markdown_table(report), file=sys.stderr)
 
 
 if __name__ == "__main__":
