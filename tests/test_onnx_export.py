@@ -152,6 +152,17 @@ def test_pipeline_converts_with_skl2onnx():
     assert subgraph_ops(proto) >= {"Scaler", "Gemm", "MatMul"}
 
 
+def test_classifier_pipeline_converts_with_skl2onnx():
+    X, y = load_wine(return_X_y=True)
+    pipeline = Pipeline([("scale", StandardScaler()),
+                         ("model", PrunedEnsembleClassifier(combine="mean", **TINY))]).fit(X, y)
+    to_onnx(pipeline)  # registers the converters
+    proto = skl2onnx.to_onnx(pipeline, X[:1].astype(np.float32), options={PrunedEnsembleClassifier: {"zipmap": False}})
+    label, proba = run_onnx(proto, X)
+    np.testing.assert_allclose(proba, pipeline.predict_proba(X), rtol=RTOL, atol=1e-6)
+    np.testing.assert_array_equal(label, pipeline.predict(X))
+
+
 def test_gather_reads_only_used_features(diabetes):
     X, y = diabetes
     # Very sparse members leave features without weights.
