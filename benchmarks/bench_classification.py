@@ -91,6 +91,7 @@ from bench_tabular import (
     slow_models,
     split,
     timed_fit_predict,
+    training_cost,
 )
 from sklearn.datasets import load_breast_cancer, load_digits, load_wine, make_classification
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
@@ -247,7 +248,8 @@ def run_model(name, ensemble_params, dataset, X_train, X_test, y_train, y_test):
     try:
         pipeline = make_pipeline(preprocessor(dataset), make_model(name, ensemble_params))
         proba, fit_seconds, predict_seconds = timed_fit_predict(pipeline, X_train, y_train, X_test, "predict_proba")
-        result = {**scores(y_test, proba, pipeline.classes_), "fit_s": fit_seconds, "predict_s": predict_seconds}
+        result = {**scores(y_test, proba, pipeline.classes_), "fit_s": fit_seconds, "predict_s": predict_seconds,
+                  **training_cost(pipeline[-1])}
         if name in ensemble_params:
             result.update(member_scores(pipeline, X_test, y_test, result))
         return result

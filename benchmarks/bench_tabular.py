@@ -238,10 +238,19 @@ def run_model(name, ensemble_params, dataset, X_train, X_test, y_train, y_test):
     try:
         pipeline = make_pipeline(preprocessor(dataset), make_model(name, ensemble_params))
         y_pred, fit_seconds, predict_seconds = timed_fit_predict(pipeline, X_train, y_train, X_test)
-        return {"r2": float(r2_score(y_test, y_pred)), "fit_s": fit_seconds, "predict_s": predict_seconds}
+        result = {"r2": float(r2_score(y_test, y_pred)), "fit_s": fit_seconds, "predict_s": predict_seconds}
+        return {**result, **training_cost(pipeline[-1])}
     except Exception as error:  # noqa: BLE001 - recorded, and the run goes on
         traceback.print_exc(file=sys.stderr)
         return {"error": f"{type(error).__name__}: {error}"}
+
+
+def training_cost(model):
+    """An ensemble's ledger totals (optimizer steps, multiply-adds), so that accuracy reads against cost."""
+    cost = getattr(model, "training_cost_", None)
+    if cost is None:
+        return {}
+    return {"optimizer_steps": int(sum(cost["optimizer_steps"])), "multiply_adds": int(sum(cost["multiply_adds"]))}
 
 
 def describe(dataset, X_train, y_train, y_test, n_train_full):
