@@ -194,7 +194,7 @@ def _sweep(args):
         epochs=args.epochs or preset.epochs,
         # The article's batch of 1024 on its data; on a user's table, as many steps as its size calls for.
         batch_size=args.batch_size or ("auto" if args.data else ARTICLE_TRAINING["batch_size"]),
-        output_dir=args.out, n_jobs=args.n_jobs, verbose=0 if args.quiet else 1,
+        output_dir=args.out, n_jobs=args.n_jobs, strategy=args.strategy, verbose=0 if args.quiet else 1,
     )
     print(result.format_table())
     if task == "regression":
@@ -395,6 +395,9 @@ def build_parser():
                        "default: 1024 on the article's data, auto with --data")
     sweep.add_argument("--hidden", type=_comma_separated(int), help="override the hidden layer sizes, e.g. 256,256")
     sweep.add_argument("--n-jobs", type=int, default=-1, help="pairs trained at once (default: -1, all cores)")
+    sweep.add_argument("--strategy", choices=["independent", "prune_and_tune", "snapshots"], default="independent",
+                       help="independent: every pair from scratch, the article's experiment (default); prune_and_tune "
+                       "or snapshots: one network per seed, pruned on to the other sparsities (about one fit per seed)")
     sweep.add_argument("--quiet", action="store_true", help="no progress bar")
     sweep.set_defaults(handler=_sweep)
 

@@ -87,13 +87,17 @@ def strategy_params(strategy, params):
     return dataclasses.replace(DEFAULT_PARAMS[strategy], **given)
 
 
-def train_members(strategy, params, factory, X, Y, specs, row_weights, validation_rows, store, ledger, stage):
+def train_members(strategy, params, factory, X, Y, specs, row_weights, validation_rows, store, ledger, stage,
+                  validation_data=None):
     """Train the members of ``specs`` by ``strategy``; return their TrainedMembers in the order of ``specs``.
 
     ``store`` finds and keeps finished networks (a :class:`MemberStore`);
     ``ledger`` records each phase under a name that starts with ``stage``.
+    ``validation_rows`` of ``X``, or ``validation_data``, are what
+    :meth:`~ensembleprune.factory.PrunedMLPFactory.train` validates on.
     """
-    run = _Run(factory, X, Y, row_weights, validation_rows, store, ledger, stage)
+    validation = dict(validation_rows=validation_rows, validation_data=validation_data)
+    run = _Run(factory, X, Y, row_weights, validation, store, ledger, stage)
     if strategy == "independent":
         return run.independent(specs)
     if strategy == "prune_and_tune":
@@ -119,9 +123,9 @@ def tuning_factory(factory, parent, params):
 class _Run:
     """One stage of training (the full data, or a fold of stacking): the data, the store and the ledger."""
 
-    def __init__(self, factory, X, Y, row_weights, validation_rows, store, ledger, stage):
+    def __init__(self, factory, X, Y, row_weights, validation, store, ledger, stage):
         self.factory, self.X, self.Y = factory, X, Y
-        self.row_weights, self.validation_rows = row_weights, validation_rows
+        self.row_weights, self.validation = row_weights, validation
         self.store, self.ledger, self.stage = store, ledger, stage
 
     def _train(self, phase, factory, specs, indices, names, **parents):
@@ -129,7 +133,7 @@ class _Run:
         weights = None if self.row_weights is None else self.row_weights[indices]
         start = time.perf_counter()
         trained = factory.train(
-            self.X, self.Y, specs, sample_weight=weights, validation_rows=self.validation_rows,
+            self.X, self.Y, specs, sample_weight=weights, **self.validation,
             on_trained=lambda position, member: self.store.save(names[position], member), **parents,
         )
         self.ledger.add(f"{self.stage} {phase}", trained, time.perf_counter() - start)

@@ -148,3 +148,25 @@ def test_strategy_params_fill_in_the_strategys_defaults():
     assert strategy_params("snapshots", None).tune_fraction == 0.1
     assert strategy_params("prune_and_tune", {"masks": "random"}) == StrategyParams(0.2, 0.5, "random")
     assert strategy_params("independent", None) is None
+
+
+@pytest.mark.parametrize("strategy", ["prune_and_tune", "snapshots"])
+def test_a_sweep_by_strategy_prunes_one_network_per_seed(strategy, tmp_path):
+    from ensembleprune import make_article_regression
+    from ensembleprune.experiments import sparsity_sweep
+
+    split = make_article_regression(n_samples=250, n_features=12, n_informative=6, random_state=0)
+    settings = dict(hidden_layer_sizes=(16,), epochs=10, batch_size=32, learning_rate=1e-2, verbose=0, n_jobs=1)
+    result = sparsity_sweep(split.X_train, split.y_train, (0.0, 0.5, 0.9), seeds=[0], strategy=strategy,
+                            output_dir=tmp_path, plot=False, **settings)
+    epochs = {pair.final_sparsity: len(pair.history["loss"]) for pair in result.pairs}
+    # Prune-and-tune's pairs are all children of a parent trained for the whole budget; the first snapshot
+    # is that network itself. Children and later snapshots fine-tune for a fraction of the budget.
+    assert epochs[0.0] == (2 if strategy == "prune_and_tune" else 10)
+    assert epochs[0.5] == epochs[0.9] == 2
+    assert result.settings["strategy"] == strategy
+    assert all(np.isfinite(pair.val_loss) for pair in result.pairs)
+    assert [pair.layer_sparsity[0] for pair in sorted(result.pairs, key=lambda p: p.final_sparsity)] == sorted(
+        pair.layer_sparsity[0] for pair in result.pairs)
+    with pytest.raises(ValueError, match="strategy must be one of"):
+        sparsity_sweep(split.X_train, split.y_train, (0.5,), seeds=[0], strategy="bagging", **settings)

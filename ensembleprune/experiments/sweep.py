@@ -28,9 +28,11 @@ from sklearn.utils import check_X_y
 from .._files import atomic_write, claim_folder, fingerprint
 from ..compact import strip
 from ..factory import PrunedMLPFactory
+from ..ledger import CostLedger
 from ..member import ARTICLE_HIDDEN_LAYER_SIZES, MemberSpec
 from ..presets import PRESETS
 from ..schedule import PruningSchedule
+from ..strategies import STRATEGIES, MemberStore, strategy_params, train_members
 from ._classification import (
     classification_scores,
     encode_labels,
@@ -96,16 +98,35 @@ def _train_pair(factory_config, X, y, X_val, y_val, spec):
     """Train one (sparsity, seed) pair in a worker and evaluate the pruned network."""
     start = time.perf_counter()
     member = PrunedMLPFactory(**factory_config).fit_one(X, y, spec, validation_data=(X_val, y_val))
-    compact = strip(member.model)
+    return _evaluated_pair(member, (X, y), (X_val, y_val), time.perf_counter() - start)
+
+
+def _train_family(factory_config, X, y, X_val, y_val, specs, strategy):
+    """Train the pairs of one seed from one network (``strategy`` of ``strategies.py``); evaluate each.
+
+    Each pair's ``fit_seconds`` is its share of the family's wall time.
+    """
+    if strategy == "independent":
+        return [_train_pair(factory_config, X, y, X_val, y_val, spec) for spec in specs]
+    start = time.perf_counter()
+    members = train_members(strategy, strategy_params(strategy, None), PrunedMLPFactory(**factory_config), X, y,
+                            specs, None, None, MemberStore(None, "sweep", None), CostLedger(), "sweep",
+                            validation_data=(X_val, y_val))
+    seconds = (time.perf_counter() - start) / len(specs)
+    return [_evaluated_pair(member, (X, y), (X_val, y_val), seconds) for member in members]
+
+
+def _evaluated_pair(member, train, val, fit_seconds):
+    """The SweepPair of a trained member: its history, sparsity and losses."""
     return SweepPair(
-        final_sparsity=spec.final_sparsity,
-        seed=spec.seed,
+        final_sparsity=member.spec.final_sparsity,
+        seed=member.spec.seed,
         last_epoch_loss=member.history["loss"][-1],
         last_epoch_val_loss=member.history["val_loss"][-1],
         layer_sparsity=tuple(member.layer_sparsity),
-        fit_seconds=time.perf_counter() - start,
+        fit_seconds=fit_seconds,
         history=member.history,
-        **_pair_scores(compact, spec, (X, y), (X_val, y_val)),
+        **_pair_scores(strip(member.model), member.spec, train, val),
     )
 
 
@@ -169,6 +190,7 @@ def sparsity_sweep(
     output_dir=None,
     plot=True,
     n_jobs=None,
+    strategy="independent",
     random_state=0,
     verbose=1,
 ):
@@ -231,10 +253,20 @@ def sparsity_sweep(
         TensorFlow the threads joblib or Dask give native libraries. Under
         ``joblib.parallel_config(backend="dask")`` pairs run on the Dask cluster;
         results come back to this process, which alone writes ``output_dir``.
+    strategy : {"independent", "prune_and_tune", "snapshots"}, default="independent"
+        ``"independent"`` trains every pair from scratch: the article's
+        experiment. The others train one network per seed and get the other
+        sparsities from it with a short fine-tuning each (see
+        :mod:`ensembleprune.strategies`): ``"prune_and_tune"`` prunes copies of
+        the pair of the lowest sparsity (a dense one when 0 is swept) on to
+        each other sparsity, ``"snapshots"`` prunes one network through the
+        sparsities in rising order. About one fit per seed; they measure how
+        far a trained network can be pruned, not how each sparsity trains.
+        A seed with a pair missing from ``output_dir`` is trained again whole.
     random_state : int, default=0
         Seeds the validation split when ``X_val`` is omitted.
     verbose : int, default=1
-        0 silent, 1 a progress bar over pairs.
+        0 silent, 1 a progress bar over pairs (over seeds for the other strategies).
 
     Returns
     -------
@@ -246,6 +278,8 @@ def sparsity_sweep(
         On bad arguments, a pruning schedule that training cannot finish, or an
         ``output_dir`` that holds a sweep of other data or settings.
     """
+    if strategy not in STRATEGIES:
+        raise ValueError(f"strategy must be one of {STRATEGIES}, got {strategy!r}")
     task = resolve_task(task, y)
     X, y, X_val, y_val, classes = _sweep_data(X, y, X_val, y_val, validation_fraction, random_state, task)
     sparsities = check_sparsities(sparsities)
@@ -260,15 +294,19 @@ def sparsity_sweep(
     settings = _sweep_settings(X, y, X_val, template, specs[sparsities[0], seeds[0]], activation, factory_config)
     if classes is not None:  # a regression sweep's settings, and so its folder's fingerprint, stay as they were
         settings.update(task=task, classes=classes.tolist())
+    if strategy != "independent":  # likewise: an independent sweep's folder keeps its fingerprint
+        settings["strategy"] = strategy
     folder, found = None, {}
     if output_dir is not None:
         folder, found = _found_pairs(output_dir, [X, y, X_val, y_val], settings, specs)
     pending = [key for key in specs if key not in found]
+    if strategy != "independent":  # a family trains from one network: a seed with a pair missing trains whole
+        pending = [key for key in specs if key[1] in {seed for _, seed in pending}]
     if verbose and found:
         print(f"sparsity_sweep: {len(found)} of {len(specs)} pairs found in {output_dir}; training the other {len(pending)}")
     trained = _train_pending(factory_config, (X, y, X_val, y_val), [specs[key] for key in pending], folder,
-                             n_jobs, verbose)
-
+                             n_jobs, verbose, strategy)
+    found = {key: pair for key, pair in found.items() if key not in trained}
     result = SweepResult.from_pairs(list(found.values()) + list(trained.values()), list(trained), settings)
     if output_dir is not None:
         _write_outputs(result, output_dir, plot)
@@ -312,24 +350,32 @@ def _found_pairs(output_dir, arrays, settings, keys):
     return folder, {key: pair for key in keys if (pair := folder.load(key)) is not None}
 
 
-def _train_pending(factory_config, data, specs, folder, n_jobs, verbose):
+def _train_pending(factory_config, data, specs, folder, n_jobs, verbose, strategy="independent"):
     """Train the pairs of ``specs`` with joblib; save each in ``folder`` (if any) as it arrives.
 
-    Only this process writes the folder: the workers return their pairs.
+    One job per pair, or per seed for a strategy that trains a seed's pairs
+    from one network. Only this process writes the folder: the workers return
+    their pairs.
     """
     if not specs:
         return {}
-    jobs = (delayed(_train_pair)(factory_config, *data, spec) for spec in specs)
+    if strategy == "independent":
+        jobs = [delayed(_train_family)(factory_config, *data, [spec], strategy) for spec in specs]
+    else:
+        seeds = sorted({spec.seed for spec in specs})
+        jobs = [delayed(_train_family)(factory_config, *data, [s for s in specs if s.seed == seed], strategy)
+                for seed in seeds]
     results = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(jobs)
     if verbose:
         from tqdm.auto import tqdm
 
-        results = tqdm(results, total=len(specs), desc="sparsity sweep")
+        results = tqdm(results, total=len(jobs), desc="sparsity sweep")
     trained = {}
-    for pair in results:
-        if folder is not None:
-            folder.save(pair)
-        trained[pair.key] = pair
+    for pairs in results:
+        for pair in pairs:
+            if folder is not None:
+                folder.save(pair)
+            trained[pair.key] = pair
     return trained
 
 
