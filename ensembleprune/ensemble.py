@@ -204,8 +204,7 @@ class PrunedEnsembleRegressor(RegressorMixin, _BasePrunedEnsemble):
     >>> model = PrunedEnsembleRegressor(n_members=2, hidden_layer_sizes=(64,), epochs=20,
     ...                                 random_state=0).fit(X, y)
     >>> y_pred, y_std = model.predict(X[:3], return_std=True)
-    >>> model.set_params(conformal="split").fit(X, y)
-    PrunedEnsembleRegressor(...)
+    >>> model = model.set_params(conformal="split").fit(X, y)  # 10% of the rows calibrate
     >>> lower, upper = model.predict_interval(X[:3], confidence=0.9)
     """
 
