@@ -7,8 +7,6 @@ or *independent* (one ``fit`` per member, spread over processes with joblib, so
 ``joblib.parallel_config(backend="dask")`` spreads them over a cluster).
 """
 
-from dataclasses import dataclass, field
-
 import numpy as np
 from joblib import Parallel, delayed
 
@@ -16,6 +14,7 @@ from ._tf import import_tf, training_settings
 from .ledger import member_cost
 from .member import OUTPUT_LOSSES, MemberSpec, layer_sparsities
 from .options import TrainingOptions, option_names, options_of
+from .trained import TrainedMember, _as_floats, _log_key, _MemberWatch, _pruned_layers, kernel_sparsity  # noqa: F401
 from .training_rows import TrainingRows, bootstrap_counts, float32_rows, hold_out
 
 # epochs="auto": the optimizer steps a member trains for, within these bounds in epochs.
@@ -25,37 +24,6 @@ AUTO_BATCHES_PER_EPOCH = 32
 AUTO_MIN_EPOCHS, AUTO_MAX_EPOCHS = 20, 500
 # Distinct, fixed offsets give every layer of a member its own initializer seed.
 _LAYER_SEED_STRIDE = 7919
-
-
-@dataclass
-class TrainedMember:
-    """A trained member: its spec, its pruned tf_keras model and what training saw.
-
-    Attributes
-    ----------
-    spec : MemberSpec
-    model : tf_keras.Model
-        The pruned model (tfmot wrappers still in place); pass it to
-        :func:`ensembleprune.strip` for a compact numpy model.
-    history : dict of str to list of float
-        Per-epoch ``loss`` (and ``val_loss`` when validation data was given).
-    layer_sparsity : list of float
-        Achieved fraction of zeros in each layer's kernel, input to output.
-    best_epoch : int or None
-        With early stopping, the (0-based) epoch whose weights the member holds;
-        ``history`` then ends at the epoch where the member stopped. ``None``
-        without early stopping.
-    cost : dict or None
-        What its training ran (:func:`ensembleprune.ledger.member_cost`);
-        None for a member restored from saved weights.
-    """
-
-    spec: MemberSpec
-    model: object
-    history: dict = field(default_factory=dict)
-    layer_sparsity: list = field(default_factory=list)
-    best_epoch: int = None
-    cost: dict = None
 
 
 class PrunedMLPFactory:
@@ -492,44 +460,3 @@ def _create_training_variables(model):
     """
     model.optimizer.build(model.trainable_variables)
     model.compiled_loss.build(model.output)
-
-
-def kernel_sparsity(model):
-    """Fraction of exact zeros in each pruned kernel of ``model``, input to output."""
-    sparsity = []
-    for layer in model.layers:
-        # tfmot's pruning wrapper keeps the Dense layer it prunes as ``.layer``.
-        kernel = getattr(getattr(layer, "layer", layer), "kernel", None)
-        if kernel is not None:
-            values = kernel.numpy()
-            sparsity.append(float(np.mean(values == 0)))
-    return sparsity
-
-
-def _pruned_layers(model):
-    return [layer for layer in model.layers if hasattr(layer, "pruning_obj")]
-
-
-def _log_key(name, n_branches, validation=False):
-    """Keras' history key of a branch's loss: per output only when there are several."""
-    key = f"{name}_loss" if n_branches > 1 else "loss"
-    return f"val_{key}" if validation else key
-
-
-def _as_floats(history):
-    return {key: [float(v) for v in values] for key, values in history.items()}
-
-
-@dataclass
-class _MemberWatch:
-    """Early-stopping state of one member (one branch of a fused model)."""
-
-    log_key: str
-    layers: list
-    first_epoch: int
-    best_loss: float = np.inf
-    best_epoch: int = None
-    best_weights: list = None
-    epochs_without_improvement: int = 0
-    n_epochs: int = 0
-    stopped: bool = False
