@@ -10,6 +10,7 @@ end, which linear member and selection loss it offers, and which
 meta-learner it stacks with.
 """
 
+import dataclasses
 import numbers
 import os
 import time
@@ -192,9 +193,11 @@ class _BasePrunedEnsemble(BaseEstimator):
         trained = self._train(X, Y, sample_weight, specs, checkpoint, "full", ledger, validation_rows=validation_rows)
         kept, compact = self._drop_diverged(trained)
         if self.combine == "stack":
-            # The fold members are specs as given: a strategy derives its children from them again.
+            # The fold members are the specs as given (a strategy derives its children from them again),
+            # with the seed each member was trained with (a resumed member keeps its own).
+            fold_specs = [dataclasses.replace(specs[k], seed=trained[k].spec.seed) for k in kept]
             self.final_estimators_, kept = self._fit_final_estimators(
-                X, Y, sample_weight, [specs[k] for k in kept], kept, checkpoint, splits, ledger
+                X, Y, sample_weight, fold_specs, kept, checkpoint, splits, ledger
             )
         self.members_ = [compact[k] for k in kept]
         trained = [trained[k] for k in kept]

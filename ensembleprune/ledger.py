@@ -43,7 +43,8 @@ def member_cost(hidden_layer_sizes, n_features, n_outputs, n_train, n_validation
     dict with ``optimizer_steps``, ``examples`` and ``multiply_adds`` (int)
     """
     forward = dense_multiply_adds(n_features, hidden_layer_sizes, n_outputs)
-    first_layer = int(n_features) * int(([*hidden_layer_sizes, n_outputs])[0])
+    first_width = hidden_layer_sizes[0] if len(hidden_layer_sizes) else n_outputs
+    first_layer = int(n_features) * int(first_width)
     examples = int(epochs) * int(n_train)
     return {
         "optimizer_steps": int(epochs) * int(steps_per_epoch),
