@@ -169,7 +169,7 @@ class PrunedMLPFactory:
         return x
 
     def train(self, X, y, members, sample_weight=None, validation_data=None, on_trained=None, validation_rows=None,
-              parents=None, parent_masks="magnitude"):
+              parents=None, parent_masks="magnitude", set_aside_rows=None):
         """Train ``members`` on ``(X, y)``, from scratch or from trained parents.
 
         Parameters
@@ -201,6 +201,9 @@ class PrunedMLPFactory:
             parent's live weights, to its final sparsity (drawn from its seed),
             so that members of one parent keep different weights; its mask then
             stays as it is.
+        set_aside_rows : array of int, default=None
+            Rows of ``X`` neither trained nor validated on (those a later
+            judge of the members, such as greedy selection, scores them on).
 
         Returns
         -------
@@ -213,7 +216,8 @@ class PrunedMLPFactory:
             raise ValueError(f"parents must give one TrainedMember per member, got {len(parents)} for {len(members)}")
         if parent_masks not in ("magnitude", "random"):
             raise ValueError(f"parent_masks must be 'magnitude' or 'random', got {parent_masks!r}")
-        X, y, weights, validation_data = self._prepare(X, y, members, sample_weight, validation_data, validation_rows)
+        X, y, weights, validation_data = self._prepare(X, y, members, sample_weight, validation_data, validation_rows,
+                                                       set_aside_rows)
         on_trained = on_trained or (lambda index, member: None)
         with training_settings(quiet=self.verbose == 0):
             if self.training == "fused" or parents is not None:
@@ -249,7 +253,7 @@ class PrunedMLPFactory:
         model.set_weights(weights)
         return TrainedMember(spec, model, history, kernel_sparsity(model), best_epoch)
 
-    def _prepare(self, X, y, members, sample_weight, validation_data, validation_rows=None):
+    def _prepare(self, X, y, members, sample_weight, validation_data, validation_rows=None, set_aside_rows=None):
         """Cast the data, hold out the validation rows, draw the bootstrap weights.
 
         Returns ``(X, y, weights, validation_data)`` where ``weights`` holds one
@@ -271,9 +275,9 @@ class PrunedMLPFactory:
         if validation_data is None and (self.early_stopping or validation_rows is not None):
             if validation_rows is None:
                 validation_rows = self.validation_rows(len(X), [spec.seed for spec in members])
-            X, y, sample_weight, validation_data = hold_out(X, y, sample_weight, validation_rows)
+            X, y, sample_weight, validation_data = hold_out(X, y, sample_weight, validation_rows, set_aside_rows)
         else:
-            X = TrainingRows(X)
+            X = TrainingRows(X, None if set_aside_rows is None else np.setdiff1d(np.arange(len(X)), set_aside_rows))
         weights = [None] * len(members) if sample_weight is None else list(sample_weight)
         if self.bootstrap:
             weights = [bootstrap_counts(spec.seed, len(X)) * (1 if w is None else w) for spec, w in zip(members, weights)]
@@ -285,21 +289,25 @@ class PrunedMLPFactory:
         """How many of ``n_samples`` rows are held out for validation."""
         return int(round(self.validation_fraction * n_samples))
 
-    def validation_rows(self, n_samples, seeds):
+    def validation_rows(self, n_samples, seeds, n_sets=1):
         """The ``validation_fraction`` of ``n_samples`` rows held out for validation, drawn from ``seeds``.
 
         Fused members share one input pipeline, so they share one split; it is
         drawn from all the members' seeds so that it does not depend on
-        ``training``.
+        ``training``. With ``n_sets > 1``, a list of that many disjoint sets of
+        that size (the first the same rows as with one set).
         """
         n_validation = self.n_validation(n_samples)
-        if n_validation < 1 or n_validation >= n_samples:
+        if n_validation < 1 or n_sets * n_validation >= n_samples:
+            held_out = f"{n_sets} disjoint sets of " if n_sets > 1 else ""
             raise ValueError(
-                f"cannot hold out validation_fraction={self.validation_fraction} of {n_samples} rows "
+                f"cannot hold out {held_out}validation_fraction={self.validation_fraction} of {n_samples} rows "
                 f"(n_samples = {n_samples}) and keep rows for both training and validation; give more rows or "
                 "change validation_fraction (or set early_stopping=False and a combine other than 'select')."
             )
-        return np.sort(np.random.default_rng(list(seeds)).permutation(n_samples)[:n_validation])
+        order = np.random.default_rng(list(seeds)).permutation(n_samples)
+        sets = [np.sort(order[k * n_validation : (k + 1) * n_validation]) for k in range(n_sets)]
+        return sets if n_sets > 1 else sets[0]
 
     def _fit_kwargs(self, n_samples, validation_data, structure=None):
         if validation_data is not None:
