@@ -18,11 +18,11 @@ demo: $(STAMP)
 
 # Two test processes (pytest-xdist): most of the suite is small Keras fits that keep one core busy each.
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -n 2
+	$(BIN)/python -m pytest -q -n 2 --dist worksteal
 
 # The tests not marked slow (no subprocesses, Dask, hypothesis fits or runs over ~10 s).
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -q -n 2 -m "not slow"
+	$(BIN)/python -m pytest -q -n 2 --dist worksteal -m "not slow"
 
 # The tabular benchmark reads real data sets from the files statsmodels installs.
 $(BENCH_STAMP): $(STAMP)

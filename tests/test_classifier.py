@@ -6,7 +6,7 @@ from sklearn.calibration import CalibratedClassifierCV
 from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss
-from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -142,11 +142,11 @@ def test_save_and_load_keep_classes_and_probabilities(three_classes, tmp_path, c
 def test_works_with_pipeline_grid_search_log_loss_scoring_and_calibration(three_classes):
     X, y = three_classes
     pipeline = make_pipeline(StandardScaler(), PrunedEnsembleClassifier(**SMALL))
-    scores = cross_val_score(pipeline, X, y, cv=2, scoring="neg_log_loss")
-    assert np.all(np.isfinite(scores)) and np.all(scores < 0)
-    search = GridSearchCV(PrunedEnsembleClassifier(**SMALL), {"combine": ["mean", "select"]}, cv=2,
+    search = GridSearchCV(pipeline, {"prunedensembleclassifier__combine": ["mean", "select"]}, cv=2,
                           scoring="neg_log_loss").fit(X, y)
-    assert search.best_params_["combine"] in ("mean", "select")
+    scores = search.cv_results_["mean_test_score"]
+    assert np.all(np.isfinite(scores)) and np.all(scores < 0)
+    assert search.best_params_["prunedensembleclassifier__combine"] in ("mean", "select")
     calibrated = CalibratedClassifierCV(PrunedEnsembleClassifier(**SMALL), cv=2).fit(X, y)
     np.testing.assert_allclose(calibrated.predict_proba(X).sum(axis=1), 1.0)
 

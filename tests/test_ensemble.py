@@ -53,7 +53,7 @@ def test_median_and_stack(tiny_regression):
     X, y = tiny_regression
     median = PrunedEnsembleRegressor(**dict(TINY, combine="median")).fit(X, y)
     np.testing.assert_allclose(median.predict(X), np.median(median.predict_members(X), axis=0))
-    stacked = PrunedEnsembleRegressor(**dict(TINY, combine="stack", cv=3)).fit(X, y)
+    stacked = PrunedEnsembleRegressor(**dict(TINY, combine="stack", cv=2)).fit(X, y)
     (meta,) = stacked.final_estimators_
     # The default meta-learner's weights are convex: the stack is a weighted mean of the members.
     assert isinstance(meta, LinearRegression) and not meta.fit_intercept
