@@ -214,10 +214,11 @@ class _BasePrunedEnsemble(BaseEstimator):
     def _held_out_rows(self, n_samples, specs):
         """``(validation_rows, selection_rows)``: the rows early stopping watches and those selection judges on.
 
-        Each is ``validation_fraction`` of the rows, or None when not needed.
-        They are disjoint: early stopping keeps each member's best epoch on its
-        rows, so its loss there is flattering, most for the member that
-        overfits most, and a selection on the same rows would favour it.
+        Together they are ``validation_fraction`` of the rows (None where not
+        needed); with both early stopping and selection, half each, disjoint:
+        early stopping keeps each member's best epoch on its rows, so its loss
+        there is flattering, most for the member that overfits most, and a
+        selection on the same rows would favour it.
         """
         seeds = [spec.seed for spec in specs]
         factory = self._factory()

@@ -112,8 +112,9 @@ class PrunedEnsembleClassifier(ClassifierMixin, _BasePrunedEnsemble):
     combine : {"mean", "select", "stack"}, default="select"
         How member probabilities are combined. ``"select"``: greedy ensemble
         selection with replacement on the log-loss of a held-out
-        ``validation_fraction`` of the rows (apart from early stopping's), a weighted mean of probabilities
-        whose weights are in ``member_weights_``. ``"mean"``: the plain mean of
+        ``validation_fraction`` of the rows (with early stopping, the half it
+        does not watch), a weighted mean of probabilities whose weights are in
+        ``member_weights_``. ``"mean"``: the plain mean of
         probabilities. ``"stack"``: a meta-learner on out-of-fold probabilities.
     linear_member : bool, default=True
         With ``combine="select"``, also fit ``LogisticRegression()`` on every

@@ -72,9 +72,9 @@ class PrunedEnsembleRegressor(RegressorMixin, _BasePrunedEnsemble):
         selection with replacement (Caruana et al., 2004) on a held-out
         ``validation_fraction`` of the rows, a weighted mean whose weights are
         in ``member_weights_``; members with weight 0 are dropped. With early
-        stopping, the selection's rows are another ``validation_fraction``,
-        apart from early stopping's: a member's loss on the rows that chose
-        its best epoch flatters it.
+        stopping, those rows are shared out, half to early stopping and half
+        to the selection: a member's loss on the rows that chose its best
+        epoch flatters it.
         ``"stack"``: a meta-learner on out-of-fold predictions.
     linear_member : bool, default=True
         With ``combine="select"``, also fit a dense linear model (ridge, its
@@ -124,7 +124,8 @@ class PrunedEnsembleRegressor(RegressorMixin, _BasePrunedEnsemble):
         sparsity. As in :class:`~sklearn.neural_network.MLPRegressor`.
     validation_fraction : float, default=0.1
         Fraction of the rows held out for early stopping, in (0, 1); the same
-        rows for every member. ``combine="select"`` holds out as many again.
+        rows for every member. With ``combine="select"`` half of them judge the
+        selection instead.
     n_iter_no_change : int, default=10
         Epochs without improvement after which a member stops.
     tol : float, default=1e-4

@@ -294,19 +294,21 @@ class PrunedMLPFactory:
 
         Fused members share one input pipeline, so they share one split; it is
         drawn from all the members' seeds so that it does not depend on
-        ``training``. With ``n_sets > 1``, a list of that many disjoint sets of
-        that size (the first the same rows as with one set).
+        ``training``. With ``n_sets > 1`` the held-out rows are shared out
+        into a list of that many disjoint sets of equal size (one row each at
+        least).
         """
         n_validation = self.n_validation(n_samples)
-        if n_validation < 1 or n_sets * n_validation >= n_samples:
-            held_out = f"{n_sets} disjoint sets of " if n_sets > 1 else ""
+        per_set = max(1, int(round(n_validation / n_sets))) if n_sets > 1 else n_validation
+        if per_set < 1 or n_sets * per_set >= n_samples:
+            held_out = f" in {n_sets} disjoint sets" if n_sets > 1 else ""
             raise ValueError(
-                f"cannot hold out {held_out}validation_fraction={self.validation_fraction} of {n_samples} rows "
+                f"cannot hold out validation_fraction={self.validation_fraction} of {n_samples} rows{held_out} "
                 f"(n_samples = {n_samples}) and keep rows for both training and validation; give more rows or "
                 "change validation_fraction (or set early_stopping=False and a combine other than 'select')."
             )
         order = np.random.default_rng(list(seeds)).permutation(n_samples)
-        sets = [np.sort(order[k * n_validation : (k + 1) * n_validation]) for k in range(n_sets)]
+        sets = [np.sort(order[k * per_set : (k + 1) * per_set]) for k in range(n_sets)]
         return sets if n_sets > 1 else sets[0]
 
     def _fit_kwargs(self, n_samples, validation_data, structure=None):

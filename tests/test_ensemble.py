@@ -194,7 +194,7 @@ def test_selection_judges_members_on_rows_early_stopping_did_not_see(tiny_regres
     monkeypatch.setattr(base_module, "greedy_selection", spy_select)
     model = PrunedEnsembleRegressor(**dict(TINY, combine="select", early_stopping=True, n_iter_no_change=2)).fit(X, y)
     stopping, selection = trained_with["validation_rows"], trained_with["set_aside_rows"]
-    assert len(stopping) == len(selection) == 30 and not np.intersect1d(stopping, selection).size
+    assert len(stopping) == len(selection) == 15 and not np.intersect1d(stopping, selection).size
     np.testing.assert_allclose(judged_on["Y"][:, 0] * model.y_scale_[0] + model.y_mean_[0], y[selection])
 
 
