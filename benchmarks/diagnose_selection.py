@@ -3,9 +3,9 @@
 For each data set of ``bench_classification.py`` named on the command line, fits
 ``PrunedEnsembleClassifier(random_state=0, combine="mean")`` (the members do not
 depend on the combiner), rebuilds the default's linear member, and prints one
-JSON line per data set: every member's log-loss on the held-out rows (those
-early stopping used, which the selection shared until it got rows of its own,
-commit 7d66a60) and on the test rows, the weights
+JSON line per data set: every member's log-loss on the held-out rows (which
+early stopping and the selection share; docs/performance.md has the trial of
+giving the selection rows of its own) and on the test rows, the weights
 greedy selection gives them there, and the test log-loss of the selection and
 of the mean.
 

@@ -186,10 +186,11 @@ class _BasePrunedEnsemble(BaseEstimator):
         # Split before training, so that a splitter stacking cannot use fails before any member trains.
         splits = self._stacking_splits(X, Y) if self.combine == "stack" else None
         checkpoint = self._checkpoint(X, Y, sample_weight)
-        validation_rows, selection_rows = self._held_out_rows(len(X), specs)
+        validation_rows = None
+        if self.early_stopping or self.combine == "select":
+            validation_rows = self._factory().validation_rows(len(X), [spec.seed for spec in specs])
         ledger = CostLedger()
-        trained = self._train(X, Y, sample_weight, specs, checkpoint, "full", ledger, validation_rows=validation_rows,
-                              set_aside_rows=selection_rows)
+        trained = self._train(X, Y, sample_weight, specs, checkpoint, "full", ledger, validation_rows=validation_rows)
         kept, compact = self._drop_diverged(trained)
         if self.combine == "stack":
             # The fold members are the specs as given (a strategy derives its children from them again),
@@ -206,38 +207,16 @@ class _BasePrunedEnsemble(BaseEstimator):
         self.member_sparsities_ = np.array([member.spec.final_sparsity for member in trained])
         if self.combine == "select":
             start = time.perf_counter()
-            self._select(X, Y, sample_weight, selection_rows)
+            self._select(X, Y, sample_weight, validation_rows)
             ledger.add_seconds("selection", time.perf_counter() - start)
         self.training_cost_ = ledger.as_dict()
         return self
 
-    def _held_out_rows(self, n_samples, specs):
-        """``(validation_rows, selection_rows)``: the rows early stopping watches and those selection judges on.
-
-        Together they are ``validation_fraction`` of the rows (None where not
-        needed); with both early stopping and selection, half each, disjoint:
-        early stopping keeps each member's best epoch on its rows, so its loss
-        there is flattering, most for the member that overfits most, and a
-        selection on the same rows would favour it.
-        """
-        seeds = [spec.seed for spec in specs]
-        factory = self._factory()
-        if self.combine != "select":
-            return (factory.validation_rows(n_samples, seeds) if self.early_stopping else None), None
-        if not self.early_stopping:  # no epoch is chosen on them: the members may report their loss there
-            rows = factory.validation_rows(n_samples, seeds)
-            return rows, rows
-        return tuple(factory.validation_rows(n_samples, seeds, n_sets=2))
-
-    def _select(self, X, Y, sample_weight, selection_rows):
-        """Weigh the members (and the linear member) by greedy selection on ``selection_rows``; drop the unchosen.
-
-        No network has trained or early-stopped on ``selection_rows``; the
-        linear member is fitted on every other row.
-        """
+    def _select(self, X, Y, sample_weight, validation_rows):
+        """Weigh the members (and the linear member) by greedy selection on the held-out rows; drop the unchosen."""
         linear = None
         if self.linear_member:
-            train_rows = np.setdiff1d(np.arange(len(X)), selection_rows)
+            train_rows = np.setdiff1d(np.arange(len(X)), validation_rows)
             linear, penalty = self._linear_member(X, Y, sample_weight, train_rows)
         if linear is not None:  # the classifier has none when a class is missing from the training rows
             self.members_.append(linear)
@@ -245,9 +224,9 @@ class _BasePrunedEnsemble(BaseEstimator):
             self.history_.append({})
             self.member_seeds_ = np.append(self.member_seeds_, LINEAR_MEMBER_SEED)
             self.member_sparsities_ = np.append(self.member_sparsities_, 0.0)
-        held_out = predict_all(self.members_, X[selection_rows]).astype(np.float64)
-        held_out_weights = None if sample_weight is None else sample_weight[selection_rows]
-        weights = greedy_selection(held_out, Y[selection_rows], loss=self._selection_loss,
+        held_out = predict_all(self.members_, X[validation_rows]).astype(np.float64)
+        held_out_weights = None if sample_weight is None else sample_weight[validation_rows]
+        weights = greedy_selection(held_out, Y[validation_rows], loss=self._selection_loss,
                                    sample_weight=held_out_weights, n_bags=SELECTION_BAGS,
                                    random_state=int(self.member_seeds_[0]))
         chosen = np.flatnonzero(weights)
@@ -370,14 +349,13 @@ class _BasePrunedEnsemble(BaseEstimator):
         settings["package_version"] = __version__
         return MemberCheckpoint(self.checkpoint_dir, fingerprint([X, Y] + ([] if sample_weight is None else [sample_weight]), settings))
 
-    def _train(self, X, Y, sample_weight, specs, checkpoint, stage, ledger, factory=None, validation_rows=None,
-               set_aside_rows=None):
+    def _train(self, X, Y, sample_weight, specs, checkpoint, stage, ledger, factory=None, validation_rows=None):
         """Train ``specs`` by ``strategy``, taking finished networks from ``checkpoint`` and saving new ones there."""
         row_weights = None if sample_weight is None else np.tile(sample_weight, (len(specs), 1))
         store = MemberStore(checkpoint, stage, (X.shape[1], Y.shape[1], len(X)))
         params = strategy_params(self.strategy, self.strategy_params)
         return train_members(self.strategy, params, factory or self._factory(), X, Y, specs, row_weights,
-                             validation_rows, store, ledger, stage, set_aside_rows=set_aside_rows)
+                             validation_rows, store, ledger, stage)
 
     def _stacking_splits(self, X, Y):
         """The ``(train, test)`` folds of stacking, checked to partition the rows.

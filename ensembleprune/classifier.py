@@ -111,14 +111,13 @@ class PrunedEnsembleClassifier(ClassifierMixin, _BasePrunedEnsemble):
     ----------
     combine : {"mean", "select", "stack"}, default="select"
         How member probabilities are combined. ``"select"``: greedy ensemble
-        selection with replacement on the log-loss of a held-out
-        ``validation_fraction`` of the rows (with early stopping, the half it
-        does not watch), a weighted mean of probabilities whose weights are in
-        ``member_weights_``. ``"mean"``: the plain mean of
+        selection with replacement on the log-loss of the held-out
+        ``validation_fraction`` of the rows, a weighted mean of probabilities
+        whose weights are in ``member_weights_``. ``"mean"``: the plain mean of
         probabilities. ``"stack"``: a meta-learner on out-of-fold probabilities.
     linear_member : bool, default=True
-        With ``combine="select"``, also fit ``LogisticRegression()`` on every
-        row but the selection's and offer it to the selection as one more
+        With ``combine="select"``, also fit ``LogisticRegression()`` on the
+        members' training rows and offer it to the selection as one more
         member (seed -1, sparsity 0); once chosen it is refitted on all rows.
     final_estimator : classifier, default=None
         Meta-learner of ``combine="stack"``, fitted on the members' out-of-fold

@@ -69,16 +69,13 @@ class PrunedEnsembleRegressor(RegressorMixin, _BasePrunedEnsemble):
         Steps between mask updates; "auto" makes about 16 updates.
     combine : {"mean", "median", "select", "stack"}, default="select"
         How member predictions are combined. ``"select"``: greedy ensemble
-        selection with replacement (Caruana et al., 2004) on a held-out
+        selection with replacement (Caruana et al., 2004) on the held-out
         ``validation_fraction`` of the rows, a weighted mean whose weights are
-        in ``member_weights_``; members with weight 0 are dropped. With early
-        stopping, those rows are shared out, half to early stopping and half
-        to the selection: a member's loss on the rows that chose its best
-        epoch flatters it.
+        in ``member_weights_``; members with weight 0 are dropped.
         ``"stack"``: a meta-learner on out-of-fold predictions.
     linear_member : bool, default=True
         With ``combine="select"``, also fit a dense linear model (ridge, its
-        penalty chosen by leave-one-out) on every row but the selection's and
+        penalty chosen by leave-one-out) on the members' training rows and
         offer it to the selection as one more member (seed -1, sparsity 0):
         on a linear target the selection takes it, where networks trained by
         Adam stop short of the least-squares fit. Once chosen it is refitted
@@ -124,8 +121,7 @@ class PrunedEnsembleRegressor(RegressorMixin, _BasePrunedEnsemble):
         sparsity. As in :class:`~sklearn.neural_network.MLPRegressor`.
     validation_fraction : float, default=0.1
         Fraction of the rows held out for early stopping, in (0, 1); the same
-        rows for every member. With ``combine="select"`` half of them judge the
-        selection instead.
+        rows for every member.
     n_iter_no_change : int, default=10
         Epochs without improvement after which a member stops.
     tol : float, default=1e-4

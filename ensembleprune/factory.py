@@ -169,7 +169,7 @@ class PrunedMLPFactory:
         return x
 
     def train(self, X, y, members, sample_weight=None, validation_data=None, on_trained=None, validation_rows=None,
-              parents=None, parent_masks="magnitude", set_aside_rows=None):
+              parents=None, parent_masks="magnitude"):
         """Train ``members`` on ``(X, y)``, from scratch or from trained parents.
 
         Parameters
@@ -201,9 +201,6 @@ class PrunedMLPFactory:
             parent's live weights, to its final sparsity (drawn from its seed),
             so that members of one parent keep different weights; its mask then
             stays as it is.
-        set_aside_rows : array of int, default=None
-            Rows of ``X`` neither trained nor validated on (those a later
-            judge of the members, such as greedy selection, scores them on).
 
         Returns
         -------
@@ -216,8 +213,7 @@ class PrunedMLPFactory:
             raise ValueError(f"parents must give one TrainedMember per member, got {len(parents)} for {len(members)}")
         if parent_masks not in ("magnitude", "random"):
             raise ValueError(f"parent_masks must be 'magnitude' or 'random', got {parent_masks!r}")
-        X, y, weights, validation_data = self._prepare(X, y, members, sample_weight, validation_data, validation_rows,
-                                                       set_aside_rows)
+        X, y, weights, validation_data = self._prepare(X, y, members, sample_weight, validation_data, validation_rows)
         on_trained = on_trained or (lambda index, member: None)
         with training_settings(quiet=self.verbose == 0):
             if self.training == "fused" or parents is not None:
@@ -253,7 +249,7 @@ class PrunedMLPFactory:
         model.set_weights(weights)
         return TrainedMember(spec, model, history, kernel_sparsity(model), best_epoch)
 
-    def _prepare(self, X, y, members, sample_weight, validation_data, validation_rows=None, set_aside_rows=None):
+    def _prepare(self, X, y, members, sample_weight, validation_data, validation_rows=None):
         """Cast the data, hold out the validation rows, draw the bootstrap weights.
 
         Returns ``(X, y, weights, validation_data)`` where ``weights`` holds one
@@ -275,9 +271,9 @@ class PrunedMLPFactory:
         if validation_data is None and (self.early_stopping or validation_rows is not None):
             if validation_rows is None:
                 validation_rows = self.validation_rows(len(X), [spec.seed for spec in members])
-            X, y, sample_weight, validation_data = hold_out(X, y, sample_weight, validation_rows, set_aside_rows)
+            X, y, sample_weight, validation_data = hold_out(X, y, sample_weight, validation_rows)
         else:
-            X = TrainingRows(X, None if set_aside_rows is None else np.setdiff1d(np.arange(len(X)), set_aside_rows))
+            X = TrainingRows(X)
         weights = [None] * len(members) if sample_weight is None else list(sample_weight)
         if self.bootstrap:
             weights = [bootstrap_counts(spec.seed, len(X)) * (1 if w is None else w) for spec, w in zip(members, weights)]
@@ -289,27 +285,21 @@ class PrunedMLPFactory:
         """How many of ``n_samples`` rows are held out for validation."""
         return int(round(self.validation_fraction * n_samples))
 
-    def validation_rows(self, n_samples, seeds, n_sets=1):
+    def validation_rows(self, n_samples, seeds):
         """The ``validation_fraction`` of ``n_samples`` rows held out for validation, drawn from ``seeds``.
 
         Fused members share one input pipeline, so they share one split; it is
         drawn from all the members' seeds so that it does not depend on
-        ``training``. With ``n_sets > 1`` the held-out rows are shared out
-        into a list of that many disjoint sets of equal size (one row each at
-        least).
+        ``training``.
         """
         n_validation = self.n_validation(n_samples)
-        per_set = max(1, int(round(n_validation / n_sets))) if n_sets > 1 else n_validation
-        if per_set < 1 or n_sets * per_set >= n_samples:
-            held_out = f" in {n_sets} disjoint sets" if n_sets > 1 else ""
+        if n_validation < 1 or n_validation >= n_samples:
             raise ValueError(
-                f"cannot hold out validation_fraction={self.validation_fraction} of {n_samples} rows{held_out} "
+                f"cannot hold out validation_fraction={self.validation_fraction} of {n_samples} rows "
                 f"(n_samples = {n_samples}) and keep rows for both training and validation; give more rows or "
                 "change validation_fraction (or set early_stopping=False and a combine other than 'select')."
             )
-        order = np.random.default_rng(list(seeds)).permutation(n_samples)
-        sets = [np.sort(order[k * per_set : (k + 1) * per_set]) for k in range(n_sets)]
-        return sets if n_sets > 1 else sets[0]
+        return np.sort(np.random.default_rng(list(seeds)).permutation(n_samples)[:n_validation])
 
     def _fit_kwargs(self, n_samples, validation_data, structure=None):
         if validation_data is not None:

@@ -88,16 +88,15 @@ def strategy_params(strategy, params):
 
 
 def train_members(strategy, params, factory, X, Y, specs, row_weights, validation_rows, store, ledger, stage,
-                  validation_data=None, set_aside_rows=None):
+                  validation_data=None):
     """Train the members of ``specs`` by ``strategy``; return their TrainedMembers in the order of ``specs``.
 
     ``store`` finds and keeps finished networks (a :class:`MemberStore`);
     ``ledger`` records each phase under a name that starts with ``stage``.
     ``validation_rows`` of ``X``, or ``validation_data``, are what
-    :meth:`~ensembleprune.factory.PrunedMLPFactory.train` validates on;
-    ``set_aside_rows`` it neither trains nor validates on.
+    :meth:`~ensembleprune.factory.PrunedMLPFactory.train` validates on.
     """
-    validation = dict(validation_rows=validation_rows, validation_data=validation_data, set_aside_rows=set_aside_rows)
+    validation = dict(validation_rows=validation_rows, validation_data=validation_data)
     run = _Run(factory, X, Y, row_weights, validation, store, ledger, stage)
     if strategy == "independent":
         return run.independent(specs)

@@ -9,18 +9,14 @@ import numpy as np
 from ._tf import import_tf
 
 
-def hold_out(X, y, sample_weight, validation_rows, set_aside_rows=None):
+def hold_out(X, y, sample_weight, validation_rows):
     """Split ``validation_rows`` off the training rows (which are read in place, not copied).
 
-    ``set_aside_rows`` are neither trained nor validated on: rows kept for a
-    later judge, such as greedy selection, that early stopping must not have
-    seen. With ``sample_weight`` (one row of weights per member), the validation data
+    With ``sample_weight`` (one row of weights per member), the validation data
     carries the held-out rows' weights too, one column per member, so that
     early stopping judges each member by its weighted loss.
     """
     kept = np.setdiff1d(np.arange(len(X)), validation_rows)
-    if set_aside_rows is not None:
-        kept = np.setdiff1d(kept, set_aside_rows)
     weights = None if sample_weight is None else sample_weight[:, kept]
     validation_data = (float32_rows(X, validation_rows), y[validation_rows])
     if sample_weight is not None:

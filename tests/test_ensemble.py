@@ -177,27 +177,6 @@ def test_select_weighs_members_on_held_out_rows_and_saves(tiny_regression, tmp_p
     np.testing.assert_array_equal(load(tmp_path / "select.epz").predict(X), model.predict(X))
 
 
-def test_selection_judges_members_on_rows_early_stopping_did_not_see(tiny_regression, monkeypatch):
-    X, y = tiny_regression
-    trained_with, judged_on = {}, {}
-    train, select = PrunedMLPFactory.train, base_module.greedy_selection
-
-    def spy_train(self, *args, **kwargs):
-        trained_with.update(kwargs)
-        return train(self, *args, **kwargs)
-
-    def spy_select(predictions, Y, **kwargs):
-        judged_on["Y"] = Y
-        return select(predictions, Y, **kwargs)
-
-    monkeypatch.setattr(PrunedMLPFactory, "train", spy_train)
-    monkeypatch.setattr(base_module, "greedy_selection", spy_select)
-    model = PrunedEnsembleRegressor(**dict(TINY, combine="select", early_stopping=True, n_iter_no_change=2)).fit(X, y)
-    stopping, selection = trained_with["validation_rows"], trained_with["set_aside_rows"]
-    assert len(stopping) == len(selection) == 15 and not np.intersect1d(stopping, selection).size
-    np.testing.assert_allclose(judged_on["Y"][:, 0] * model.y_scale_[0] + model.y_mean_[0], y[selection])
-
-
 def test_fold_members_train_for_as_many_steps_as_full_members(tiny_regression):
     X, y = tiny_regression
     model = PrunedEnsembleRegressor(**dict(TINY, combine="stack", cv=3))

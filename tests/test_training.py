@@ -214,21 +214,6 @@ def test_fit_traces_its_train_step_once(tiny_regression):
     assert member.model.test_function.experimental_get_tracing_count() == 1
 
 
-def test_set_aside_rows_are_neither_trained_nor_validated_on(tiny_regression):
-    # However wrong their targets, rows set aside cannot change a member's training or its validation loss.
-    X, y = tiny_regression
-    Y = y.reshape(-1, 1).astype(np.float32)
-    validation, set_aside = np.arange(0, len(X), 10), np.arange(5, len(X), 10)
-    corrupted = Y.copy()
-    corrupted[set_aside] = 1e3
-    factory = PrunedMLPFactory(epochs=3, batch_size=32, early_stopping=True)
-    fits = [factory.train(X, target, _specs([0.5], hidden=(8,)), validation_rows=validation, set_aside_rows=set_aside)[0]
-            for target in (Y, corrupted)]
-    np.testing.assert_allclose(fits[0].history["loss"], fits[1].history["loss"], rtol=1e-5)
-    np.testing.assert_allclose(fits[0].history["val_loss"], fits[1].history["val_loss"], rtol=1e-5)
-    assert np.max(fits[0].history["loss"]) < 100
-
-
 @pytest.mark.parametrize("training", ["fused", "independent"])
 def test_validation_loss_weighs_the_held_out_rows_like_the_training_rows(tiny_regression, training):
     # Held-out rows of weight 0 cannot change what early stopping sees, however wrong their targets.
