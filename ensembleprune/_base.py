@@ -196,7 +196,7 @@ class _BasePrunedEnsemble(BaseEstimator):
             # The fold members are the specs as given (a strategy derives its children from them again),
             # with the seed each member was trained with (a resumed member keeps its own).
             fold_specs = [dataclasses.replace(specs[k], seed=trained[k].spec.seed) for k in kept]
-            self.final_estimators_, kept = self._fit_final_estimators(
+            self.final_estimators_, kept, linear = self._fit_final_estimators(
                 X, Y, sample_weight, fold_specs, kept, checkpoint, splits, ledger
             )
         self.members_ = [compact[k] for k in kept]
@@ -205,6 +205,8 @@ class _BasePrunedEnsemble(BaseEstimator):
         self.history_ = [member.history for member in trained]
         self.member_seeds_ = np.array([member.spec.seed for member in trained])
         self.member_sparsities_ = np.array([member.spec.final_sparsity for member in trained])
+        if self.combine == "stack" and linear is not None:
+            self._append_linear_member(linear)
         if self.combine == "select":
             start = time.perf_counter()
             self._select(X, Y, sample_weight, validation_rows)
@@ -219,11 +221,7 @@ class _BasePrunedEnsemble(BaseEstimator):
             train_rows = np.setdiff1d(np.arange(len(X)), validation_rows)
             linear, penalty = self._linear_member(X, Y, sample_weight, train_rows)
         if linear is not None:  # the classifier has none when a class is missing from the training rows
-            self.members_.append(linear)
-            self.member_layer_sparsity_.append([0.0])
-            self.history_.append({})
-            self.member_seeds_ = np.append(self.member_seeds_, LINEAR_MEMBER_SEED)
-            self.member_sparsities_ = np.append(self.member_sparsities_, 0.0)
+            self._append_linear_member(linear)
         held_out = predict_all(self.members_, X[validation_rows]).astype(np.float64)
         held_out_weights = None if sample_weight is None else sample_weight[validation_rows]
         weights = greedy_selection(held_out, Y[validation_rows], loss=self._selection_loss,
@@ -239,6 +237,14 @@ class _BasePrunedEnsemble(BaseEstimator):
         self.member_seeds_ = self.member_seeds_[chosen]
         self.member_sparsities_ = self.member_sparsities_[chosen]
         self.member_weights_ = weights[chosen]
+
+    def _append_linear_member(self, linear):
+        """Add the linear member to the members and their attributes (seed -1, sparsity 0, no history)."""
+        self.members_.append(linear)
+        self.member_layer_sparsity_.append([0.0])
+        self.history_.append({})
+        self.member_seeds_ = np.append(self.member_seeds_, LINEAR_MEMBER_SEED)
+        self.member_sparsities_ = np.append(self.member_sparsities_, 0.0)
 
     def _member_outputs(self, X):
         """Every member's output on ``X``: shape (n_members, n_samples, n_member_outputs), float64."""
@@ -377,8 +383,11 @@ class _BasePrunedEnsemble(BaseEstimator):
     def _fit_final_estimators(self, X, Y, sample_weight, specs, indices, checkpoint, splits, ledger):
         """Fit the meta-learners on out-of-fold member predictions.
 
-        ``indices`` numbers the members as in the full fit. Returns the fitted
-        meta-learners and the indices of the members that did not diverge in any fold.
+        ``indices`` numbers the members as in the full fit. With
+        ``linear_member``, the linear member's out-of-fold predictions join the
+        networks' as the last column. Returns the fitted meta-learners, the
+        indices of the members that did not diverge in any fold, and the linear
+        member fitted on every row (None without one).
         """
         out_of_fold = np.zeros((len(X), len(specs), Y.shape[1]))
         for fold, (train, test) in enumerate(splits):
@@ -393,9 +402,24 @@ class _BasePrunedEnsemble(BaseEstimator):
         if not finite:
             raise MemberDivergedError("every member diverged in cross-validation; no member is left to stack.")
         start = time.perf_counter()
-        meta_learners = self._fit_meta_learners(out_of_fold[:, finite], Y, sample_weight)
+        out_of_fold, linear = out_of_fold[:, finite], None
+        linear_out_of_fold = self._linear_out_of_fold(X, Y, sample_weight, splits) if self.linear_member else None
+        if linear_out_of_fold is not None:
+            out_of_fold = np.concatenate([out_of_fold, linear_out_of_fold[:, None]], axis=1)
+            linear, _ = self._linear_member(X, Y, sample_weight, np.arange(len(X)))
+        meta_learners = self._fit_meta_learners(out_of_fold, Y, sample_weight)
         ledger.add_seconds("meta-learner", time.perf_counter() - start)
-        return meta_learners, [indices[k] for k in finite]
+        return meta_learners, [indices[k] for k in finite], linear
+
+    def _linear_out_of_fold(self, X, Y, sample_weight, splits):
+        """The linear member's out-of-fold predictions, or None where a fold's rows lack a class (classifier)."""
+        out_of_fold = np.zeros(Y.shape)
+        for train, test in splits:
+            model, _ = self._linear_member(X, Y, sample_weight, train)
+            if model is None:
+                return None
+            out_of_fold[test] = model.predict(X[test])
+        return out_of_fold
 
     def _fold_factory(self, n_samples, n_fold_samples):
         """The factory of a fold's members: as many optimizer steps as a full-data member gets.

@@ -119,6 +119,9 @@ class PrunedEnsembleClassifier(ClassifierMixin, _BasePrunedEnsemble):
         With ``combine="select"``, also fit ``LogisticRegression()`` on the
         members' training rows and offer it to the selection as one more
         member (seed -1, sparsity 0); once chosen it is refitted on all rows.
+        With ``combine="stack"``, its out-of-fold probabilities join the
+        members' before the meta-learner, and it is kept, fitted on all rows.
+        Ignored by ``"mean"``.
     final_estimator : classifier, default=None
         Meta-learner of ``combine="stack"``, fitted on the members' out-of-fold
         probabilities (for two classes, the second class's only), as

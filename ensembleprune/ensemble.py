@@ -79,7 +79,10 @@ class PrunedEnsembleRegressor(RegressorMixin, _BasePrunedEnsemble):
         offer it to the selection as one more member (seed -1, sparsity 0):
         on a linear target the selection takes it, where networks trained by
         Adam stop short of the least-squares fit. Once chosen it is refitted
-        on all the rows. Ignored by other combiners.
+        on all the rows. With ``combine="stack"``, its out-of-fold predictions
+        (each fold's penalty chosen on that fold's rows) join the members'
+        before the meta-learner, and it is kept, fitted on all the rows.
+        Ignored by ``"mean"`` and ``"median"``.
     final_estimator : regressor, default=None
         Meta-learner for ``combine="stack"``, fitted per output on out-of-fold
         member predictions. ``None`` means convex weights (non-negative,

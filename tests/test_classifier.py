@@ -93,7 +93,9 @@ def test_stacking_fits_a_logistic_meta_learner_on_out_of_fold_probabilities(thre
     X, y = three_classes
     model = PrunedEnsembleClassifier(**SMALL, combine="stack", cv=2).fit(X, y)
     (meta,) = model.final_estimators_
-    assert isinstance(meta, LogisticRegression) and meta.coef_.shape == (3, 2 * 3)
+    # Two networks and the logistic member, whose out-of-fold probabilities the meta-learner also saw.
+    assert model.member_seeds_[-1] == -1 and len(model.members_) == 3
+    assert isinstance(meta, LogisticRegression) and meta.coef_.shape == (3, 3 * 3)
     members = model.predict_members_proba(X)
     expected = meta.predict_proba(members.transpose(1, 0, 2).reshape(len(X), -1))
     np.testing.assert_allclose(model.predict_proba(X), expected)

@@ -63,6 +63,20 @@ def test_median_and_stack(tiny_regression):
     assert isinstance(custom.final_estimators_[0], Ridge)
 
 
+def test_stacking_weighs_the_linear_member_by_its_out_of_fold_predictions(tiny_regression):
+    X, _ = tiny_regression
+    y = X @ np.linspace(-1, 1, X.shape[1]) + 0.01 * np.random.default_rng(0).normal(size=len(X))
+    model = PrunedEnsembleRegressor(**dict(TINY, combine="stack", cv=2)).fit(X, y)
+    (meta,) = model.final_estimators_
+    assert model.member_seeds_[-1] == base_module.LINEAR_MEMBER_SEED and len(model.members_) == TINY["n_members"] + 1
+    # On a linear target the ridge member's out-of-fold predictions win the convex weights.
+    assert meta.coef_.size == len(model.members_) and meta.coef_[-1] > 0.5
+    assert model.score(X, y) > 0.99
+    without = clone(model).set_params(linear_member=False).fit(X, y)
+    assert len(without.members_) == TINY["n_members"]
+    assert base_module.LINEAR_MEMBER_SEED not in without.member_seeds_
+
+
 def test_two_dimensional_targets(tiny_regression):
     X, y = tiny_regression
     Y = np.column_stack([y, 100 * X[:, 0] + 50])
