@@ -12,7 +12,16 @@ from ensembleprune.cli import format_table, run_demo
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
-def test_quickstart_runs(capsys):
+@pytest.fixture
+def short_auto_budget(monkeypatch):
+    # These tests check what the examples and the demo print and write, not how well the
+    # defaults learn (tests/test_sklearn_checks.py does): a tenth of the "auto" step budget.
+    from ensembleprune import factory
+
+    monkeypatch.setattr(factory, "AUTO_STEPS", factory.AUTO_STEPS // 10)
+
+
+def test_quickstart_runs(capsys, short_auto_budget):
     model = runpy.run_path(str(EXAMPLES / "quickstart.py"))["main"](tiny=True)
     out = capsys.readouterr().out
     assert "ensemble, library defaults" in out and "RidgeCV" in out
@@ -27,7 +36,7 @@ def test_pipeline_grid_search_runs(capsys):
 
 
 @pytest.mark.slow
-def test_demo_writes_table_results_and_ensemble(tmp_path):
+def test_demo_writes_table_results_and_ensemble(tmp_path, short_auto_budget):
     tiny = dict(n_samples=400, n_features=40, n_informative=20, hidden=(32,), epochs=12)
     rows = run_demo(tmp_path, tiny, n_members=2, verbose=0)
     names = [row["model"] for row in rows]
