@@ -83,7 +83,7 @@ def test_two_dimensional_targets(tiny_regression):
     model = PrunedEnsembleRegressor(**dict(TINY, combine="stack", cv=2)).fit(X, Y)
     y_pred, y_std = model.predict(X, return_std=True)
     assert y_pred.shape == y_std.shape == (len(X), 2)
-    assert model.predict_members(X).shape == (3, len(X), 2)
+    assert model.predict_members(X).shape == (3 + 1, len(X), 2)  # and the linear member
     # The target is standardized per output, so the large-scale column is learned as well.
     assert model.score(X, Y) > 0.6
     column = PrunedEnsembleRegressor(**TINY).fit(X, y.reshape(-1, 1))

@@ -92,7 +92,7 @@ def test_manifest_declares_versions_architecture_combiner_and_every_array(stacke
     manifest = json.loads(entries["manifest.json"])
     assert (manifest["magic"], manifest["format_version"], manifest["package_version"]) == (
         "ensembleprune-model", 1, __version__)
-    assert [member["architecture"] for member in manifest["members"]] == [[12, 32, 16, 1]] * 2
+    assert [member["architecture"] for member in manifest["members"]] == [[12, 32, 16, 1]] * 2 + [[12, 1]]  # + linear
     assert manifest["combiner"]["method"] == "stack"
     assert manifest["combiner"]["meta_learners"][0]["class"] == "Ridge"
     assert set(entries) == {"manifest.json"} | {f"arrays/{name}.npy" for name in manifest["arrays"]}
