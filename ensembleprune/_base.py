@@ -192,6 +192,7 @@ class _BasePrunedEnsemble(BaseEstimator):
         ledger = CostLedger()
         trained = self._train(X, Y, sample_weight, specs, checkpoint, "full", ledger, validation_rows=validation_rows)
         kept, compact = self._drop_diverged(trained)
+        linear = None  # stacking's linear member, fitted on all rows
         if self.combine == "stack":
             # The fold members are the specs as given (a strategy derives its children from them again),
             # with the seed each member was trained with (a resumed member keeps its own).
@@ -205,7 +206,7 @@ class _BasePrunedEnsemble(BaseEstimator):
         self.history_ = [member.history for member in trained]
         self.member_seeds_ = np.array([member.spec.seed for member in trained])
         self.member_sparsities_ = np.array([member.spec.final_sparsity for member in trained])
-        if self.combine == "stack" and linear is not None:
+        if linear is not None:
             self._append_linear_member(linear)
         if self.combine == "select":
             start = time.perf_counter()
