@@ -219,14 +219,18 @@ def member_scores(pipeline, X_test, y_test, combined):
     members = members / members.sum(axis=2, keepdims=True)
     # combine="select" keeps only the chosen members, each with its weight; the others have none.
     weights = getattr(model, "member_weights_", [None] * len(members))
+    temperatures = getattr(model, "member_temperatures_", [None] * len(members))
     per_member = [
         {
             "seed": int(seed),
             "sparsity": float(sparsity),
             "weight": None if weight is None else float(weight),
+            "temperature": None if temperature is None else float(temperature),
             **scores(y_test, proba, model.classes_),
         }
-        for seed, sparsity, weight, proba in zip(model.member_seeds_, model.member_sparsities_, weights, members)
+        for seed, sparsity, weight, temperature, proba in zip(
+            model.member_seeds_, model.member_sparsities_, weights, temperatures, members
+        )
     ]
     best = min(range(len(per_member)), key=lambda k: per_member[k]["log_loss"])
     return {

@@ -167,6 +167,9 @@ class _BasePrunedEnsemble(BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
 
+    # Fitted attributes with one entry per member, kept in step with members_ when the selection drops some.
+    _member_attributes = ("member_layer_sparsity_", "history_", "member_seeds_", "member_sparsities_")
+
     def _validate_inputs(self, X, y, sample_weight, **target_checks):
         """Check the parameters and the data once, after forgetting any earlier fit."""
         self._validate_params()
@@ -212,6 +215,9 @@ class _BasePrunedEnsemble(BaseEstimator):
             start = time.perf_counter()
             self._select(X, Y, sample_weight, validation_rows)
             ledger.add_seconds("selection", time.perf_counter() - start)
+        # After the selection, which would trust members calibrated on its own rows more than they deserve;
+        # not for stacking, whose meta-learner learnt from uncalibrated fold members.
+        self._calibrate_members(X, Y, sample_weight, None if self.combine == "stack" else validation_rows)
         self.training_cost_ = ledger.as_dict()
         return self
 
@@ -232,12 +238,16 @@ class _BasePrunedEnsemble(BaseEstimator):
         if linear is not None and weights[-1] > 0:
             # Chosen on rows it did not see; it then learns from the held-out rows too.
             self.members_[-1], _ = self._linear_member(X, Y, sample_weight, np.arange(len(X)), penalty)
-        self.members_ = [self.members_[k] for k in chosen]
-        self.member_layer_sparsity_ = [self.member_layer_sparsity_[k] for k in chosen]
-        self.history_ = [self.history_[k] for k in chosen]
-        self.member_seeds_ = self.member_seeds_[chosen]
-        self.member_sparsities_ = self.member_sparsities_[chosen]
+        for name in ("members_",) + self._member_attributes:
+            values = getattr(self, name)
+            setattr(self, name, values[chosen] if isinstance(values, np.ndarray) else [values[k] for k in chosen])
         self.member_weights_ = weights[chosen]
+
+    def _calibrate_members(self, X, Y, sample_weight, validation_rows):
+        """Calibrate the members on the held-out ``validation_rows`` (None: none held out) before they are combined.
+
+        Regression members need no calibration; the classifier's override does.
+        """
 
     def _append_linear_member(self, linear):
         """Add the linear member to the members and their attributes (seed -1, sparsity 0, no history)."""

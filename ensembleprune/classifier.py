@@ -9,6 +9,8 @@ meta-learner on out-of-fold probabilities (as
 """
 
 import numpy as np
+from scipy.optimize import minimize_scalar
+from scipy.special import log_expit, log_softmax
 from sklearn.base import ClassifierMixin, clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils._param_validation import HasMethods, StrOptions
@@ -16,11 +18,14 @@ from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import column_or_1d
 
-from ._base import _BasePrunedEnsemble
+from ._base import LINEAR_MEMBER_SEED, _BasePrunedEnsemble
 from .compact import CompactMLP
 
 # Probabilities are kept this far from 0 and 1 when a log-loss is taken.
 _EPS = 1e-7
+# member_calibration="temperature": the temperatures searched. None below 1: a few dozen held-out rows that a
+# member gets all right would call for sharpening it without bound, and one wrong test row then costs dearly.
+TEMPERATURE_RANGE = (1.0, 20.0)
 
 
 def indicator_targets(codes, n_classes):
@@ -80,6 +85,33 @@ def log_loss_of_average(average, Y, sample_weight=None):
     return float(np.average(losses, weights=sample_weight))
 
 
+def fit_temperature(logits, Y, sample_weight=None):
+    """The temperature ``T`` whose scaled logits ``logits / T`` have the lowest log-loss on ``Y`` (Guo et al., 2017).
+
+    Parameters
+    ----------
+    logits : ndarray of shape (n_samples, 1) for a sigmoid, (n_samples, n_classes) for a softmax
+    Y : ndarray of the same shape, as :func:`indicator_targets` gives it
+    sample_weight : ndarray of shape (n_samples,), default=None
+
+    Returns
+    -------
+    float, within ``TEMPERATURE_RANGE``
+    """
+    logits = np.asarray(logits, dtype=np.float64)
+
+    def loss(log_temperature):
+        scaled = logits / np.exp(log_temperature)
+        if logits.shape[1] == 1:
+            losses = -(Y[:, 0] * log_expit(scaled[:, 0]) + (1 - Y[:, 0]) * log_expit(-scaled[:, 0]))
+        else:
+            losses = -np.sum(Y * log_softmax(scaled, axis=1), axis=1)
+        return float(np.average(losses, weights=sample_weight))
+
+    bounds = np.log(TEMPERATURE_RANGE)
+    return float(np.exp(minimize_scalar(loss, bounds=bounds, method="bounded").x))
+
+
 def logistic_member(X, Y, rows, sample_weight=None, C=1.0):
     """scikit-learn's ``LogisticRegression(C=C)`` fitted on ``rows``, as a one-layer CompactMLP.
 
@@ -135,6 +167,19 @@ class PrunedEnsembleClassifier(ClassifierMixin, _BasePrunedEnsemble):
     tol : float, default=1e-4
         Smallest decrease of the validation log-loss that counts as an
         improvement for early stopping.
+    member_calibration : {"temperature"} or None, default="temperature"
+        ``"temperature"``: each network member's logits are divided by the
+        temperature (at least 1, at most 20) that minimizes its log-loss on
+        the held-out ``validation_fraction`` of the rows (temperature scaling,
+        Guo et al., 2017), folded into its output layer. Networks trained
+        long on cross-entropy end overconfident on small tables; a member is
+        softened, never sharpened. With ``combine="select"`` the members are
+        calibrated after the selection has weighed them as trained: members
+        calibrated on the selection's own rows would look better there than
+        they are. Applies when rows are held out (``early_stopping`` or
+        ``combine="select"``), not to ``combine="stack"`` (its meta-learner
+        learnt from uncalibrated fold members) nor to the linear member.
+        ``None``: members as trained.
 
     Attributes
     ----------
@@ -147,6 +192,9 @@ class PrunedEnsembleClassifier(ClassifierMixin, _BasePrunedEnsemble):
         The members' weights (``combine="select"`` only).
     final_estimators_ : list of one classifier
         The fitted meta-learner (``combine="stack"`` only).
+    member_temperatures_ : ndarray of shape (n_members,)
+        The temperature each member's logits were divided by (1 where it was
+        not calibrated, and for the linear member).
     member_sparsities_, member_seeds_, member_layer_sparsity_, history_, training_cost_, n_features_in_, feature_names_in_
         As in :class:`~ensembleprune.PrunedEnsembleRegressor`; ``history_``
         holds cross-entropy losses.
@@ -166,6 +214,7 @@ class PrunedEnsembleClassifier(ClassifierMixin, _BasePrunedEnsemble):
         "combine": [StrOptions({"mean", "select", "stack"})],
         "final_estimator": [None, HasMethods(["fit", "predict_proba"])],
         "class_weight": [None, StrOptions({"balanced"}), dict],
+        "member_calibration": [None, StrOptions({"temperature"})],
     }
 
     def __init__(
@@ -201,6 +250,7 @@ class PrunedEnsembleClassifier(ClassifierMixin, _BasePrunedEnsemble):
         random_state=None,
         verbose=0,
         class_weight=None,
+        member_calibration="temperature",
     ):
         super().__init__(
             n_members=n_members, sparsities=sparsities, hidden_layer_sizes=hidden_layer_sizes,
@@ -215,6 +265,7 @@ class PrunedEnsembleClassifier(ClassifierMixin, _BasePrunedEnsemble):
             checkpoint_dir=checkpoint_dir, random_state=random_state, verbose=verbose,
         )
         self.class_weight = class_weight
+        self.member_calibration = member_calibration
 
     def fit(self, X, y, sample_weight=None):
         """Train the members on ``(X, y)`` and fit the combiner.
@@ -252,6 +303,17 @@ class PrunedEnsembleClassifier(ClassifierMixin, _BasePrunedEnsemble):
         return logistic_member(X, Y, rows, sample_weight, C=penalty)
 
     _selection_loss = staticmethod(log_loss_of_average)
+
+    def _calibrate_members(self, X, Y, sample_weight, validation_rows):
+        self.member_temperatures_ = np.ones(len(self.members_))
+        if validation_rows is None or self.member_calibration is None:
+            return
+        held_out = X[validation_rows]
+        weights = None if sample_weight is None else sample_weight[validation_rows]
+        for k in np.flatnonzero(self.member_seeds_ != LINEAR_MEMBER_SEED):
+            logits = self.members_[k].with_output_layer(activation="linear").predict(held_out)
+            self.member_temperatures_[k] = fit_temperature(logits, Y[validation_rows], weights)
+            self.members_[k] = self.members_[k].with_output_layer(scale=1 / self.member_temperatures_[k])
 
     def _fit_meta_learners(self, out_of_fold, Y, sample_weight):
         """One meta-learner on every member's out-of-fold probabilities, side by side."""

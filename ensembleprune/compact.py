@@ -357,6 +357,28 @@ class CompactMLP:
             raise ValueError(f"X must have shape (n_samples, {self.n_features_in_}), got {X.shape}")
         return predict_all([self], X)[0]
 
+    def with_output_layer(self, scale=1.0, activation=None):
+        """A copy whose output layer computes ``activation(scale * (inputs @ kernel + bias))``.
+
+        The hidden layers are shared, not copied. ``scale=1 / T`` divides the
+        output's logits by a temperature ``T`` (calibration);
+        ``activation="linear"`` exposes the logits themselves.
+
+        Parameters
+        ----------
+        scale : float, default=1.0
+        activation : str, default=None
+            ``None`` keeps the output layer's activation.
+
+        Returns
+        -------
+        CompactMLP
+        """
+        last = self.layers[-1]
+        kernel = last._kernel_t.T * np.float32(scale)
+        output = CompactLayer(kernel, last.bias * np.float32(scale), activation or last.activation)
+        return CompactMLP(self.layers[:-1] + [output], self.used_features_, self.n_features_in_, self.architecture)
+
     def to_keras(self):
         """Rebuild a plain tf_keras model with the same predictions, for serving in TensorFlow.
 

@@ -181,3 +181,20 @@ def test_sigmoid_is_exact_and_silent_for_inputs_of_any_size():
     np.testing.assert_allclose(values, expected, rtol=1e-6, atol=1e-45)
     assert values[0] == 0 and values[5] == 0.5 and values[-1] == 1
     np.testing.assert_array_equal(predictions.ravel(), values)
+
+
+@pytest.mark.parametrize("output_layout", ["dense", "sparse"])
+def test_with_output_layer_scales_the_logits_and_shares_the_hidden_layers(output_layout):
+    rng = np.random.default_rng(3)
+    density = 1.0 if output_layout == "dense" else 0.3
+    kernels, biases = sparse_weights(rng, (7, 40, 3), density=density)
+    model = CompactMLP.from_weights(kernels, biases, ["relu", "softmax"])
+    X = rng.normal(size=(30, 7)).astype(np.float32)
+    logits = model.with_output_layer(activation="linear").predict(X)
+    np.testing.assert_allclose(numpy_mlp(kernels, biases, ["relu", "linear"], X), logits, rtol=1e-4, atol=1e-5)
+    softened = model.with_output_layer(scale=0.25)
+    expected = np.exp(0.25 * logits) / np.exp(0.25 * logits).sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(softened.predict(X), expected, rtol=1e-5, atol=1e-6)
+    assert softened.layers[0] is model.layers[0] and softened.layers[-1].activation == "softmax"
+    assert softened.used_features_.tolist() == model.used_features_.tolist() and softened.n_params == model.n_params
+    np.testing.assert_array_equal(model.with_output_layer().predict(X), model.predict(X))

@@ -1,0 +1,97 @@
+"""Temperature scaling of the classifier's members on the held-out rows (member_calibration)."""
+
+import numpy as np
+import pytest
+from scipy.special import expit, softmax
+from sklearn.datasets import make_classification
+
+from ensembleprune import PrunedEnsembleClassifier, load, save
+from ensembleprune.classifier import TEMPERATURE_RANGE, fit_temperature, log_loss_of_average
+
+SMALL = dict(n_members=2, sparsities=(0.5, 0.7), hidden_layer_sizes=(32,), epochs=30, batch_size=32, learning_rate=1e-2,
+             random_state=0)
+
+
+@pytest.mark.parametrize("n_classes", [2, 4])
+def test_fit_temperature_recovers_the_temperature_that_generated_the_labels(n_classes):
+    rng = np.random.default_rng(0)
+    width = 1 if n_classes == 2 else n_classes
+    logits = rng.normal(scale=6.0, size=(20_000, width))
+    true_temperature = 3.0
+    if n_classes == 2:
+        labels = (rng.uniform(size=len(logits)) < expit(logits[:, 0] / true_temperature)).astype(int)
+        Y = labels.reshape(-1, 1).astype(float)
+    else:
+        proba = softmax(logits / true_temperature, axis=1)
+        labels = np.array([rng.choice(n_classes, p=p) for p in proba])
+        Y = np.eye(n_classes)[labels]
+    assert fit_temperature(logits, Y) == pytest.approx(true_temperature, rel=0.1)
+
+
+def test_fit_temperature_never_sharpens_stays_within_its_range_and_weighs_rows():
+    logits = np.array([[2.0], [-2.0], [2.0], [-2.0]])
+    always_right = np.array([[1.0], [0.0], [1.0], [0.0]])
+    # Held-out rows that a member gets all right would call for sharpening it without bound: it is left as it is.
+    assert fit_temperature(logits, always_right) == pytest.approx(1.0, abs=1e-3)
+    assert fit_temperature(logits, 1 - always_right) == pytest.approx(TEMPERATURE_RANGE[1], rel=1e-3)
+    # Weight only on the wrong rows: the same as those rows alone.
+    weights = np.array([0.0, 0.0, 1.0, 1.0])
+    half_wrong = np.array([[1.0], [0.0], [0.0], [1.0]])
+    assert fit_temperature(logits, half_wrong, weights) == pytest.approx(TEMPERATURE_RANGE[1], rel=1e-3)
+    assert fit_temperature(logits, half_wrong) > 1.5
+
+
+@pytest.fixture(scope="module")
+def binary():
+    X, y = make_classification(n_samples=300, n_features=10, n_informative=4, flip_y=0.1, random_state=2)
+    return X, y
+
+
+@pytest.fixture(scope="module")
+def both_fits(binary):
+    X, y = binary
+    as_trained = PrunedEnsembleClassifier(**SMALL, combine="mean", member_calibration=None).fit(X, y)
+    calibrated = PrunedEnsembleClassifier(**SMALL, combine="mean").fit(X, y)
+    return as_trained, calibrated
+
+
+def test_calibration_divides_each_members_logits_by_its_temperature(both_fits, binary):
+    X, _ = binary
+    as_trained, calibrated = both_fits
+    np.testing.assert_array_equal(as_trained.member_temperatures_, [1.0, 1.0])
+    assert calibrated.member_temperatures_.shape == (2,)
+    assert not np.allclose(calibrated.member_temperatures_, 1.0)
+    for before, after, temperature in zip(as_trained.members_, calibrated.members_, calibrated.member_temperatures_):
+        logits = before.with_output_layer(activation="linear").predict(X)
+        np.testing.assert_allclose(after.predict(X), expit(logits / temperature), rtol=1e-4, atol=1e-6)
+
+
+def test_calibrated_members_have_no_higher_held_out_log_loss(both_fits, binary):
+    X, y = binary
+    as_trained, calibrated = both_fits
+    held_out = as_trained._factory().validation_rows(len(X), list(as_trained.member_seeds_))
+    Y = y[held_out].reshape(-1, 1).astype(float)
+    for before, after in zip(as_trained.members_, calibrated.members_):
+        loss_before = log_loss_of_average(before.predict(X[held_out]), Y)
+        assert log_loss_of_average(after.predict(X[held_out]), Y) <= loss_before + 1e-6
+
+
+def test_selection_weighs_the_members_as_trained_then_calibrates_the_chosen(binary, tmp_path):
+    X, y = binary
+    model = PrunedEnsembleClassifier(**SMALL).fit(X, y)
+    as_trained = PrunedEnsembleClassifier(**SMALL, member_calibration=None).fit(X, y)
+    np.testing.assert_array_equal(model.member_weights_, as_trained.member_weights_)
+    np.testing.assert_array_equal(model.member_seeds_, as_trained.member_seeds_)
+    assert model.member_temperatures_.shape == model.member_weights_.shape == (len(model.members_),)
+    assert np.all(model.member_temperatures_[model.member_seeds_ == -1] == 1.0)
+    assert np.all((model.member_temperatures_ >= TEMPERATURE_RANGE[0]) & (model.member_temperatures_ <= TEMPERATURE_RANGE[1]))
+    save(model, tmp_path / "model.epz")
+    np.testing.assert_array_equal(load(tmp_path / "model.epz").member_temperatures_, model.member_temperatures_)
+
+
+def test_stacking_and_no_held_out_rows_leave_members_uncalibrated(binary):
+    X, y = binary
+    stacked = PrunedEnsembleClassifier(**SMALL, combine="stack", cv=2, linear_member=False).fit(X, y)
+    np.testing.assert_array_equal(stacked.member_temperatures_, [1.0, 1.0])
+    unheld = PrunedEnsembleClassifier(**SMALL, combine="mean", early_stopping=False).fit(X, y)
+    np.testing.assert_array_equal(unheld.member_temperatures_, [1.0, 1.0])
