@@ -7,7 +7,7 @@ a regressor as a pipeline's last step. Its other parts must be of the classes
 below (the allow-list, after skops' audit of "trusted types"): each is stored as
 its class name, its ``get_params(deep=False)`` and the rest of its ``__dict__``
 (the fitted attributes), all as the plain values, numeric arrays and string
-arrays of ``serialization._encode``, nested objects likewise. The ensemble is
+arrays of ``_codec._encode``, nested objects likewise. The ensemble is
 stored once, as a file of the ensemble alone stores it, and the tree holds a
 marker where it goes. A class outside the list, a function (a
 ``FunctionTransformer`` with ``func``, ``TransformedTargetRegressor(func=...)``,
@@ -45,8 +45,9 @@ from sklearn.preprocessing import (
     StandardScaler,
 )
 
-from . import serialization as _file
-from .serialization import InvalidModelFileError, UnsafeToSaveError
+from . import _codec as _file  # the model file's encoding of values, which encode_value and decode_value extend
+from ._archive import InvalidModelFileError
+from ._codec import UnsafeToSaveError
 
 SCALERS = (StandardScaler, MinMaxScaler, MaxAbsScaler, RobustScaler)
 ENCODERS = (OneHotEncoder, OrdinalEncoder)
@@ -54,7 +55,7 @@ ENCODERS = (OneHotEncoder, OrdinalEncoder)
 TRANSFORMERS = {cls.__name__: cls for cls in (*SCALERS, *ENCODERS, SimpleImputer, MissingIndicator,
                                                FunctionTransformer)}
 COMPOSITES = {cls.__name__: cls for cls in (Pipeline, ColumnTransformer, TransformedTargetRegressor)}
-# The value types of serialization._encode's manifest that this module writes and reads.
+# The value types of _codec._encode's manifest that this module writes and reads.
 VALUE_KINDS = ("object", "ensemble", "dtype", "type", "slice", "dict", "object_array")
 _BUILTIN_TYPES = {cls.__name__: cls for cls in (float, int, bool, str)}
 _STRINGS = ("drop", "passthrough")
@@ -158,7 +159,7 @@ def encode_pipeline(model, arrays):
 
 
 def encode_value(value, name, arrays):
-    """What ``serialization._encode`` cannot write itself: the allow-listed objects and the data they hold."""
+    """What ``_codec._encode`` cannot write itself: the allow-listed objects and the data they hold."""
     import pandas as pd
 
     cls = type(value)
@@ -283,7 +284,7 @@ def _place(model, ensemble):
 
 # ---------------------------------------------------------------- the probe row
 
-# A loaded pipeline must predict, as a loaded ensemble must (serialization._check_predicts),
+# A loaded pipeline must predict, as a loaded ensemble must (_codec._check_predicts),
 # but a row of zeros is no input for a pipeline over named columns of strings and
 # categories. So save() builds one row from the fitted preprocessing (a known category
 # for each encoded column, an imputer's fill value, zero for a number), checks that the

@@ -28,7 +28,6 @@ from sklearn.preprocessing import (
 )
 from sklearn.tree import DecisionTreeRegressor
 
-import ensembleprune.serialization as serialization
 from ensembleprune import (
     CompactMLP,
     PrunedEnsembleClassifier,
@@ -156,7 +155,7 @@ def test_a_failed_write_leaves_the_previous_file_whole(stacked, saved, tmp_path,
     def fail(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(serialization.np.lib.format, "write_array", fail)
+    monkeypatch.setattr(np.lib.format, "write_array", fail)
     with pytest.raises(OSError, match="disk full"):
         save(stacked, path)
     assert [p.name for p in tmp_path.iterdir()] == ["ensemble.epz"]
