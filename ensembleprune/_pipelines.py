@@ -464,6 +464,22 @@ def predict_std(model, X):
     return model.predict(X, return_std=True)[1]
 
 
+def predict_interval(model, X, confidence):
+    """``(lower, upper)``: the conformal interval of the ensemble at the end of ``model``, in its predictions' units.
+
+    The target scalers a model file allows are affine and increasing, so a
+    ``TransformedTargetRegressor`` maps the regressor's bounds to bounds.
+    """
+    if type(model) is Pipeline:
+        for _, _, step in model._iter(with_final=False):
+            X = step.transform(X)
+        return predict_interval(model.steps[-1][1], X, confidence)
+    if type(model) is TransformedTargetRegressor:
+        return tuple(model.transformer_.inverse_transform(np.reshape(bound, (len(X), -1)))
+                     for bound in predict_interval(model.regressor_, X, confidence))
+    return model.predict_interval(X, confidence)
+
+
 def describe(model):
     """One line of ``model``'s steps, for ``ensembleprune inspect``."""
     if type(model) is Pipeline:

@@ -1,4 +1,4 @@
-"""The `ensembleprune` command line: inspect, predict, sweep and demo, and how it reports errors."""
+"""The `ensembleprune` command line: inspect, predict (with --interval), sweep and demo, and how it reports errors."""
 
 import csv
 import json
@@ -15,7 +15,14 @@ from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from ensembleprune import CompactMLP, PrunedEnsembleRegressor, cli, make_article_regression, save
+from ensembleprune import (
+    CompactMLP,
+    PrunedEnsembleClassifier,
+    PrunedEnsembleRegressor,
+    _cli_model_files,
+    make_article_regression,
+    save,
+)
 from ensembleprune.cli import main
 from ensembleprune.serialization import InvalidModelFileError, UnsafeToSaveError
 
@@ -61,6 +68,8 @@ def read_csv(path):
 
 
 def _describe_raising(error):
+    """A stand-in for ``describe_model_file``, patched where the inspect command looks it up."""
+
     def describe(path):
         raise error
 
@@ -69,7 +78,7 @@ def _describe_raising(error):
 
 @pytest.mark.parametrize("error", [TypeError("a bug"), AttributeError("a bug"), KeyError("a bug")])
 def test_a_bug_propagates_with_its_traceback(monkeypatch, error):
-    monkeypatch.setattr(cli, "describe_model_file", _describe_raising(error))
+    monkeypatch.setattr(_cli_model_files, "describe_model_file", _describe_raising(error))
     with pytest.raises(type(error), match="a bug"):
         main(["inspect", "model.epz"])
 
@@ -85,7 +94,7 @@ def test_a_bug_propagates_with_its_traceback(monkeypatch, error):
     ],
 )
 def test_bad_input_is_reported_in_one_line(monkeypatch, capsys, error):
-    monkeypatch.setattr(cli, "describe_model_file", _describe_raising(error))
+    monkeypatch.setattr(_cli_model_files, "describe_model_file", _describe_raising(error))
     assert main(["inspect", "model.epz"]) == 2
     err = capsys.readouterr().err
     assert err == f"ensembleprune inspect: error: {error}\n"
@@ -349,3 +358,126 @@ def test_sweep_batch_size_is_an_integer_or_auto(capsys):
     with pytest.raises(SystemExit):
         parser.parse_args(["sweep", "--batch-size", "0"])
     assert "positive integer or auto" in capsys.readouterr().err
+
+
+# ensembleprune predict --interval: the bounds of a conformal regressor's prediction interval.
+
+CONFORMAL = dict(n_members=2, hidden_layer_sizes=(16,), epochs=5, conformal="split", random_state=0)
+
+
+@pytest.fixture(scope="module")
+def conformal_rows(tiny_regression):
+    X, y = tiny_regression
+    return pd.DataFrame(X[:200], columns=[f"x{i}" for i in range(X.shape[1])]), y[:200]
+
+
+@pytest.fixture(scope="module")
+def conformal_file(conformal_rows, tmp_path_factory):
+    X, y = conformal_rows
+    model = PrunedEnsembleRegressor(**CONFORMAL).fit(X, y)
+    path = tmp_path_factory.mktemp("conformal") / "conformal.epz"
+    save(model, path)
+    return path, model
+
+
+def write_frame(path, frame):
+    frame.to_csv(path, index=False)
+    return path
+
+
+def test_predict_interval_writes_the_bounds_of_predict_interval(conformal_file, conformal_rows, tmp_path):
+    path, model = conformal_file
+    X, _ = conformal_rows
+    data = write_frame(tmp_path / "data.csv", X[:30])
+    out = tmp_path / "out.csv"
+    assert main(["predict", str(path), str(data), "--output", str(out), "--interval", "0.8", "--std"]) == 0
+    header, values = read_csv(out)
+    assert header == ["prediction", "std", "lower", "upper"]
+    y_pred, y_std = model.predict(X[:30], return_std=True)
+    lower, upper = model.predict_interval(X[:30], confidence=0.8)
+    np.testing.assert_array_equal(values, np.column_stack([y_pred, y_std, lower, upper]))
+    assert np.all(values[:, 2] <= values[:, 0]) and np.all(values[:, 0] <= values[:, 3])
+    assert np.all(values[:, 2] < values[:, 3])
+
+
+def test_predict_interval_through_a_pipeline_of_several_outputs(conformal_rows, tmp_path, capsys):
+    X, y = conformal_rows
+    Y = np.column_stack([y, -2 * y])
+    pipeline = make_pipeline(StandardScaler(), PrunedEnsembleRegressor(**CONFORMAL)).fit(X, Y)
+    save(pipeline, tmp_path / "pipeline.epz")
+    data = write_frame(tmp_path / "data.csv", X[:20])
+    assert main(["predict", str(tmp_path / "pipeline.epz"), str(data), "--interval", "0.9"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "prediction_0,prediction_1,lower_0,lower_1,upper_0,upper_1"
+    values = np.array([line.split(",") for line in lines[1:]], dtype=float)
+    y_pred, lower, upper = pipeline.predict(X[:20], return_interval=0.9)
+    np.testing.assert_array_equal(values, np.hstack([y_pred, lower, upper]))
+    assert np.all(lower <= y_pred) and np.all(y_pred <= upper)
+
+
+def test_predict_interval_through_a_transformed_target(conformal_rows, tmp_path):
+    X, y = conformal_rows
+    target = TransformedTargetRegressor(PrunedEnsembleRegressor(**CONFORMAL), transformer=StandardScaler())
+    pipeline = Pipeline([("scale", StandardScaler()), ("model", target)]).fit(X, 50 + 10 * y)
+    save(pipeline, tmp_path / "pipeline.epz")
+    data = write_frame(tmp_path / "data.csv", X[:20])
+    out = tmp_path / "out.csv"
+    assert main(["predict", str(tmp_path / "pipeline.epz"), str(data), "--output", str(out), "--interval",
+                 "0.9"]) == 0
+    header, values = read_csv(out)
+    assert header == ["prediction", "lower", "upper"]
+    np.testing.assert_array_equal(values[:, 0], pipeline.predict(X[:20]))
+    # The regressor's interval in scaled units, mapped back by the target's scaler.
+    fitted = pipeline.named_steps["model"]
+    bounds = fitted.regressor_.predict_interval(pipeline[:-1].transform(X[:20]), confidence=0.9)
+    expected = [fitted.transformer_.inverse_transform(bound.reshape(-1, 1)).ravel() for bound in bounds]
+    np.testing.assert_allclose(values[:, 1:], np.column_stack(expected), rtol=1e-12)
+    assert np.all(values[:, 1] <= values[:, 0]) and np.all(values[:, 0] <= values[:, 2])
+
+
+@pytest.fixture(scope="module")
+def classifier_file(conformal_rows, tmp_path_factory):
+    X, y = conformal_rows
+    model = PrunedEnsembleClassifier(n_members=1, hidden_layer_sizes=(4,), epochs=1, random_state=0).fit(X, y > 0)
+    path = tmp_path_factory.mktemp("classifier") / "classifier.epz"
+    save(model, path)
+    return path
+
+
+def _member_file(directory):
+    member = CompactMLP.from_weights([np.ones((12, 1))], [np.zeros(1)], ["linear"])
+    save(member, directory / "member.epz")
+    return directory / "member.epz"
+
+
+@pytest.mark.parametrize("case, message", [
+    ("confidence 1.5", "--interval takes a confidence strictly between 0 and 1, such as 0.9 for a 90% interval; "
+                       "got 1.5"),
+    ("confidence 90", "--interval takes a confidence strictly between 0 and 1, such as 0.9 for a 90% interval; "
+                      "got 90"),
+    ("confidence 0", "--interval takes a confidence strictly between 0 and 1, such as 0.9 for a 90% interval; "
+                     "got 0"),
+    ("fitted without conformal", "--interval needs a regressor calibrated as it fits, but the PrunedEnsembleRegressor "
+                                 "in {path} was fitted without conformal: fit a PrunedEnsembleRegressor with "
+                                 "conformal='split' (or conformal='cv+' with combine='stack'), save it and predict "
+                                 "with that file"),
+    ("a classifier", "--interval is for regressors; {path} holds a classifier (PrunedEnsembleClassifier), whose "
+                     "class probabilities --proba writes"),
+    ("a member file", "--interval needs a regressor calibrated as it fits, but {path} holds a single member "
+                      "(CompactMLP), not an ensemble"),
+], ids=["confidence 1.5", "confidence 90", "confidence 0", "fitted without conformal", "a classifier",
+        "a member file"])
+def test_predict_interval_refuses_in_one_line_and_writes_nothing(
+        case, message, conformal_file, model_file, classifier_file, conformal_rows, tmp_path, capsys):
+    path = {"fitted without conformal": model_file, "a classifier": classifier_file,
+            "a member file": _member_file(tmp_path)}.get(case, conformal_file[0])
+    confidence = case.split()[1] if case.startswith("confidence") else "0.9"
+    data = write_frame(tmp_path / "data.csv", conformal_rows[0][:5])
+    out = tmp_path / "out" / "predictions.csv"
+    out.parent.mkdir()
+    code = main(["predict", str(path), str(data), "--output", str(out), "--interval", confidence])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.startswith("ensembleprune predict: error: ") and err.count("\n") == 1, err
+    assert message.format(path=path) in err, err
+    assert list(out.parent.iterdir()) == []  # not even a temporary file
