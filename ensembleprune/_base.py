@@ -257,10 +257,15 @@ class _BasePrunedEnsemble(BaseEstimator):
         self.member_seeds_ = np.append(self.member_seeds_, LINEAR_MEMBER_SEED)
         self.member_sparsities_ = np.append(self.member_sparsities_, 0.0)
 
-    def _member_outputs(self, X):
-        """Every member's output on ``X``: shape (n_members, n_samples, n_member_outputs), float64."""
+    def _member_outputs(self, X, validate=True):
+        """Every member's output on ``X``: shape (n_members, n_samples, n_member_outputs), float64.
+
+        ``validate=False`` is for rows of the array that ``fit`` validated: they
+        no longer carry the feature names that a DataFrame had.
+        """
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        if validate:
+            X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
         # One pass over X for all members: each block of rows is converted once, in cache.
         return predict_all(self.members_, X).astype(np.float64)
 

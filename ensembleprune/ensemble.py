@@ -323,9 +323,10 @@ class PrunedEnsembleRegressor(RegressorMixin, _BasePrunedEnsemble):
         self._fit(X[train], (Y[train] - self.y_mean_) / self.y_scale_,
                   None if sample_weight is None else sample_weight[train])
         if self.conformal == "split":
-            y_pred, spread = self._predict_2d(X[calibration])
-            self.calibration_residuals_ = np.abs(Y[calibration] - y_pred)
-            self.calibration_spreads_ = spread
+            members = self._member_outputs(X[calibration], validate=False) * self.y_scale_ + self.y_mean_
+            y_pred = self._predict_stacked(members) if self.combine == "stack" else self._combine_outputs(members)
+            self.calibration_residuals_ = np.abs(Y[calibration] - y_pred.reshape(len(members[0]), -1))
+            self.calibration_spreads_ = members.std(axis=0)
         return self
 
     def _output_activation(self, Y):

@@ -211,3 +211,17 @@ def test_robustness_report_gives_interval_coverage_and_width(tmp_path):
     absolute = intervals["noise"]["absolute"]["mean_width"]
     assert absolute[1]["mean"] == pytest.approx(absolute[0]["mean"])
     assert intervals["noise"]["normalized"]["mean_width"][1]["mean"] > intervals["noise"]["normalized"]["mean_width"][0]["mean"]
+
+
+@pytest.mark.parametrize("combine", ["select", "stack"])
+def test_calibration_on_a_dataframe_is_silent_and_keeps_the_models_own_residuals(data, combine):
+    pd = pytest.importorskip("pandas")
+    X, y, _, _ = data
+    frame = pd.DataFrame(X[:300], columns=[f"x{j}" for j in range(X.shape[1])])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "X does not have valid feature names" from predicting its own rows
+        model = PrunedEnsembleRegressor(conformal="split", combine=combine, cv=2, **SMALL).fit(frame, y[:300])
+    _, calibration = calibration_split(300, model.validation_fraction, model.random_state)
+    y_pred, y_std = model.predict(frame.iloc[calibration], return_std=True)
+    np.testing.assert_allclose(model.calibration_residuals_[:, 0], np.abs(y[:300][calibration] - y_pred), rtol=1e-6)
+    np.testing.assert_allclose(model.calibration_spreads_[:, 0], y_std, rtol=1e-6)
