@@ -421,7 +421,10 @@ def parse_args(argv=None):
 
 
 def git_state():
-    """The checked-out commit, and whether the package's files differ from it (the run then measured those)."""
+    """The checked-out commit, and whether the package's files differ from it (the run then measured those).
+
+    Read when the run starts, once the package is imported: what was committed during a long run is not what it measured.
+    """
 
     def git(*command):
         here = os.path.dirname(os.path.abspath(__file__))
@@ -435,9 +438,10 @@ def git_state():
 def main(argv=None):
     args = parse_args(argv)
     ensemble_params = model_params(args.models, args.variants, args.quick)
+    git = git_state()
     report = run_benchmark("bench_classification", "PrunedEnsembleClassifier", BASE_MODELS, QUICK_ENSEMBLE_PARAMS,
                            args, ensemble_params, run_dataset)
-    report["environment"]["git"] = git_state()
+    report["environment"]["git"] = git
     report["summary"] = summarize(report["datasets"], report["models_run"])
     emit(report, markdown_table(report), args.out)
 
