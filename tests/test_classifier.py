@@ -100,6 +100,8 @@ def test_stacking_fits_a_logistic_meta_learner_on_out_of_fold_probabilities(thre
     expected = meta.predict_proba(members.transpose(1, 0, 2).reshape(len(X), -1))
     np.testing.assert_allclose(model.predict_proba(X), expected)
     assert model.score(X, y) > 0.8
+    # The meta-learner learnt from uncalibrated fold members: the full members stay as trained too.
+    np.testing.assert_array_equal(model.member_temperatures_, [1.0, 1.0, 1.0])
 
 
 @pytest.mark.slow
