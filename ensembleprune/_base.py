@@ -191,7 +191,7 @@ class _BasePrunedEnsemble(BaseEstimator):
         checkpoint = self._checkpoint(X, Y, sample_weight)
         validation_rows = None
         if self.early_stopping or self.combine == "select":
-            validation_rows = self._factory().validation_rows(len(X), [spec.seed for spec in specs])
+            validation_rows = self._validation_rows(len(X), specs, sample_weight)
         ledger = CostLedger()
         trained = self._train(X, Y, sample_weight, specs, checkpoint, "full", ledger, validation_rows=validation_rows)
         kept, compact = self._drop_diverged(trained)
@@ -220,6 +220,18 @@ class _BasePrunedEnsemble(BaseEstimator):
         self._calibrate_members(X, Y, sample_weight, None if self.combine == "stack" else validation_rows)
         self.training_cost_ = ledger.as_dict()
         return self
+
+    def _validation_rows(self, n_samples, specs, sample_weight):
+        """The rows held out for early stopping and the selection, drawn among the rows of positive weight.
+
+        A held-out row of weight 0 tells neither anything; held-out rows that
+        all weigh 0 would leave their weighted losses undefined.
+        """
+        seeds = [spec.seed for spec in specs]
+        if sample_weight is None or np.all(sample_weight > 0):
+            return self._factory().validation_rows(n_samples, seeds)
+        weighted = np.flatnonzero(sample_weight > 0)
+        return weighted[self._factory().validation_rows(len(weighted), seeds)]
 
     def _select(self, X, Y, sample_weight, validation_rows):
         """Weigh the members (and the linear member) by greedy selection on the held-out rows; drop the unchosen."""

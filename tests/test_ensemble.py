@@ -254,3 +254,24 @@ def test_sample_weight_reaches_the_members_directly_and_through_pipelines(tiny_r
                                PrunedEnsembleRegressor(**TINY).set_fit_request(sample_weight=True))
         routed.fit(X, y, sample_weight=weights)
     np.testing.assert_allclose(routed.predict(X), direct.predict(X), rtol=1e-5)
+
+
+@pytest.mark.parametrize("kind", ["regressor", "classifier"])
+def test_rows_held_out_are_drawn_among_rows_of_positive_weight(tiny_regression, kind):
+    from ensembleprune import PrunedEnsembleClassifier
+
+    X, y = tiny_regression
+    params = {**TINY, "combine": "select", "n_members": 2, "epochs": 5}
+    model = PrunedEnsembleRegressor(**params) if kind == "regressor" else PrunedEnsembleClassifier(**params)
+    y = y if kind == "regressor" else y > np.median(y)
+    specs = model._member_specs("linear")
+    # Zero weight on exactly the rows an unweighted fit holds out: their weighted losses would be 0 / 0.
+    weights = np.ones(len(X))
+    weights[model._validation_rows(len(X), specs, None)] = 0.0
+    held_out = model._validation_rows(len(X), specs, weights)
+    assert len(held_out) == model._factory().n_validation(int(np.sum(weights > 0))) and np.all(weights[held_out] > 0)
+    model.fit(X, y, sample_weight=weights)
+    assert np.isclose(model.member_weights_.sum(), 1.0)
+    # Without zero weights the rows are those of an unweighted fit.
+    np.testing.assert_array_equal(model._validation_rows(len(X), specs, np.full(len(X), 2.0)),
+                                  model._validation_rows(len(X), specs, None))
