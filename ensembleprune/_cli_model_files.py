@@ -17,7 +17,8 @@ import numpy as np
 
 def describe_model_file(path):
     """What ``ensembleprune inspect`` prints: the pipeline's steps, each member's layers, densities, nonzeros, bytes."""
-    from ._pipelines import describe, final_ensemble, is_pipeline
+    from ._pipeline_predict import describe, final_ensemble
+    from ._pipelines import is_pipeline
     from .compact import CompactMLP
     from .serialization import load
 
@@ -83,7 +84,7 @@ def _read_feature_csv(path, model):
     hold exactly the model's features (an array). Each cell is checked against
     what the model needs in its column (see ``datasets.read_feature_csv``).
     """
-    from ._pipelines import column_needs
+    from ._pipeline_inputs import column_needs
     from .datasets import read_feature_csv
 
     names = getattr(model, "feature_names_in_", None)
@@ -93,7 +94,7 @@ def _read_feature_csv(path, model):
 def predict_command(args):
     """``ensembleprune predict``: the table is built whole before a byte is written, so an error writes nothing."""
     from ._files import atomic_write
-    from ._pipelines import final_ensemble
+    from ._pipeline_predict import final_ensemble
     from .serialization import load
 
     # Checked before the model file is read: a typo costs no wait.
@@ -164,7 +165,8 @@ def _prediction_table(model, X, proba, std, confidence):
     A regressor's columns are named ``prediction``, ``std``, ``lower`` and
     ``upper``, with ``_0``, ``_1``, ... for each output when it has several.
     """
-    from ._pipelines import is_pipeline, predict_interval, predict_std
+    from ._pipeline_predict import predict_interval, predict_std
+    from ._pipelines import is_pipeline
     from .compact import CompactMLP
 
     if proba:  # one column per class, headed by its label

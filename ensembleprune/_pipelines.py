@@ -17,17 +17,12 @@ written.
 Loading rebuilds each object from the list by its name, sets its parameters
 (only its own, checked by ``_validate_params``), sets fitted attributes whose
 names are those of fitted (``x_``) or private (``_x``) state and shadow nothing
-of the class, checks the structure as saving did, and predicts a probe row.
-
-:func:`column_needs` tells the command line what each input column must hold
-(a number, a known category, whether it may be missing), read from the fitted
-preprocessing; the probe row is built from the same walk.
+of the class, checks the structure as saving did, and predicts a probe row
+(built and checked by ``_pipeline_inputs.py``).
 """
 
-import math
 import re
 import warnings
-from dataclasses import dataclass, replace
 
 import numpy as np
 import sklearn
@@ -147,14 +142,16 @@ def encode_pipeline(model, arrays):
     """The manifest sections of ``model``: its ensemble as ``_encode_ensemble`` writes it, the tree, the probe."""
     from sklearn.utils.validation import check_is_fitted
 
+    from ._pipeline_inputs import make_probe, probe_output  # imported here: it reads the allow-list from this module
+
     ensemble = check_structure(model, UnsafeToSaveError)
     check_is_fitted(model)
     encoded = _file._encode(model, "pipeline", arrays)  # refuses what needs pickle before anything is written
     sections = {"ensemble_kind": type(ensemble).__name__, **_file._encode_ensemble(ensemble, arrays),
                 "pipeline": encoded, "sklearn_version": sklearn.__version__}
-    probe = _probe(model)
+    probe = make_probe(model)
     if probe is not None:
-        sections["probe"] = {**probe, "expected": _file._encode(_probe_output(model, probe), "probe", arrays)}
+        sections["probe"] = {**probe, "expected": _file._encode(probe_output(model, probe), "probe", arrays)}
     return sections
 
 
@@ -201,6 +198,8 @@ _ENSEMBLE = object()  # where the tree's ensemble goes, until it is put there
 
 def decode_pipeline(manifest, decode_ensemble, arrays):
     """The model of a pipeline file; ``decode_ensemble(kind)`` reads the ensemble section."""
+    from ._pipeline_inputs import check_probe  # imported here: it reads the allow-list from this module
+
     kind = manifest.get("ensemble_kind")
     if kind not in _ensemble_classes():
         raise InvalidModelFileError(f"unknown ensemble kind {kind!r}")
@@ -216,7 +215,7 @@ def decode_pipeline(manifest, decode_ensemble, arrays):
                       f"{sklearn.__version__}: its preprocessing's fitted state may mean other things; check its "
                       "predictions, or save it again", UserWarning, stacklevel=4)
     if "probe" in manifest:
-        _check_probe(model, _file._expect(manifest, "probe", dict), arrays)
+        check_probe(model, _file._expect(manifest, "probe", dict), arrays)
     return model
 
 
@@ -280,217 +279,3 @@ def _place(model, ensemble):
     elif type(model) is TransformedTargetRegressor and hasattr(model, "regressor_"):
         model.regressor_ = _place(model.regressor_, ensemble)
     return model
-
-
-# ---------------------------------------------------------------- the probe row
-
-# A loaded pipeline must predict, as a loaded ensemble must (_codec._check_predicts),
-# but a row of zeros is no input for a pipeline over named columns of strings and
-# categories. So save() builds one row from the fitted preprocessing (a known category
-# for each encoded column, an imputer's fill value, zero for a number), checks that the
-# pipeline predicts it, and stores the row with that prediction; load() predicts it again
-# and compares, which also catches fitted state that loads but means something else (another
-# scikit-learn). When no such row works with the saved pipeline, none is stored, and load()
-# checks the structure only.
-
-
-def _probe(model):
-    names = getattr(model, "feature_names_in_", None)
-    row = [_plain(need.example) for need in column_needs(model)]
-    probe = {"columns": None if names is None else [str(name) for name in names], "row": row}
-    try:
-        _probe_output(model, probe)
-    except Exception:  # the row is a guess; a pipeline it does not suit is saved without it
-        return None
-    return probe
-
-
-def _plain(value):
-    value = value.item() if isinstance(value, np.generic) else value
-    return value if _file._is_plain(value) else 0.0
-
-
-def _probe_input(probe):
-    import pandas as pd
-
-    row, columns = probe["row"], probe["columns"]
-    if not (isinstance(row, list) and all(map(_file._is_plain, row))):
-        raise InvalidModelFileError("its probe row is not a list of plain values")
-    if columns is None:
-        return np.array([row], dtype=float if all(isinstance(v, (int, float)) for v in row) else object)
-    if not (isinstance(columns, list) and len(columns) == len(row) and all(isinstance(c, str) for c in columns)):
-        raise InvalidModelFileError("its probe columns do not match its probe row")
-    return pd.DataFrame([row], columns=columns)
-
-
-def _probe_output(model, probe):
-    X = _probe_input(probe)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        output = model.predict_proba(X) if hasattr(check_structure(model, TypeError), "classes_") else model.predict(X)
-    return np.asarray(output, dtype=np.float64)
-
-
-def _check_probe(model, probe, arrays):
-    expected = _file._decode(probe.get("expected"), arrays)
-    try:
-        output = _probe_output(model, probe)
-    except InvalidModelFileError:
-        raise
-    except Exception as error:
-        raise InvalidModelFileError(f"its pipeline does not predict on its probe row ({type(error).__name__}: "
-                                    f"{error})") from None
-    # Loose: another machine's BLAS may round differently; a state that means something else does not come close.
-    if not (isinstance(expected, np.ndarray) and expected.shape == output.shape and np.allclose(
-            output, expected, rtol=1e-3, atol=1e-3 * (1 + np.max(np.abs(expected), initial=0)), equal_nan=True)):
-        raise InvalidModelFileError(f"its pipeline predicts {output.ravel()[:4]} on its probe row, where the saved "
-                                    f"one predicted {np.ravel(expected)[:4]}")
-
-
-# ---------------------------------------------------------------- what each input column must hold
-
-
-@dataclass(frozen=True)
-class ColumnNeed:
-    """What a model needs in one input column: used at all, a number, may it be missing, which values."""
-
-    used: bool = True
-    numeric: bool = True
-    missing_ok: bool = False
-    categories: tuple = None  # the values the model knows, if it encodes them
-    unknown_ok: bool = True  # whether a value outside ``categories`` is allowed
-    example: object = 0.0
-
-
-NUMBER = ColumnNeed()
-
-
-def final_ensemble(model):
-    """The ensemble (or member) that ``model`` ends in."""
-    return check_structure(model, TypeError) if is_pipeline(model) else model
-
-
-def column_needs(model):
-    """A :class:`ColumnNeed` per input column of ``model`` (an ensemble, a member or a saved pipeline).
-
-    Read from the fitted preprocessing. It errs on the side of allowing: a value
-    it lets through may still be refused by the model itself.
-    """
-    return _needs(model, model.n_features_in_, None)
-
-
-def _needs(step, n, after):
-    """The needs of ``step``'s ``n`` inputs; ``after`` holds those of its outputs (None: numbers)."""
-    if isinstance(step, str) and step == "drop":
-        return [ColumnNeed(used=False)] * n
-    if step is None or isinstance(step, str) or (type(step) is FunctionTransformer and step.func is None):
-        return list(after) if after and len(after) == n else [NUMBER] * n
-    if type(step) is Pipeline:
-        for _, inner in reversed(step.steps):
-            after = _needs(inner, getattr(inner, "n_features_in_", len(after or ())), after)
-        return after
-    if type(step) is TransformedTargetRegressor:
-        return _needs(step.regressor_, n, after)
-    if type(step) is ColumnTransformer:
-        return _column_transformer_needs(step, after)
-    after = after if after and len(after) == n else [NUMBER] * n
-    if type(step) in SCALERS:  # numbers only; a missing value passes through, to what follows
-        return [ColumnNeed(missing_ok=need.missing_ok) for need in after]
-    if type(step) is SimpleImputer:
-        return _imputer_needs(step, after)
-    if type(step) in ENCODERS:
-        return [_encoder_need(step, categories) for categories in step.categories_]
-    if type(step) is MissingIndicator:  # reads any value, missing or not
-        return [ColumnNeed(numeric=False, missing_ok=True)] * n
-    return [NUMBER] * n  # the ensemble
-
-
-def _is_missing(value):
-    return value is None or (isinstance(value, float) and math.isnan(value))
-
-
-def _imputer_needs(imputer, after):
-    statistics = imputer.statistics_
-    numeric = statistics.dtype.kind in "fiub"
-    kept = [j for j, value in enumerate(statistics) if imputer.keep_empty_features or not _is_missing(value)]
-    outputs = dict(zip(kept, after)) if len(kept) == len(after) else {}
-    imputes_nan = _is_missing(imputer.missing_values)
-    needs = []
-    for j, value in enumerate(statistics):
-        then = outputs.get(j, NUMBER if numeric else ColumnNeed(numeric=False))
-        needs.append(replace(then, numeric=numeric, missing_ok=imputes_nan or then.missing_ok,
-                             example=then.example if _is_missing(value) else value))
-    return needs
-
-
-def _encoder_need(encoder, categories):
-    known = [value for value in categories.tolist() if not _is_missing(value)]
-    # Missing values and unknown categories are left for the encoder to accept or refuse.
-    return ColumnNeed(numeric=categories.dtype.kind in "fiub", missing_ok=True, categories=tuple(categories.tolist()),
-                      unknown_ok=encoder.handle_unknown != "error",
-                      example=known[0] if known else float("nan"))
-
-
-def _column_transformer_needs(transformer, after):
-    width = sum(part.stop - part.start for part in transformer.output_indices_.values())
-    after = after if after and len(after) == width else [NUMBER] * width
-    needs = [ColumnNeed(used=False)] * transformer.n_features_in_
-    for name, part, _ in transformer.transformers_:
-        inputs = transformer._transformer_to_input_indices.get(name, [])
-        outputs = transformer.output_indices_.get(name, slice(0, 0))
-        for column, need in zip(inputs, _needs(part, len(inputs), after[outputs])):
-            if needs[column].used:  # a column that two transformers read must suit both
-                need = replace(need, numeric=need.numeric or needs[column].numeric,
-                               missing_ok=need.missing_ok and needs[column].missing_ok)
-            needs[column] = need
-    return needs
-
-
-def predict_std(model, X):
-    """The spread of the members' predictions for ``X`` through ``model``, in the units of its predictions.
-
-    A ``TransformedTargetRegressor``'s scaler is affine, so the spread scales by
-    its inverse's slope.
-    """
-    if type(model) is Pipeline:
-        for _, _, step in model._iter(with_final=False):
-            X = step.transform(X)
-        return predict_std(model.steps[-1][1], X)
-    if type(model) is TransformedTargetRegressor:
-        spread = np.asarray(predict_std(model.regressor_, X)).reshape(len(X), -1)
-        slope = model.transformer_.inverse_transform(np.ones((1, spread.shape[1]))) - \
-            model.transformer_.inverse_transform(np.zeros((1, spread.shape[1])))
-        return spread * np.abs(slope)
-    return model.predict(X, return_std=True)[1]
-
-
-def predict_interval(model, X, confidence):
-    """``(lower, upper)``: the conformal interval of the ensemble at the end of ``model``, in its predictions' units.
-
-    The target scalers a model file allows are affine and increasing, so a
-    ``TransformedTargetRegressor`` maps the regressor's bounds to bounds.
-    """
-    if type(model) is Pipeline:
-        for _, _, step in model._iter(with_final=False):
-            X = step.transform(X)
-        return predict_interval(model.steps[-1][1], X, confidence)
-    if type(model) is TransformedTargetRegressor:
-        return tuple(model.transformer_.inverse_transform(np.reshape(bound, (len(X), -1)))
-                     for bound in predict_interval(model.regressor_, X, confidence))
-    return model.predict_interval(X, confidence)
-
-
-def describe(model):
-    """One line of ``model``'s steps, for ``ensembleprune inspect``."""
-    if type(model) is Pipeline:
-        return " -> ".join(f"{name}: {describe(step)}" for name, step in model.steps)
-    if type(model) is TransformedTargetRegressor:
-        target = type(model.transformer_).__name__
-        return f"TransformedTargetRegressor(target by {target}, {describe(model.regressor_)})"
-    if type(model) is ColumnTransformer:
-        parts = [f"{name} {describe(part)} on {columns.tolist() if isinstance(columns, np.ndarray) else columns}"
-                 for name, part, columns in model.transformers_]
-        return f"ColumnTransformer({'; '.join(parts)})"
-    if type(model) is FunctionTransformer and model.func is None:
-        return "passthrough"
-    return model if isinstance(model, str) else type(model).__name__

@@ -210,7 +210,7 @@ def read_feature_csv(path, needs, names=None):
     path : str or Path
         A CSV file with a header row.
     needs : list of ColumnNeed
-        What each input column of the model must hold (``_pipelines.column_needs``).
+        What each input column of the model must hold (``_pipeline_inputs.column_needs``).
     names : list of str, default=None
         The model's feature names: columns are picked by name and given in this
         order (a DataFrame; one that the model does not read may be absent).
