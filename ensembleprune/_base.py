@@ -231,7 +231,10 @@ class _BasePrunedEnsemble(BaseEstimator):
         if sample_weight is None or np.all(sample_weight > 0):
             return self._factory().validation_rows(n_samples, seeds)
         weighted = np.flatnonzero(sample_weight > 0)
-        return weighted[self._factory().validation_rows(len(weighted), seeds)]
+        try:
+            return weighted[self._factory().validation_rows(len(weighted), seeds)]
+        except ValueError as error:
+            raise ValueError(f"rows are held out among the {len(weighted)} rows of positive sample_weight: {error}") from None
 
     def _select(self, X, Y, sample_weight, validation_rows):
         """Weigh the members (and the linear member) by greedy selection on the held-out rows; drop the unchosen."""

@@ -16,7 +16,7 @@ import numpy as np
 
 
 def describe_model_file(path):
-    """What ``ensembleprune inspect`` prints: the pipeline's steps, each member's layers, densities, nonzeros, bytes."""
+    """What ``ensembleprune inspect`` prints: the pipeline's steps; each member's weight and temperature, if any, layers, densities, nonzeros, bytes."""
     from ._pipeline_predict import describe, final_ensemble
     from ._pipelines import is_pipeline
     from .compact import CompactMLP
@@ -40,7 +40,12 @@ def describe_model_file(path):
     for k, member in enumerate(members):
         title = f"member {k}: {' -> '.join(map(str, member.architecture))}"
         if not isinstance(model, CompactMLP):
-            title += f" (final sparsity {model.member_sparsities_[k]:.2f}, seed {model.member_seeds_[k]})"
+            title += f" (final sparsity {model.member_sparsities_[k]:.2f}, seed {model.member_seeds_[k]}"
+            if hasattr(model, "member_weights_"):
+                title += f", weight {model.member_weights_[k]:.3f}"
+            if getattr(model, "member_temperatures_", np.ones(len(members)))[k] != 1:
+                title += f", temperature {model.member_temperatures_[k]:.2f}"
+            title += ")"
         lines.append(title)
         if member.used_features_.size == 0:
             lines.append("  CONSTANT: pruning left no path from the inputs; it predicts one value for every row")

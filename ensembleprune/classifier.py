@@ -286,14 +286,21 @@ class PrunedEnsembleClassifier(ClassifierMixin, _BasePrunedEnsemble):
         X, y, sample_weight = self._validate_inputs(X, y, sample_weight)
         y = column_or_1d(y, warn=True)
         check_classification_targets(y)
-        self.classes_, encoded = np.unique(y, return_inverse=True)
-        if len(self.classes_) < 2:
-            raise ValueError(
-                f"y holds only one class ({self.classes_[0]!r}); a classifier needs samples of at least 2 classes."
-            )
+        classes, encoded = np.unique(y, return_inverse=True)
         if self.class_weight is not None:
             class_weights = compute_sample_weight(self.class_weight, y)
             sample_weight = class_weights if sample_weight is None else sample_weight * class_weights
+        weighted = classes if sample_weight is None else classes[np.unique(encoded[sample_weight > 0])]
+        if len(weighted) < 2:
+            self._forget_previous_fit()  # validation recorded n_features_in_: nothing of this fit may stay
+            label = np.asarray(weighted[0]).item()  # the label as the user wrote it, not numpy's repr
+            raise ValueError(
+                f"y holds only one class ({label!r}); a classifier needs samples of at least 2 classes."
+                if len(classes) < 2 else
+                f"sample_weight is zero for every row of every class but {label!r}; a classifier needs rows of "
+                "positive weight in at least 2 classes."
+            )
+        self.classes_ = classes
         return self._fit(X, indicator_targets(encoded, len(self.classes_)), sample_weight)
 
     def _output_activation(self, Y):

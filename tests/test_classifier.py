@@ -62,8 +62,14 @@ def test_binary_labels_of_any_type_train_sigmoid_members(labels):
 
 def test_one_class_is_refused_with_a_clear_message():
     X = np.random.default_rng(0).normal(size=(20, 3))
-    with pytest.raises(ValueError, match="only one class"):
+    with pytest.raises(ValueError, match=r"only one class \('a'\)"):
         PrunedEnsembleClassifier(**SMALL).fit(X, ["a"] * 20)
+    # One class left by the weights: refused before anything trains, and nothing of an earlier fit is left.
+    y = np.array(["a", "b"] * 10)
+    model = PrunedEnsembleClassifier(**{**SMALL, "epochs": 2}).fit(X, y)
+    with pytest.raises(ValueError, match="every class but 'b'.*at least 2 classes"):
+        model.fit(X, y, sample_weight=(y == "b").astype(float))
+    assert not hasattr(model, "members_") and not hasattr(model, "classes_") and not hasattr(model, "n_features_in_")
 
 
 def test_selection_weighs_members_on_held_out_log_loss(three_classes):

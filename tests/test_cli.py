@@ -20,6 +20,7 @@ from ensembleprune import (
     PrunedEnsembleClassifier,
     PrunedEnsembleRegressor,
     _cli_model_files,
+    load,
     make_article_regression,
     save,
 )
@@ -481,3 +482,14 @@ def test_predict_interval_refuses_in_one_line_and_writes_nothing(
     assert err.startswith("ensembleprune predict: error: ") and err.count("\n") == 1, err
     assert message.format(path=path) in err, err
     assert list(out.parent.iterdir()) == []  # not even a temporary file
+
+
+def test_inspect_a_classifier_shows_its_classes_and_each_members_weight_and_temperature(classifier_file, capsys):
+    model = load(classifier_file)
+    assert main(["inspect", str(classifier_file)]) == 0
+    out = capsys.readouterr().out
+    assert "classifier of 2 classes: False, True" in out and "combine: select" in out
+    for k, (weight, temperature) in enumerate(zip(model.member_weights_, model.member_temperatures_)):
+        title = next(line for line in out.splitlines() if line.startswith(f"member {k}:"))
+        assert f"weight {weight:.3f}" in title
+        assert (f"temperature {temperature:.2f}" in title) == (temperature != 1)
