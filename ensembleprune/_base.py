@@ -167,9 +167,6 @@ class _BasePrunedEnsemble(BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
 
-    # Fitted attributes with one entry per member, kept in step with members_ when the selection drops some.
-    _member_attributes = ("member_layer_sparsity_", "history_", "member_seeds_", "member_sparsities_")
-
     def _validate_inputs(self, X, y, sample_weight, **target_checks):
         """Check the parameters and the data once, after forgetting any earlier fit."""
         self._validate_params()
@@ -253,9 +250,11 @@ class _BasePrunedEnsemble(BaseEstimator):
         if linear is not None and weights[-1] > 0:
             # Chosen on rows it did not see; it then learns from the held-out rows too.
             self.members_[-1], _ = self._linear_member(X, Y, sample_weight, np.arange(len(X)), penalty)
-        for name in ("members_",) + self._member_attributes:
-            values = getattr(self, name)
-            setattr(self, name, values[chosen] if isinstance(values, np.ndarray) else [values[k] for k in chosen])
+        self.members_ = [self.members_[k] for k in chosen]
+        self.member_layer_sparsity_ = [self.member_layer_sparsity_[k] for k in chosen]
+        self.history_ = [self.history_[k] for k in chosen]
+        self.member_seeds_ = self.member_seeds_[chosen]
+        self.member_sparsities_ = self.member_sparsities_[chosen]
         self.member_weights_ = weights[chosen]
 
     def _calibrate_members(self, X, Y, sample_weight, validation_rows):

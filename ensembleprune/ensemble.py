@@ -324,8 +324,7 @@ class PrunedEnsembleRegressor(RegressorMixin, _BasePrunedEnsemble):
                   None if sample_weight is None else sample_weight[train])
         if self.conformal == "split":
             members = self._member_outputs(X[calibration], validate=False) * self.y_scale_ + self.y_mean_
-            y_pred = self._predict_stacked(members) if self.combine == "stack" else self._combine_outputs(members)
-            self.calibration_residuals_ = np.abs(Y[calibration] - y_pred.reshape(len(members[0]), -1))
+            self.calibration_residuals_ = np.abs(Y[calibration] - self._combined(members).reshape(members.shape[1], -1))
             self.calibration_spreads_ = members.std(axis=0)
         return self
 
@@ -384,7 +383,7 @@ class PrunedEnsembleRegressor(RegressorMixin, _BasePrunedEnsemble):
             y_pred, y_std, lower, upper = self._predict_with_interval(X, return_interval)
             return (y_pred, y_std, lower, upper) if return_std else (y_pred, lower, upper)
         members = self.predict_members(X)
-        y_pred = self._predict_stacked(members) if self.combine == "stack" else self._combine_outputs(members)
+        y_pred = self._combined(members)
         if not np.all(np.isfinite(y_pred)):
             raise ValueError(
                 "the ensemble's predictions are not finite for some rows of X: X holds values far outside "
@@ -444,6 +443,10 @@ class PrunedEnsembleRegressor(RegressorMixin, _BasePrunedEnsemble):
         """``(y_pred, y_std)`` of :meth:`predict`, each of shape (n_samples, n_outputs)."""
         y_pred, y_std = self.predict(X, return_std=True)
         return y_pred.reshape(len(y_pred), -1), y_std.reshape(len(y_std), -1)
+
+    def _combined(self, members):
+        """The combiner's prediction from the members' predictions (in the units of ``y``)."""
+        return self._predict_stacked(members) if self.combine == "stack" else self._combine_outputs(members)
 
     def _predict_stacked(self, members):
         standardized = (members.reshape(len(self.members_), members.shape[1], -1) - self.y_mean_) / self.y_scale_
