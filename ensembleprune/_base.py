@@ -25,7 +25,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 
 from ._version import __version__
 from .checkpoint import MemberCheckpoint, fingerprint
-from .combiners import greedy_selection
+from .combiners import greedy_selection, paired_difference
 from .compact import predict_all, strip
 from .factory import PrunedMLPFactory
 from .ledger import CostLedger
@@ -92,7 +92,7 @@ class _BasePrunedEnsemble(BaseEstimator):
         "pruning_start": [Interval(numbers.Real, 0, 1, closed="left")],
         "pruning_end": [Interval(numbers.Real, 0, 1, closed="right")],
         "pruning_frequency": [Interval(numbers.Integral, 1, None, closed="left"), StrOptions({"auto"})],
-        "linear_member": ["boolean"],
+        "linear_member": ["boolean", StrOptions({"prefer"})],
         "strategy": [StrOptions(set(STRATEGIES))],
         "strategy_params": [None, dict],
         "cv": ["cv_object"],
@@ -243,9 +243,11 @@ class _BasePrunedEnsemble(BaseEstimator):
             self._append_linear_member(linear)
         held_out = predict_all(self.members_, X[validation_rows]).astype(np.float64)
         held_out_weights = None if sample_weight is None else sample_weight[validation_rows]
-        weights = greedy_selection(held_out, Y[validation_rows], loss=self._selection_loss,
+        weights = greedy_selection(held_out, Y[validation_rows], loss=self._held_out_loss,
                                    sample_weight=held_out_weights, n_bags=SELECTION_BAGS,
                                    random_state=int(self.member_seeds_[0]))
+        if linear is not None and self.linear_member == "prefer":
+            weights = self._prefer_linear(weights, held_out, Y[validation_rows], held_out_weights)
         chosen = np.flatnonzero(weights)
         if linear is not None and weights[-1] > 0:
             # Chosen on rows it did not see; it then learns from the held-out rows too.
@@ -256,6 +258,29 @@ class _BasePrunedEnsemble(BaseEstimator):
         self.member_seeds_ = self.member_seeds_[chosen]
         self.member_sparsities_ = self.member_sparsities_[chosen]
         self.member_weights_ = weights[chosen]
+
+    def _held_out_loss(self, average, Y, sample_weight=None):
+        """The selection's loss: the (weighted) mean of :meth:`_row_losses`."""
+        return float(np.average(self._row_losses(average, Y), weights=sample_weight))
+
+    def _prefer_linear(self, weights, held_out, Y, sample_weight):
+        """The one-standard-error rule: the linear member alone, unless the selection beats it clearly.
+
+        The selection's held-out loss flatters it (it was chosen on those rows,
+        as were the members' early-stopping epochs), and a few dozen rows
+        cannot tell a small edge from noise; so the linear member, the last of
+        ``held_out``, is kept alone when its loss exceeds the selection's by
+        at most one standard error of the paired row-by-row difference
+        (Hastie, Tibshirani and Friedman, 2009, section 7.10).
+        """
+        excess, standard_error = paired_difference(
+            self._row_losses(held_out[-1], Y), self._row_losses(np.tensordot(weights, held_out, axes=1), Y),
+            sample_weight,
+        )
+        self.linear_member_evidence_ = {"excess_loss": excess, "standard_error": standard_error}
+        if excess > standard_error:
+            return weights
+        return np.eye(len(weights))[-1]
 
     def _calibrate_members(self, X, Y, sample_weight, validation_rows):
         """Calibrate the members on the held-out ``validation_rows`` (None: none held out) before they are combined.

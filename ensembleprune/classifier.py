@@ -70,8 +70,8 @@ def member_proba(outputs):
     return outputs / outputs.sum(axis=-1, keepdims=True)
 
 
-def log_loss_of_average(average, Y, sample_weight=None):
-    """The (weighted) log-loss of averaged member probabilities: greedy selection's loss for classification.
+def log_losses(average, Y):
+    """Each row's log-loss of averaged member probabilities: shape (n_samples,).
 
     ``average`` and ``Y`` are as the members output and learn them: one column
     (the second class's probability and indicator) for two classes, one per
@@ -79,10 +79,13 @@ def log_loss_of_average(average, Y, sample_weight=None):
     """
     average = np.clip(average, _EPS, 1 - _EPS)
     if Y.shape[1] == 1:
-        losses = -(Y[:, 0] * np.log(average[:, 0]) + (1 - Y[:, 0]) * np.log(1 - average[:, 0]))
-    else:
-        losses = -np.sum(Y * np.log(average), axis=1)
-    return float(np.average(losses, weights=sample_weight))
+        return -(Y[:, 0] * np.log(average[:, 0]) + (1 - Y[:, 0]) * np.log(1 - average[:, 0]))
+    return -np.sum(Y * np.log(average), axis=1)
+
+
+def log_loss_of_average(average, Y, sample_weight=None):
+    """The (weighted) log-loss of averaged member probabilities: greedy selection's loss for classification."""
+    return float(np.average(log_losses(average, Y), weights=sample_weight))
 
 
 def fit_temperature(logits, Y, sample_weight=None):
@@ -147,10 +150,17 @@ class PrunedEnsembleClassifier(ClassifierMixin, _BasePrunedEnsemble):
         ``validation_fraction`` of the rows, a weighted mean of probabilities
         whose weights are in ``member_weights_``. ``"mean"``: the plain mean of
         probabilities. ``"stack"``: a meta-learner on out-of-fold probabilities.
-    linear_member : bool, default=True
+    linear_member : {"prefer", True, False}, default="prefer"
         With ``combine="select"``, also fit ``LogisticRegression()`` on the
         members' training rows and offer it to the selection as one more
-        member (seed -1, sparsity 0); once chosen it is refitted on all rows.
+        member (seed -1, sparsity 0). ``"prefer"`` then keeps it alone unless
+        the selection's held-out log-loss is lower by more than one standard
+        error of the row-by-row difference (the one-standard-error rule; the
+        figures are in ``linear_member_evidence_``): a few dozen held-out rows
+        cannot tell a small edge of the networks from noise, and on small
+        tables the logistic model is often the better one. ``True`` offers it
+        to the selection only (the regressor's default). Once chosen it is
+        refitted on all rows.
         With ``combine="stack"``, its out-of-fold probabilities join the
         members' before the meta-learner, and it is kept, fitted on all rows.
         Ignored by ``"mean"``.
@@ -190,6 +200,11 @@ class PrunedEnsembleClassifier(ClassifierMixin, _BasePrunedEnsemble):
         classes) or every class's (more).
     member_weights_ : ndarray of shape (n_members,)
         The members' weights (``combine="select"`` only).
+    linear_member_evidence_ : dict
+        With ``combine="select"`` and ``linear_member="prefer"``: the linear
+        member's held-out log-loss in excess of the selection's
+        (``"excess_loss"``) and its standard error (``"standard_error"``);
+        the linear member was kept alone when the excess is not above it.
     final_estimators_ : list of one classifier
         The fitted meta-learner (``combine="stack"`` only).
     member_temperatures_ : ndarray of shape (n_members,)
@@ -233,7 +248,7 @@ class PrunedEnsembleClassifier(ClassifierMixin, _BasePrunedEnsemble):
         pruning_end=0.6,
         pruning_frequency="auto",
         combine="select",
-        linear_member=True,
+        linear_member="prefer",
         final_estimator=None,
         cv=5,
         strategy="independent",
@@ -309,7 +324,7 @@ class PrunedEnsembleClassifier(ClassifierMixin, _BasePrunedEnsemble):
     def _linear_member(self, X, Y, sample_weight, rows, penalty=1.0):
         return logistic_member(X, Y, rows, sample_weight, C=penalty)
 
-    _selection_loss = staticmethod(log_loss_of_average)
+    _row_losses = staticmethod(log_losses)
 
     def _calibrate_members(self, X, Y, sample_weight, validation_rows):
         self.member_temperatures_ = np.ones(len(self.members_))

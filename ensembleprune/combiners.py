@@ -12,9 +12,45 @@ from scipy.optimize import minimize
 from sklearn.linear_model import LinearRegression
 
 
+def squared_errors(average, y):
+    """Each row's squared error of ``average`` (the mean over outputs): shape (n_samples,)."""
+    return np.mean((average - y) ** 2, axis=1)
+
+
 def squared_error(average, y, sample_weight=None):
     """The (weighted) mean squared error of ``average``: greedy selection's loss for regression."""
-    return float(np.average(np.mean((average - y) ** 2, axis=1), weights=sample_weight))
+    return float(np.average(squared_errors(average, y), weights=sample_weight))
+
+
+def paired_difference(losses, reference_losses, sample_weight=None):
+    """The mean of ``losses - reference_losses`` over the rows, and its standard error.
+
+    Two models scored on the same rows: the row-by-row differences cancel
+    what the rows share (hard rows are hard for both), so their spread is
+    what the comparison is uncertain by. With weights, the standard error
+    counts Kish's effective number of rows, ``sum(w) ** 2 / sum(w ** 2)``.
+
+    Parameters
+    ----------
+    losses, reference_losses : ndarray of shape (n_samples,)
+        Each row's loss under the two models.
+    sample_weight : ndarray of shape (n_samples,), default=None
+
+    Returns
+    -------
+    difference : float
+        Positive when ``losses`` are higher on average.
+    standard_error : float
+        ``inf`` for fewer than two rows (of positive weight).
+    """
+    differences = np.asarray(losses, dtype=np.float64) - np.asarray(reference_losses, dtype=np.float64)
+    weights = np.ones(len(differences)) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+    difference = float(np.average(differences, weights=weights))
+    n_effective = weights.sum() ** 2 / np.sum(weights**2)
+    if n_effective <= 1:
+        return difference, float("inf")
+    variance = np.average((differences - difference) ** 2, weights=weights) * n_effective / (n_effective - 1)
+    return difference, float(np.sqrt(variance / n_effective))
 
 
 def greedy_selection(predictions, y, n_rounds=25, loss=squared_error, sample_weight=None, n_bags=1,

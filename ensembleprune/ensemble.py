@@ -21,7 +21,7 @@ from ._base import (  # noqa: F401 - the names users and older code import from 
     _BasePrunedEnsemble,
     auto_sparsities,
 )
-from .combiners import convex_meta_learner, ridge_member, squared_error
+from .combiners import convex_meta_learner, ridge_member, squared_errors
 from .conformal import calibration_split, check_confidence, half_widths
 
 
@@ -73,13 +73,17 @@ class PrunedEnsembleRegressor(RegressorMixin, _BasePrunedEnsemble):
         ``validation_fraction`` of the rows, a weighted mean whose weights are
         in ``member_weights_``; members with weight 0 are dropped.
         ``"stack"``: a meta-learner on out-of-fold predictions.
-    linear_member : bool, default=True
+    linear_member : {True, "prefer", False}, default=True
         With ``combine="select"``, also fit a dense linear model (ridge, its
         penalty chosen by leave-one-out) on the members' training rows and
         offer it to the selection as one more member (seed -1, sparsity 0):
         on a linear target the selection takes it, where networks trained by
-        Adam stop short of the least-squares fit. Once chosen it is refitted
-        on all the rows. With ``combine="stack"``, its out-of-fold predictions
+        Adam stop short of the least-squares fit. ``"prefer"`` then keeps the
+        linear member alone unless the selection's held-out loss is lower by
+        more than one standard error of the difference (the
+        one-standard-error rule; the figures are in
+        ``linear_member_evidence_``). Once chosen it is refitted on all the
+        rows. With ``combine="stack"``, its out-of-fold predictions
         (each fold's penalty chosen on that fold's rows) join the members'
         before the meta-learner, and it is kept, fitted on all the rows.
         Ignored by ``"mean"`` and ``"median"``.
@@ -180,6 +184,11 @@ class PrunedEnsembleRegressor(RegressorMixin, _BasePrunedEnsemble):
         The fitted meta-learners, one per output (``combine="stack"`` only).
     member_weights_ : ndarray of shape (n_members,)
         The members' weights (``combine="select"`` only).
+    linear_member_evidence_ : dict
+        With ``combine="select"`` and ``linear_member="prefer"`` only: the linear
+        member's held-out mean squared error (standardized units) in excess of the selection's
+        (``"excess_loss"``) and its standard error (``"standard_error"``);
+        the linear member was kept alone when the excess is not above it.
     training_cost_ : dict of list
         The training-cost ledger (:mod:`ensembleprune.ledger`): one entry per
         phase of the fit (``phase``, ``members``, ``optimizer_steps``,
@@ -334,7 +343,7 @@ class PrunedEnsembleRegressor(RegressorMixin, _BasePrunedEnsemble):
     def _linear_member(self, X, Y, sample_weight, rows, penalty=None):
         return ridge_member(X, Y, rows, sample_weight, alpha=penalty)
 
-    _selection_loss = staticmethod(squared_error)
+    _row_losses = staticmethod(squared_errors)
 
     def _fit_meta_learners(self, out_of_fold, Y, sample_weight):
         """One meta-learner per output, on the members' out-of-fold predictions of it."""

@@ -171,3 +171,15 @@ def test_no_logistic_member_when_a_class_is_missing_from_its_rows():
     assert model is None
     model, _ = logistic_member(X, Y, np.arange(30))
     assert model.n_outputs_ == 3 and model.layers[0].activation == "softmax"
+
+
+def test_the_default_keeps_the_logistic_member_alone_when_the_networks_do_not_win_clearly():
+    # A linear boundary with noisy labels: on 20 held-out rows the networks cannot show an edge.
+    X, y = make_classification(n_samples=200, n_features=6, n_informative=2, n_redundant=0, n_clusters_per_class=1,
+                               flip_y=0.2, random_state=3)
+    model = PrunedEnsembleClassifier(**SMALL).fit(X, y)
+    assert model.member_seeds_.tolist() == [-1] and model.member_weights_.tolist() == [1.0]
+    assert model.linear_member_evidence_["excess_loss"] <= model.linear_member_evidence_["standard_error"]
+    # What the user gets is scikit-learn's LogisticRegression, refitted on every row.
+    expected = LogisticRegression(max_iter=1000).fit(X, y).predict_proba(X)
+    np.testing.assert_allclose(model.predict_proba(X), expected, atol=1e-6)

@@ -1,10 +1,17 @@
-"""Greedy ensemble selection and convex stacking weights."""
+"""Greedy ensemble selection, the paired comparison of two models, and convex stacking weights."""
 
 import numpy as np
 import pytest
+import scipy.stats
 from sklearn.linear_model import Ridge
 
-from ensembleprune.combiners import convex_meta_learner, convex_weights, greedy_selection, ridge_member
+from ensembleprune.combiners import (
+    convex_meta_learner,
+    convex_weights,
+    greedy_selection,
+    paired_difference,
+    ridge_member,
+)
 
 
 def test_greedy_selection_prefers_the_accurate_member_and_mixes_complementary_ones():
@@ -85,3 +92,16 @@ def test_bagged_selection_averages_selections_on_resampled_rows():
     manual = np.random.default_rng(1)
     rows = [manual.integers(0, 30, 30) for _ in range(10)]
     np.testing.assert_allclose(bagged, np.mean([greedy_selection(members[:, r], y[r]) for r in rows], axis=0))
+
+
+def test_paired_difference_is_the_mean_difference_and_its_standard_error():
+    rng = np.random.default_rng(0)
+    losses, reference = rng.exponential(size=50), rng.exponential(size=50)
+    difference, standard_error = paired_difference(losses, reference)
+    assert difference == pytest.approx(np.mean(losses - reference))
+    assert standard_error == pytest.approx(scipy.stats.sem(losses - reference))
+    # Equal weights change nothing; rows of weight 0 count as absent; one row cannot say how uncertain it is.
+    assert paired_difference(losses, reference, np.full(50, 3.0)) == pytest.approx((difference, standard_error))
+    weights = np.r_[np.ones(30), np.zeros(20)]
+    assert paired_difference(losses, reference, weights) == pytest.approx(paired_difference(losses[:30], reference[:30]))
+    assert paired_difference(losses[:1], reference[:1])[1] == np.inf

@@ -275,3 +275,21 @@ def test_rows_held_out_are_drawn_among_rows_of_positive_weight(tiny_regression, 
     # Without zero weights the rows are those of an unweighted fit.
     np.testing.assert_array_equal(model._validation_rows(len(X), specs, np.full(len(X), 2.0)),
                                   model._validation_rows(len(X), specs, None))
+
+
+def test_the_linear_member_is_kept_alone_unless_the_selection_beats_it_clearly(tiny_regression):
+    X, nonlinear_y = tiny_regression
+    linear_y = X @ np.linspace(-1, 1, X.shape[1]) + 0.5 * np.random.default_rng(1).normal(size=len(X))
+    prefer = PrunedEnsembleRegressor(**dict(TINY, combine="select", linear_member="prefer"))
+    fits = {"linear": clone(prefer).fit(X, linear_y), "nonlinear": clone(prefer).fit(X, nonlinear_y)}
+    linear_seed = base_module.LINEAR_MEMBER_SEED
+    for model in fits.values():
+        evidence = model.linear_member_evidence_
+        networks_kept = evidence["excess_loss"] > evidence["standard_error"]
+        assert np.any(model.member_seeds_ != linear_seed) == networks_kept
+        if not networks_kept:
+            np.testing.assert_array_equal(model.member_weights_, [1.0])
+    assert fits["linear"].member_seeds_.tolist() == [linear_seed]
+    assert np.any(fits["nonlinear"].member_seeds_ != linear_seed)
+    offered = clone(prefer).set_params(linear_member=True).fit(X, linear_y)
+    assert not hasattr(offered, "linear_member_evidence_")
