@@ -293,5 +293,5 @@ def test_the_linear_member_is_kept_alone_unless_the_selection_beats_it_clearly(t
             np.testing.assert_array_equal(model.member_weights_, [1.0])
     assert fits["linear"].member_seeds_.tolist() == [linear_seed]
     assert np.any(fits["nonlinear"].member_seeds_ != linear_seed)
-    offered = clone(prefer).set_params(linear_member=True).fit(X, linear_y)
+    offered = clone(prefer).set_params(linear_member=True, n_members=1, epochs=2).fit(X, linear_y)
     assert not hasattr(offered, "linear_member_evidence_")

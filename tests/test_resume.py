@@ -11,7 +11,7 @@ import pytest
 
 from ensembleprune import PrunedEnsembleRegressor, PrunedMLPFactory
 
-PARAMS = dict(combine="mean", early_stopping=False, n_members=4, sparsities=(0.5, 0.8), hidden_layer_sizes=(64, 64), epochs=30, batch_size=16,
+PARAMS = dict(combine="mean", early_stopping=False, n_members=4, sparsities=(0.5, 0.8), hidden_layer_sizes=(64, 64), epochs=12, batch_size=16,
               training="independent", random_state=3)
 SCRIPT = """
 import sys

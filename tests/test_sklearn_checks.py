@@ -16,7 +16,7 @@ from ensembleprune import PrunedEnsembleClassifier, PrunedEnsembleRegressor
 # Each check fits small ensembles (a stacking fit trains cv + 1 times): minutes in all.
 pytestmark = pytest.mark.slow
 
-SMALL = dict(combine="mean", early_stopping=False, n_members=1, sparsities=(0.5,), hidden_layer_sizes=(16,), epochs=20, batch_size=32,
+SMALL = dict(combine="mean", early_stopping=False, n_members=1, sparsities=(0.5,), hidden_layer_sizes=(16,), epochs=10, batch_size=32,
              learning_rate=1e-2, cv=2, random_state=0)
 # Stacking's fit and predict: learning, several outputs, refitting. Its input validation, row
 # invariances, edge shapes and pickling (plain attributes) are the mean combiner's code, checked
@@ -31,7 +31,7 @@ STACKING_CHECKS = {
 # The classifier's checks keep every library default but size (members, width, epochs). One
 # network each (with the linear member, the selection still combines two): the checks are of the
 # scikit-learn API; combining many members has its own tests.
-CLASSIFIER_SMALL = dict(n_members=1, hidden_layer_sizes=(16,), epochs=20, random_state=0)
+CLASSIFIER_SMALL = dict(n_members=1, hidden_layer_sizes=(16,), epochs=10, random_state=0)
 
 
 def _check_name(check):
