@@ -29,7 +29,7 @@ STACKING_CHECKS = {
 
 
 # The classifier's checks keep every library default but size (members, width, epochs). One
-# network each (with the linear member, the selection still combines two): the checks are of the
+# network each (with the linear member, the selection still has two to choose from): the checks are of the
 # scikit-learn API; combining many members has its own tests.
 CLASSIFIER_SMALL = dict(n_members=1, hidden_layer_sizes=(16,), epochs=10, random_state=0)
 
