@@ -15,10 +15,10 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 @pytest.fixture
 def short_auto_budget(monkeypatch):
     # These tests check what the examples and the demo print and write, not how well the
-    # defaults learn (tests/test_sklearn_checks.py does): a tenth of the "auto" step budget.
+    # defaults learn (tests/test_sklearn_checks.py does): a thirtieth of the "auto" step budget.
     from ensembleprune import factory
 
-    monkeypatch.setattr(factory, "AUTO_STEPS", factory.AUTO_STEPS // 10)
+    monkeypatch.setattr(factory, "AUTO_STEPS", factory.AUTO_STEPS // 30)
 
 
 def test_quickstart_runs(capsys, short_auto_budget):

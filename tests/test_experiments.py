@@ -127,7 +127,7 @@ sparsity_sweep(data["X"], data["y"], {sparsities}, seeds=[0, 1], output_dir=sys.
 
 @pytest.mark.slow
 def test_sweep_killed_half_way_resumes_with_only_the_missing_pairs(data, tmp_path):
-    sparsities = (0.0, 0.3, 0.6, 0.9)
+    sparsities = (0.0, 0.5, 0.9)
     np.savez(tmp_path / "data.npz", X=data[0], y=data[1])
     script = tmp_path / "sweep.py"
     script.write_text(textwrap.dedent(KILLABLE_SWEEP.format(sparsities=sparsities, tiny=TINY)))
@@ -142,14 +142,14 @@ def test_sweep_killed_half_way_resumes_with_only_the_missing_pairs(data, tmp_pat
     process.wait()
 
     saved = {path.name: (path.stat().st_mtime_ns, path.read_bytes()) for path in folder.glob("pairs/*.json")}
-    assert 1 <= len(saved) < 8, "the kill must leave the sweep unfinished"
+    assert 1 <= len(saved) < 6, "the kill must leave the sweep unfinished"
     assert not (folder / "sweep_summary.csv").exists()
     result = sparsity_sweep(*data, sparsities, seeds=[0, 1], output_dir=folder, n_jobs=1, plot=False, **TINY)
     all_pairs = {(s, seed) for s in sparsities for seed in (0, 1)}
     finished_before = {pair.key for pair in result.pairs if pair.key not in result.trained}
     assert len(finished_before) == len(saved)
     assert set(result.trained) == all_pairs - finished_before
-    assert len(result.pairs) == 8
+    assert len(result.pairs) == 6
     for name, (mtime, content) in saved.items():  # the finished pairs were read, not trained again
         path = folder / "pairs" / name
         assert path.stat().st_mtime_ns == mtime and path.read_bytes() == content
