@@ -4,7 +4,9 @@ Both combiners are fitted on predictions the members did not train on (held-out
 rows for selection, out-of-fold rows for stacking), and both give weights that
 are non-negative and sum to one: the combined prediction is a weighted mean of
 the members', so it can never leave the range the members span, whatever the
-members' errors on the rows it was fitted on.
+members' errors on the rows it was fitted on. :func:`paired_difference` then
+says whether the selection beats the linear member by more than noise (the
+one-standard-error rule of ``linear_member="prefer"``).
 """
 
 import numpy as np
