@@ -16,7 +16,12 @@ import numpy as np
 
 
 def describe_model_file(path):
-    """What ``ensembleprune inspect`` prints: the pipeline's steps; each member's weight and temperature, if any, layers, densities, nonzeros, bytes."""
+    """What ``ensembleprune inspect`` prints about a model file.
+
+    The pipeline's steps; the combiner, with the one-standard-error rule's
+    figures; each member's weight and temperature (if any), layers,
+    densities, nonzeros and bytes.
+    """
     from ._pipeline_predict import describe, final_ensemble
     from ._pipelines import is_pipeline
     from .compact import CompactMLP
@@ -33,6 +38,11 @@ def describe_model_file(path):
         lines.append(f"classifier of {len(model.classes_)} classes: {', '.join(map(str, model.classes_))}")
     if not isinstance(model, CompactMLP):
         lines.append(f"combine: {model.combine}")
+        evidence = getattr(model, "linear_member_evidence_", None)
+        if evidence is not None:
+            kept = "the networks kept" if evidence["excess_loss"] > evidence["standard_error"] else "kept alone"
+            lines.append(f"  linear member: held-out loss above the selection's by {evidence['excess_loss']:.4g}, "
+                         f"standard error {evidence['standard_error']:.4g}: {kept} (one-standard-error rule)")
         for j, learner in enumerate(getattr(model, "final_estimators_", [])):
             coef = np.array2string(np.ravel(learner.coef_), precision=4, separator=", ")
             lines.append(f"  meta-learner {j}: {type(learner).__name__}, coef_ {coef}, intercept_ "

@@ -489,6 +489,9 @@ def test_inspect_a_classifier_shows_its_classes_and_each_members_weight_and_temp
     assert main(["inspect", str(classifier_file)]) == 0
     out = capsys.readouterr().out
     assert "classifier of 2 classes: False, True" in out and "combine: select" in out
+    evidence = model.linear_member_evidence_
+    verdict = "the networks kept" if evidence["excess_loss"] > evidence["standard_error"] else "kept alone"
+    assert f"standard error {evidence['standard_error']:.4g}: {verdict}" in out
     for k, (weight, temperature) in enumerate(zip(model.member_weights_, model.member_temperatures_)):
         title = next(line for line in out.splitlines() if line.startswith(f"member {k}:"))
         assert f"weight {weight:.3f}" in title
