@@ -23,6 +23,7 @@ def describe_model_file(path):
     densities, nonzeros and bytes.
     """
     from ._pipeline_predict import describe, final_ensemble
+    from ._base import LINEAR_MEMBER_SEED
     from ._pipelines import is_pipeline
     from .compact import CompactMLP
     from .serialization import load
@@ -40,7 +41,8 @@ def describe_model_file(path):
         lines.append(f"combine: {model.combine}")
         evidence = getattr(model, "linear_member_evidence_", None)
         if evidence is not None:
-            kept = "the networks kept" if evidence["excess_loss"] > evidence["standard_error"] else "kept alone"
+            # What the rule decided is what the fit kept: the linear member alone, or networks beside it.
+            kept = "kept alone" if list(model.member_seeds_) == [LINEAR_MEMBER_SEED] else "the networks kept"
             lines.append(f"  linear member: held-out loss above the selection's by {evidence['excess_loss']:.4g}, "
                          f"standard error {evidence['standard_error']:.4g}: {kept} (one-standard-error rule)")
         for j, learner in enumerate(getattr(model, "final_estimators_", [])):
