@@ -29,7 +29,8 @@ from .combiners import greedy_selection, paired_difference
 from .compact import predict_all, strip
 from .factory import PrunedMLPFactory
 from .ledger import CostLedger
-from .member import ALLOCATIONS, HIDDEN_ACTIVATIONS, MemberSpec, check_hidden_layer_sizes, check_sparsities
+from .member import (ALLOCATIONS, HIDDEN_ACTIVATIONS, INPUT_PRUNINGS, MemberSpec, check_hidden_layer_sizes,
+                     check_input_pruning, check_sparsities)
 from .options import option_constraints, options_not_learned, options_of
 from .schedule import PruningSchedule
 from .strategies import STRATEGIES, MemberStore, strategy_params, train_members
@@ -57,6 +58,28 @@ def auto_sparsities(n_members):
     if n_members == 1:
         return np.array([1 - np.sqrt(AUTO_DENSITIES[0] * AUTO_DENSITIES[1])])
     return np.round(1 - np.geomspace(*AUTO_DENSITIES, num=n_members), 4)
+
+
+def auto_input_pruning(n_features, first_width):
+    """``input_pruning="auto"``: what each member's input layer prunes, cycled over the members.
+
+    Where the inputs outnumber the first layer's units, members prune whole
+    features and single weights by turns, the first member features. Single
+    weights fail there when few inputs are informative: the floor of live
+    weights keeps about one weight per input, so even the sparsest member
+    reads about half of the inputs (docs/performance.md, "Pruning whole input
+    features"). Wide inputs also start with small weights (He initialization
+    scales them by ``1 / sqrt(n_features)``), so training lifts the rows of
+    informative features above the rest and magnitude can rank features;
+    narrower inputs, whose initial weights outweigh what training adds, keep
+    single-weight pruning in every member. With the "auto" sparsities the
+    feature members are the densest and the third: the sparsest would keep
+    too few features to be of use (2 of 500), and the weight members keep a
+    path for data whose signal is spread over many inputs.
+    """
+    if n_features > first_width:
+        return ("features", "weights")
+    return ("weights",)
 
 
 class MemberDivergedError(ValueError):
@@ -88,6 +111,7 @@ class _BasePrunedEnsemble(BaseEstimator):
         "hidden_layer_sizes": ["array-like", Interval(numbers.Integral, 1, None, closed="left")],
         "activation": [StrOptions(set(HIDDEN_ACTIVATIONS))],
         "sparsity_allocation": [StrOptions(set(ALLOCATIONS))],
+        "input_pruning": [StrOptions({*INPUT_PRUNINGS, "auto"}), list, tuple],
         "initial_sparsity": [Interval(numbers.Real, 0, 1, closed="left")],
         "pruning_start": [Interval(numbers.Real, 0, 1, closed="left")],
         "pruning_end": [Interval(numbers.Real, 0, 1, closed="right")],
@@ -114,6 +138,7 @@ class _BasePrunedEnsemble(BaseEstimator):
         learning_rate=1e-3,
         learning_rate_schedule="constant",
         sparsity_allocation="erk",
+        input_pruning="auto",
         initial_sparsity=0.0,
         pruning_start=0.1,
         pruning_end=0.6,
@@ -145,6 +170,7 @@ class _BasePrunedEnsemble(BaseEstimator):
         self.learning_rate = learning_rate
         self.learning_rate_schedule = learning_rate_schedule
         self.sparsity_allocation = sparsity_allocation
+        self.input_pruning = input_pruning
         self.initial_sparsity = initial_sparsity
         self.pruning_start = pruning_start
         self.pruning_end = pruning_end
@@ -181,7 +207,7 @@ class _BasePrunedEnsemble(BaseEstimator):
 
     def _fit(self, X, Y, sample_weight):
         """Train the members on ``Y`` (the targets as members learn them) and fit the combiner."""
-        specs = self._member_specs(self._output_activation(Y))
+        specs = self._member_specs(self._output_activation(Y), X.shape[1])
         strategy_params(self.strategy, self.strategy_params)  # refuse bad strategy_params before training
         # Split before training, so that a splitter stacking cannot use fails before any member trains.
         splits = self._stacking_splits(X, Y) if self.combine == "stack" else None
@@ -366,7 +392,7 @@ class _BasePrunedEnsemble(BaseEstimator):
             raise MemberDivergedError(message)
         warnings.warn(message + " It is left out of the ensemble.", MemberDivergedWarning, stacklevel=4)
 
-    def _member_specs(self, output_activation):
+    def _member_specs(self, output_activation, n_features):
         if _is_auto(self.sparsities):
             sparsities = auto_sparsities(self.n_members)
         else:
@@ -376,6 +402,10 @@ class _BasePrunedEnsemble(BaseEstimator):
                 f"pruning_start must be < pruning_end, got {self.pruning_start} and {self.pruning_end}"
             )
         hidden = check_hidden_layer_sizes(self.hidden_layer_sizes)
+        if _is_auto(self.input_pruning):
+            input_prunings = auto_input_pruning(n_features, hidden[0])
+        else:
+            input_prunings = check_input_pruning(self.input_pruning)
         rng = check_random_state(self.random_state)
         seeds = rng.randint(0, _MAX_SEED, size=self.n_members)
         specs = []
@@ -389,7 +419,8 @@ class _BasePrunedEnsemble(BaseEstimator):
                 frequency=self.pruning_frequency,
             )
             specs.append(
-                MemberSpec(int(seed), schedule, hidden, self.activation, self.sparsity_allocation, output_activation)
+                MemberSpec(int(seed), schedule, hidden, self.activation, self.sparsity_allocation, output_activation,
+                           input_prunings[index % len(input_prunings)])
             )
         return specs
 

@@ -135,6 +135,15 @@ class MagnitudePruning(pruning_impl.Pruning):
             mask = tf.cast(magnitudes >= threshold, weights.dtype)
         return threshold, mask
 
+    def _maybe_update_block_mask(self, weights):
+        # A block of one whole kernel row (one input feature): tfmot pools it to
+        # shape (n_in, 1), squeezes that to rank 1 and then fails to expand it.
+        if self._block_size != [1, int(weights.shape[-1])] or weights.shape.ndims != 2:
+            return super()._maybe_update_block_mask(weights)
+        row_magnitudes = tf.math.reduce_mean(tf.math.abs(weights), axis=1, keepdims=True)
+        threshold, row_mask = self._update_mask(row_magnitudes)
+        return threshold, tf.broadcast_to(row_mask, tf.shape(weights))
+
 
 class PruneLowMagnitude(pruning_wrapper.PruneLowMagnitude):
     """tfmot's ``PruneLowMagnitude`` wrapper using :class:`MagnitudePruning`."""

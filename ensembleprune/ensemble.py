@@ -61,6 +61,16 @@ class PrunedEnsembleRegressor(RegressorMixin, _BasePrunedEnsemble):
         every layer (tfmot's way), hidden layers only with the output layer
         dense, or Erdős–Rényi (wide layers pruned hardest); see
         :func:`~ensembleprune.factory.layer_sparsities`.
+    input_pruning : {"auto", "weights", "features"} or sequence of them, default="auto"
+        What pruning removes from each member's input layer: single weights,
+        as in the other layers, or whole input features (every weight of one
+        input, ranked by their mean magnitude: tfmot's block sparsity, one
+        block per feature), in the fraction the allocation gives that layer, so
+        that sparser members read fewer features. A sequence is cycled over the
+        members, as ``sparsities`` is. ``"auto"``: features and weights by
+        turns (the first member features) when ``X`` has more columns than the
+        first hidden layer has units, weights otherwise; see
+        :func:`~ensembleprune._base.auto_input_pruning`.
     initial_sparsity : float, default=0.0
         Sparsity when pruning starts (capped at each member's final sparsity).
     pruning_start, pruning_end : float, default=0.1, 0.6
@@ -239,6 +249,7 @@ class PrunedEnsembleRegressor(RegressorMixin, _BasePrunedEnsemble):
         learning_rate=1e-3,
         learning_rate_schedule="constant",
         sparsity_allocation="erk",
+        input_pruning="auto",
         initial_sparsity=0.0,
         pruning_start=0.1,
         pruning_end=0.6,
@@ -267,6 +278,7 @@ class PrunedEnsembleRegressor(RegressorMixin, _BasePrunedEnsemble):
             n_members=n_members, sparsities=sparsities, hidden_layer_sizes=hidden_layer_sizes,
             activation=activation, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
             learning_rate_schedule=learning_rate_schedule, sparsity_allocation=sparsity_allocation,
+            input_pruning=input_pruning,
             initial_sparsity=initial_sparsity, pruning_start=pruning_start, pruning_end=pruning_end,
             pruning_frequency=pruning_frequency, combine=combine, linear_member=linear_member,
             final_estimator=final_estimator, cv=cv, strategy=strategy, strategy_params=strategy_params,

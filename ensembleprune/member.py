@@ -14,6 +14,8 @@ ARTICLE_HIDDEN_LAYER_SIZES = (1024, 1024)
 HIDDEN_ACTIVATIONS = ("relu", "tanh", "sigmoid", "elu", "linear")
 # A member's last layer and the loss it trains on: regression, binary and multiclass classification.
 OUTPUT_LOSSES = {"linear": "mse", "sigmoid": "binary_crossentropy", "softmax": "categorical_crossentropy"}
+# What the input layer's pruning removes: single weights, or whole input features (rows of its kernel).
+INPUT_PRUNINGS = ("weights", "features")
 
 
 def check_sparsities(sparsities):
@@ -25,6 +27,15 @@ def check_sparsities(sparsities):
     values = np.asarray(sparsities, dtype=float).ravel()
     if values.size == 0 or not np.all((values >= 0) & (values < 1)):
         raise ValueError(f"sparsities must be a non-empty sequence of floats in [0, 1), got {sparsities!r}")
+    return values
+
+
+def check_input_pruning(input_pruning):
+    """``input_pruning`` (one value, or one per member, cycled) as a tuple, refused unless each is in INPUT_PRUNINGS."""
+    values = (input_pruning,) if isinstance(input_pruning, str) else tuple(input_pruning)
+    if not values or any(value not in INPUT_PRUNINGS for value in values):
+        raise ValueError(f"input_pruning must be one of {INPUT_PRUNINGS} or a non-empty sequence of them, "
+                         f"got {input_pruning!r}")
     return values
 
 
@@ -56,6 +67,11 @@ class MemberSpec:
     output_activation : {"linear", "sigmoid", "softmax"}, default="linear"
         Activation of the output layer, which sets the training loss: mean
         squared error, binary or categorical cross-entropy (``OUTPUT_LOSSES``).
+    input_pruning : {"weights", "features"}, default="weights"
+        What pruning removes from the input layer: its smallest weights, one
+        by one, as in every other layer; or whole input features, the rows of
+        its kernel of smallest mean magnitude (tfmot's block sparsity, one
+        block per feature). The layer keeps the same fraction either way.
     """
 
     seed: int
@@ -64,6 +80,7 @@ class MemberSpec:
     activation: str = "relu"
     sparsity_allocation: str = "uniform"
     output_activation: str = "linear"
+    input_pruning: str = "weights"
 
     def __post_init__(self):
         object.__setattr__(self, "hidden_layer_sizes", tuple(int(h) for h in self.hidden_layer_sizes))
@@ -79,6 +96,8 @@ class MemberSpec:
             raise ValueError(f"output_activation must be one of {sorted(OUTPUT_LOSSES)}, got {self.output_activation!r}")
         if self.sparsity_allocation not in ALLOCATIONS:
             raise ValueError(f"sparsity_allocation must be one of {ALLOCATIONS}, got {self.sparsity_allocation!r}")
+        if self.input_pruning not in INPUT_PRUNINGS:
+            raise ValueError(f"input_pruning must be one of {INPUT_PRUNINGS}, got {self.input_pruning!r}")
 
     @property
     def final_sparsity(self):
@@ -92,6 +111,7 @@ class MemberSpec:
             "activation": self.activation,
             "sparsity_allocation": self.sparsity_allocation,
             "output_activation": self.output_activation,
+            "input_pruning": self.input_pruning,
         }
 
     @classmethod

@@ -145,6 +145,8 @@ def test_pickled_ensemble_predicts_identically_without_tensorflow(fitted, tiny_r
         (dict(sparsities=()), "sparsities must be a non-empty"),
         (dict(pruning_start=0.7, pruning_end=0.6), "pruning_start must be < pruning_end"),
         (dict(hidden_layer_sizes=(16, 0)), "hidden_layer_sizes must be positive integers"),
+        (dict(input_pruning=("features", "rows")), "input_pruning must be one of"),
+        (dict(input_pruning="rows"), "'input_pruning' parameter"),
         (dict(combine="vote"), "'combine' parameter"),
         (dict(n_members=0), "'n_members' parameter"),
         (dict(epochs=1, batch_size=10, pruning_frequency=1000), "cannot reach final_sparsity"),
@@ -154,6 +156,23 @@ def test_bad_parameters_are_refused_clearly(tiny_regression, params, message):
     X, y = tiny_regression
     with pytest.raises(ValueError, match=message):
         PrunedEnsembleRegressor(**dict(TINY, **params)).fit(X, y)
+
+
+def test_auto_input_pruning_prunes_features_and_weights_by_turns_only_on_wide_inputs():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 40))
+    y = X[:, 0] - X[:, 1] + 0.1 * rng.normal(size=200)
+    params = dict(TINY, n_members=2, sparsities=(0.5,), hidden_layer_sizes=(16,), epochs=4)
+    # 40 inputs feed 16 units: the first member reads half of the features, the second single weights of all.
+    wide = PrunedEnsembleRegressor(**params).fit(X, y)
+    used = [member.used_features_.size for member in wide.members_]
+    assert used[0] == 20 and used[1] > 30, used
+    # 40 inputs and 64 units: single weights in both; an explicit sequence is cycled.
+    narrow = PrunedEnsembleRegressor(**dict(params, hidden_layer_sizes=(64,))).fit(X, y)
+    assert all(member.used_features_.size > 30 for member in narrow.members_)
+    explicit = PrunedEnsembleRegressor(**dict(params, hidden_layer_sizes=(64,), input_pruning=["weights", "features"]))
+    used = [member.used_features_.size for member in explicit.fit(X, y).members_]
+    assert used[0] > 30 and used[1] == 20, used
 
 
 def test_wrong_feature_count_at_predict(fitted, tiny_regression):

@@ -27,8 +27,13 @@ def test_member_spec_validation():
         MemberSpec(0, PruningSchedule(0.9), (16, 0))
     with pytest.raises(ValueError, match="activation must be one of"):
         MemberSpec(0, PruningSchedule(0.9), (16,), activation="swish")
-    spec = MemberSpec(5, PruningSchedule(0.9), (16, 8), "tanh")
+    with pytest.raises(ValueError, match="input_pruning must be one of"):
+        MemberSpec(0, PruningSchedule(0.9), (16,), input_pruning="columns")
+    spec = MemberSpec(5, PruningSchedule(0.9), (16, 8), "tanh", input_pruning="features")
     assert MemberSpec.from_config(spec.get_config()) == spec
+    # A spec saved before input_pruning existed prunes single weights, as it did then.
+    older = {key: value for key, value in spec.get_config().items() if key != "input_pruning"}
+    assert MemberSpec.from_config(older).input_pruning == "weights"
 
 
 @pytest.mark.parametrize("allocation", ["uniform", "dense_output", "erk"])

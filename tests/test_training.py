@@ -40,6 +40,37 @@ def test_mask_update_matches_tfmot_exactly(sparsity):
     np.testing.assert_array_equal(ours[1].numpy(), theirs[1].numpy())
 
 
+def test_feature_mask_keeps_the_input_rows_of_largest_mean_magnitude():
+    tf, _, tfmot = import_tf()
+    from ensembleprune._training import MagnitudePruning
+
+    rng = np.random.default_rng(0)
+    weights = rng.normal(size=(40, 16)).astype(np.float32)
+    pruning = MagnitudePruning(training_step_fn=lambda: tf.constant(1, tf.int64), pruning_vars=[],
+                               pruning_schedule=tfmot.ConstantSparsity(0.75, 0), block_size=(1, 16),
+                               block_pooling_type="AVG")
+    _, mask = pruning._maybe_update_block_mask(tf.constant(weights))
+    kept_rows = np.flatnonzero(mask.numpy().all(axis=1))
+    np.testing.assert_array_equal(np.sort(kept_rows), np.sort(np.argsort(-np.abs(weights).mean(axis=1))[:10]))
+    assert mask.numpy().sum() == 10 * 16
+
+
+def test_feature_pruning_drops_whole_inputs_and_keeps_informative_ones():
+    # Wide inputs, where learning moves the input weights well past their small
+    # initial scale: 4 of 200 inputs carry the target, and 4 inputs are kept.
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, size=(300, 200))
+    y = np.sin(2 * X[:, 0]) + np.sin(2 * X[:, 1]) + X[:, 2] + X[:, 3]
+    spec = MemberSpec(0, PruningSchedule(0.98), (64, 64), sparsity_allocation="uniform", input_pruning="features")
+    member = PrunedMLPFactory(epochs=30, batch_size=32, learning_rate=3e-3).fit_one(X, y.reshape(-1, 1), spec)
+    (first_mask, _), (second_mask, _), _ = _masks_and_kernels(member.model)
+    live_rows = np.flatnonzero(first_mask.any(axis=1))
+    assert np.all(first_mask[live_rows] == 1) and live_rows.size == 4
+    assert len(set(live_rows) & {0, 1, 2, 3}) >= 3, live_rows
+    # The next layer still loses single weights: each of its rows keeps a few.
+    assert 0 < second_mask.mean() < 0.1 and second_mask.any(axis=1).mean() > 0.5
+
+
 @pytest.mark.parametrize("training", ["fused", "independent"])
 def test_every_layer_of_every_member_ends_within_one_point_of_its_target(tiny_regression, training):
     X, y = tiny_regression
