@@ -17,7 +17,7 @@ demo: $(STAMP)
 
 # Two test processes (pytest-xdist): most of the suite is small Keras fits that keep one core busy each.
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -n 2 --dist worksteal
+	$(BIN)/python -m pytest -q -n 2 --dist worksteal --durations=20
 
 # The tests not marked slow (no subprocesses, Dask, hypothesis fits or runs over ~10 s).
 test-fast: $(STAMP)
