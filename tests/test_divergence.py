@@ -44,7 +44,7 @@ class _Diverged:
 def test_skip_keeps_the_members_that_trained(data):
     X, y = data
     model = PrunedEnsembleRegressor(**dict(FAST, n_members=3, on_member_failure="skip")).fit(X, y)
-    healthy = model._factory().train(X, (y - y.mean()) / y.std(), model._member_specs("linear"))
+    healthy = model._factory().train(X, (y - y.mean()) / y.std(), model._member_specs("linear", X.shape[1]))
     healthy[1].model = _Diverged()
     with pytest.warns(MemberDivergedWarning, match="member 1"):
         assert model._drop_diverged(healthy)[0] == [0, 2]

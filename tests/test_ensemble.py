@@ -285,7 +285,7 @@ def test_rows_held_out_are_drawn_among_rows_of_positive_weight(tiny_regression, 
     params = {**TINY, "combine": "select", "n_members": 2, "epochs": 5}
     model = PrunedEnsembleRegressor(**params) if kind == "regressor" else PrunedEnsembleClassifier(**params)
     y = y if kind == "regressor" else y > np.median(y)
-    specs = model._member_specs("linear")
+    specs = model._member_specs("linear", X.shape[1])
     # Zero weight on exactly the rows an unweighted fit holds out: their weighted losses would be 0 / 0.
     weights = np.ones(len(X))
     weights[model._validation_rows(len(X), specs, None)] = 0.0
