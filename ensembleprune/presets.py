@@ -32,6 +32,7 @@ ARTICLE_TRAINING = dict(
     learning_rate=1e-3,
     learning_rate_schedule="constant",
     sparsity_allocation="uniform",
+    input_pruning="weights",
     early_stopping=False,
     linear_member=False,
 )
