@@ -63,7 +63,7 @@ def test_a_member_pruned_to_a_constant_is_treated_like_a_diverged_one(policy):
     rng = np.random.default_rng(0)
     X, y = rng.normal(size=(200, 5)), rng.normal(size=200)
     params = dict(FAST, n_members=2, sparsities=(0.99, 0.0), hidden_layer_sizes=(4,), sparsity_allocation="uniform",
-                  combine="mean", on_member_failure=policy)
+                  input_pruning="weights", combine="mean", on_member_failure=policy)
     if policy == "raise":
         with pytest.raises(MemberDivergedError, match="member 0 .* ended constant"):
             PrunedEnsembleRegressor(**params).fit(X, y)
