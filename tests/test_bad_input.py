@@ -14,7 +14,7 @@ from hypothesis.extra import numpy as hnp
 from ensembleprune import PrunedEnsembleRegressor
 
 FAST = dict(combine="mean", early_stopping=False, n_members=2, sparsities=(0.5,), hidden_layer_sizes=(4,), epochs=2, batch_size=16, random_state=0)
-FUZZ = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 # PruningSchedule checks the estimator's pruning_* parameters and its messages use
 # its own names for them: "begin=0.95, end=1.0".
