@@ -69,8 +69,6 @@ threads wait on each other when other jobs hold the cores).
 
 import argparse
 import functools
-import os
-import subprocess
 import sys
 import traceback
 
@@ -420,28 +418,11 @@ def parse_args(argv=None):
     return args
 
 
-def git_state():
-    """The checked-out commit, and whether the package's files differ from it (the run then measured those).
-
-    Read when the run starts, once the package is imported: what was committed during a long run is not what it measured.
-    """
-
-    def git(*command):
-        here = os.path.dirname(os.path.abspath(__file__))
-        done = subprocess.run(["git", "-C", here, *command], capture_output=True, text=True, check=False)
-        return done.stdout.strip() if done.returncode == 0 else None
-
-    changed = git("status", "--porcelain", "--", ":/ensembleprune")
-    return {"commit": git("rev-parse", "HEAD"), "ensembleprune_modified": None if changed is None else bool(changed)}
-
-
 def main(argv=None):
     args = parse_args(argv)
     ensemble_params = model_params(args.models, args.variants, args.quick)
-    git = git_state()
     report = run_benchmark("bench_classification", "PrunedEnsembleClassifier", BASE_MODELS, QUICK_ENSEMBLE_PARAMS,
                            args, ensemble_params, run_dataset)
-    report["environment"]["git"] = git
     report["summary"] = summarize(report["datasets"], report["models_run"])
     emit(report, markdown_table(report), args.out)
 

@@ -69,6 +69,7 @@ import importlib.util
 import json
 import os
 import platform
+import subprocess
 import sys
 import time
 import traceback
@@ -456,6 +457,21 @@ def environment():
     }
 
 
+def git_state():
+    """The checked-out commit, and whether the package's files differ from it (the run then measured those).
+
+    Read when the run starts, once the package is imported: what was committed during a long run is not what it measured.
+    """
+
+    def git(*command):
+        here = os.path.dirname(os.path.abspath(__file__))
+        done = subprocess.run(["git", "-C", here, *command], capture_output=True, text=True, check=False)
+        return done.stdout.strip() if done.returncode == 0 else None
+
+    changed = git("status", "--porcelain", "--", ":/ensembleprune")
+    return {"commit": git("rev-parse", "HEAD"), "ensembleprune_modified": None if changed is None else bool(changed)}
+
+
 def emit(report, table, out):
     """Print the JSON (also to the file ``out``, if given), then the markdown table to stderr."""
     text = json.dumps(report, indent=2)
@@ -473,6 +489,7 @@ def run_benchmark(name, estimator, base_models, quick_params, args, ensemble_par
     estimator name, peers, quick settings and ``run_dataset``.
     """
     models = args.models + list(args.variants)
+    git = git_state()
     if ensemble_params:
         from ensembleprune._tf import import_tf
 
@@ -490,7 +507,7 @@ def run_benchmark(name, estimator, base_models, quick_params, args, ensemble_par
         },
         "models_run": models,
         "datasets": {name: run_dataset(name, models, ensemble_params, args.quick) for name in args.datasets},
-        "environment": environment(),
+        "environment": {**environment(), "git": git},
     }
 
 
