@@ -9,10 +9,7 @@ BENCH_STAMP := $(VENV)/.installed-bench
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --no-compile -e ".[test,dask,onnx]"
-	# pip byte-compiles one file at a time; compileall uses every core (TensorFlow alone is
-	# thousands of files, and this machine's Python is told not to write bytecode on import).
-	$(BIN)/python -m compileall -q -j 0 $(VENV)/lib > /dev/null
+	$(BIN)/python -m pip install --quiet -e ".[test,dask,onnx]"
 	touch $(STAMP)
 
 demo: $(STAMP)
