@@ -165,11 +165,11 @@ class PrunedMLPFactory:
                 kernel_initializer=initializer,
                 name=f"{name}_dense_{index}",
             )
-            # One block per input feature: the block's mean magnitude decides whether the feature stays.
-            blocks = {"block_size": (1, width), "block_pooling_type": "AVG"}
-            by_feature = index == 0 and spec.input_pruning == "features"
-            x = PruneLowMagnitude(dense, pruning_schedule=schedule, name=f"{name}_pruned_{index}",
-                                  **(blocks if by_feature else {}))(x)
+            blocks = {}
+            if index == 0 and spec.input_pruning == "features":
+                # One block per input feature: the block's mean magnitude decides whether the feature stays.
+                blocks = {"block_size": (1, width), "block_pooling_type": "AVG"}
+            x = PruneLowMagnitude(dense, pruning_schedule=schedule, name=f"{name}_pruned_{index}", **blocks)(x)
         return x
 
     def train(self, X, y, members, sample_weight=None, validation_data=None, on_trained=None, validation_rows=None,
