@@ -25,7 +25,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 
 from ._version import __version__
 from .checkpoint import MemberCheckpoint, fingerprint
-from .combiners import greedy_selection, paired_difference
+from .combiners import effective_rows, greedy_selection, paired_difference
 from .compact import predict_all, strip
 from .factory import PrunedMLPFactory
 from .ledger import CostLedger
@@ -40,6 +40,10 @@ _MAX_SEED = 2**31 - 1
 LINEAR_MEMBER_SEED = -1
 # combine="select": bootstrap resamples of the held-out rows that the selection is averaged over.
 SELECTION_BAGS = 20
+# combine="select": fewer held-out rows than this cannot show networks better than the linear member, which
+# is then kept alone. A few dozen rows rarely hold the outliers and far-off rows where networks err most, so
+# their losses and standard error flatter the networks; the same rows also chose the networks' epochs.
+MIN_HELD_OUT_ROWS = 30
 # sparsities="auto": member densities spaced geometrically between these.
 AUTO_DENSITIES = (0.2, 0.005)
 
@@ -264,7 +268,7 @@ class _BasePrunedEnsemble(BaseEstimator):
         linear = None
         if self.linear_member:
             train_rows = np.setdiff1d(np.arange(len(X)), validation_rows)
-            linear, penalty = self._linear_member(X, Y, sample_weight, train_rows)
+            linear, _ = self._linear_member(X, Y, sample_weight, train_rows)
         if linear is not None:  # the classifier has none when a class is missing from the training rows
             self._append_linear_member(linear)
         held_out = predict_all(self.members_, X[validation_rows]).astype(np.float64)
@@ -272,12 +276,13 @@ class _BasePrunedEnsemble(BaseEstimator):
         weights = greedy_selection(held_out, Y[validation_rows], loss=self._held_out_loss,
                                    sample_weight=held_out_weights, n_bags=SELECTION_BAGS,
                                    random_state=int(self.member_seeds_[0]))
-        if linear is not None and self.linear_member == "prefer":
-            weights = self._prefer_linear(weights, held_out, Y[validation_rows], held_out_weights)
+        if linear is not None:
+            weights = self._judge_linear(weights, held_out, Y[validation_rows], held_out_weights)
         chosen = np.flatnonzero(weights)
         if linear is not None and weights[-1] > 0:
-            # Chosen on rows it did not see; it then learns from the held-out rows too.
-            self.members_[-1], _ = self._linear_member(X, Y, sample_weight, np.arange(len(X)), penalty)
+            # Chosen on rows it did not see; it then learns from the held-out rows too, its penalty chosen
+            # again on all of them, as RidgeCV refits (leave-one-out needs no held-out rows).
+            self.members_[-1], _ = self._linear_member(X, Y, sample_weight, np.arange(len(X)))
         self.members_ = [self.members_[k] for k in chosen]
         self.member_layer_sparsity_ = [self.member_layer_sparsity_[k] for k in chosen]
         self.history_ = [self.history_[k] for k in chosen]
@@ -289,24 +294,28 @@ class _BasePrunedEnsemble(BaseEstimator):
         """The selection's loss: the (weighted) mean of :meth:`_row_losses`."""
         return float(np.average(self._row_losses(average, Y), weights=sample_weight))
 
-    def _prefer_linear(self, weights, held_out, Y, sample_weight):
-        """The one-standard-error rule: the linear member alone, unless the selection beats it clearly.
+    def _judge_linear(self, weights, held_out, Y, sample_weight):
+        """The selection's ``weights``, or the linear member alone where the held-out rows cannot judge.
 
-        The selection's held-out loss flatters it (it was chosen on those rows,
-        as were the members' early-stopping epochs), and a few dozen rows
-        cannot tell a small edge from noise; so the linear member, the last of
-        ``held_out``, is kept alone when its loss exceeds the selection's by
-        at most one standard error of the paired row-by-row difference
-        (Hastie, Tibshirani and Friedman, 2009, section 7.10).
+        The linear member, the last of ``held_out``, is kept alone when the
+        held-out rows number fewer than ``MIN_HELD_OUT_ROWS`` (Kish's effective
+        count under ``sample_weight``) and, with ``linear_member="prefer"``,
+        when its loss exceeds the selection's by at most one standard error
+        of the paired row-by-row difference: the one-standard-error rule
+        (Hastie, Tibshirani and Friedman, 2009, section 7.10). The selection's
+        held-out loss flatters it (it was chosen on those rows, as were the
+        members' early-stopping epochs), so in doubt the simpler model wins.
         """
         excess, standard_error = paired_difference(
             self._row_losses(held_out[-1], Y), self._row_losses(np.tensordot(weights, held_out, axes=1), Y),
             sample_weight,
         )
-        self.linear_member_evidence_ = {"excess_loss": excess, "standard_error": standard_error}
-        if excess > standard_error:
-            return weights
-        return np.eye(len(weights))[-1]
+        n_rows = len(Y) if sample_weight is None else effective_rows(sample_weight)
+        self.linear_member_evidence_ = {"excess_loss": excess, "standard_error": standard_error,
+                                        "held_out_rows": float(n_rows)}
+        if n_rows < MIN_HELD_OUT_ROWS or (self.linear_member == "prefer" and excess <= standard_error):
+            return np.eye(len(weights))[-1]
+        return weights
 
     def _calibrate_members(self, X, Y, sample_weight, validation_rows):
         """Calibrate the members on the held-out ``validation_rows`` (None: none held out) before they are combined.

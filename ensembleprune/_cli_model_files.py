@@ -18,12 +18,12 @@ import numpy as np
 def describe_model_file(path):
     """What ``ensembleprune inspect`` prints about a model file.
 
-    The pipeline's steps; the combiner, with the one-standard-error rule's
-    figures; each member's weight and temperature (if any), layers,
+    The pipeline's steps; the combiner, with the evidence on which the linear
+    member was kept alone or not; each member's weight and temperature (if any), layers,
     densities, nonzeros and bytes.
     """
     from ._pipeline_predict import describe, final_ensemble
-    from ._base import LINEAR_MEMBER_SEED
+    from ._base import LINEAR_MEMBER_SEED, MIN_HELD_OUT_ROWS
     from ._pipelines import is_pipeline
     from .compact import CompactMLP
     from .serialization import load
@@ -43,8 +43,12 @@ def describe_model_file(path):
         if evidence is not None:
             # What the rule decided is what the fit kept: the linear member alone, or networks beside it.
             kept = "kept alone" if list(model.member_seeds_) == [LINEAR_MEMBER_SEED] else "the networks kept"
+            rows = evidence.get("held_out_rows")  # older files lack it
+            if rows is not None:
+                too_few = f", fewer than {MIN_HELD_OUT_ROWS} to judge the networks" if rows < MIN_HELD_OUT_ROWS else ""
+                rows = f" on {rows:.0f} held-out rows{too_few}"
             lines.append(f"  linear member: held-out loss above the selection's by {evidence['excess_loss']:.4g}, "
-                         f"standard error {evidence['standard_error']:.4g}: {kept} (one-standard-error rule)")
+                         f"standard error {evidence['standard_error']:.4g}{rows or ''}: {kept}")
         for j, learner in enumerate(getattr(model, "final_estimators_", [])):
             coef = np.array2string(np.ravel(learner.coef_), precision=4, separator=", ")
             lines.append(f"  meta-learner {j}: {type(learner).__name__}, coef_ {coef}, intercept_ "

@@ -159,8 +159,11 @@ class PrunedEnsembleClassifier(ClassifierMixin, _BasePrunedEnsemble):
         figures are in ``linear_member_evidence_``): a few dozen held-out rows
         cannot tell a small edge of the networks from noise, and on small
         tables the logistic model is often the better one. ``True`` offers it
-        to the selection only (the regressor's default). Once chosen it is
-        refitted on all rows.
+        to the selection only (the regressor's default). Either way, on fewer
+        than 30 held-out rows (``MIN_HELD_OUT_ROWS``) it is kept alone: so few
+        rows cannot show networks better than it (raise
+        ``validation_fraction`` to let the networks compete on a small
+        table). Once chosen it is refitted on all rows.
         With ``combine="stack"``, its out-of-fold probabilities join the
         members' before the meta-learner, and it is kept, fitted on all rows.
         Ignored by ``"mean"``.
@@ -201,10 +204,11 @@ class PrunedEnsembleClassifier(ClassifierMixin, _BasePrunedEnsemble):
     member_weights_ : ndarray of shape (n_members,)
         The members' weights (``combine="select"`` only).
     linear_member_evidence_ : dict
-        With ``combine="select"`` and ``linear_member="prefer"``: the linear
-        member's held-out log-loss in excess of the selection's
-        (``"excess_loss"``) and its standard error (``"standard_error"``);
-        the linear member was kept alone when the excess is not above it.
+        With ``combine="select"`` and a linear member: its held-out log-loss
+        in excess of the selection's (``"excess_loss"``), the standard error
+        of that excess (``"standard_error"``) and the number of held-out rows
+        (``"held_out_rows"``, Kish's effective count under ``sample_weight``);
+        see ``linear_member`` for when it was kept alone.
     final_estimators_ : list of one classifier
         The fitted meta-learner (``combine="stack"`` only).
     member_temperatures_ : ndarray of shape (n_members,)
@@ -323,8 +327,8 @@ class PrunedEnsembleClassifier(ClassifierMixin, _BasePrunedEnsemble):
     def _output_activation(self, Y):
         return output_activation(len(self.classes_))
 
-    def _linear_member(self, X, Y, sample_weight, rows, penalty=1.0):
-        return logistic_member(X, Y, rows, sample_weight, C=penalty)
+    def _linear_member(self, X, Y, sample_weight, rows):
+        return logistic_member(X, Y, rows, sample_weight)
 
     _row_losses = staticmethod(log_losses)
 

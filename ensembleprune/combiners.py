@@ -24,6 +24,12 @@ def squared_error(average, y, sample_weight=None):
     return float(np.average(squared_errors(average, y), weights=sample_weight))
 
 
+def effective_rows(sample_weight):
+    """Kish's effective number of rows of weights ``sample_weight``: ``sum(w) ** 2 / sum(w ** 2)``."""
+    weights = np.asarray(sample_weight, dtype=np.float64)
+    return float(weights.sum() ** 2 / np.sum(weights**2))
+
+
 def paired_difference(losses, reference_losses, sample_weight=None):
     """The mean of ``losses - reference_losses`` over the rows, and its standard error.
 
@@ -48,7 +54,7 @@ def paired_difference(losses, reference_losses, sample_weight=None):
     differences = np.asarray(losses, dtype=np.float64) - np.asarray(reference_losses, dtype=np.float64)
     weights = np.ones(len(differences)) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
     difference = float(np.average(differences, weights=weights))
-    n_effective = weights.sum() ** 2 / np.sum(weights**2)
+    n_effective = effective_rows(weights)
     if n_effective <= 1:
         return difference, float("inf")
     variance = np.average((differences - difference) ** 2, weights=weights) * n_effective / (n_effective - 1)

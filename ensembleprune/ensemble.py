@@ -88,12 +88,15 @@ class PrunedEnsembleRegressor(RegressorMixin, _BasePrunedEnsemble):
         penalty chosen by leave-one-out) on the members' training rows and
         offer it to the selection as one more member (seed -1, sparsity 0):
         on a linear target the selection takes it, where networks trained by
-        Adam stop short of the least-squares fit. ``"prefer"`` then keeps the
-        linear member alone unless the selection's held-out loss is lower by
-        more than one standard error of the difference (the
-        one-standard-error rule; the figures are in
-        ``linear_member_evidence_``). Once chosen it is refitted on all the
-        rows. With ``combine="stack"``, its out-of-fold predictions
+        Adam stop short of the least-squares fit. On fewer than 30 held-out
+        rows (``MIN_HELD_OUT_ROWS``; about 300 rows at the default
+        ``validation_fraction``) the linear member is kept alone: so few rows
+        cannot show networks better than it (raise ``validation_fraction`` to
+        let the networks compete on a small table). ``"prefer"`` also keeps it
+        alone unless the selection's held-out loss is lower by more than one
+        standard error of the difference (the one-standard-error rule). The
+        figures are in ``linear_member_evidence_``. Once chosen it is refitted
+        on all the rows, its penalty chosen again on them. With ``combine="stack"``, its out-of-fold predictions
         (each fold's penalty chosen on that fold's rows) join the members'
         before the meta-learner, and it is kept, fitted on all the rows.
         Ignored by ``"mean"`` and ``"median"``.
@@ -195,10 +198,11 @@ class PrunedEnsembleRegressor(RegressorMixin, _BasePrunedEnsemble):
     member_weights_ : ndarray of shape (n_members,)
         The members' weights (``combine="select"`` only).
     linear_member_evidence_ : dict
-        With ``combine="select"`` and ``linear_member="prefer"`` only: the linear
-        member's held-out mean squared error (standardized units) in excess of the selection's
-        (``"excess_loss"``) and its standard error (``"standard_error"``);
-        the linear member was kept alone when the excess is not above it.
+        With ``combine="select"`` and a linear member: its held-out mean squared
+        error (standardized units) in excess of the selection's (``"excess_loss"``),
+        the standard error of that excess (``"standard_error"``) and the number
+        of held-out rows (``"held_out_rows"``, Kish's effective count under
+        ``sample_weight``); see ``linear_member`` for when it was kept alone.
     training_cost_ : dict of list
         The training-cost ledger (:mod:`ensembleprune.ledger`): one entry per
         phase of the fit (``phase``, ``members``, ``optimizer_steps``,
@@ -352,8 +356,8 @@ class PrunedEnsembleRegressor(RegressorMixin, _BasePrunedEnsemble):
     def _output_activation(self, Y):
         return "linear"
 
-    def _linear_member(self, X, Y, sample_weight, rows, penalty=None):
-        return ridge_member(X, Y, rows, sample_weight, alpha=penalty)
+    def _linear_member(self, X, Y, sample_weight, rows):
+        return ridge_member(X, Y, rows, sample_weight)
 
     _row_losses = staticmethod(squared_errors)
 

@@ -24,6 +24,7 @@ from ensembleprune import (
     make_article_regression,
     save,
 )
+from ensembleprune._base import MIN_HELD_OUT_ROWS
 from ensembleprune.cli import main
 from ensembleprune.serialization import InvalidModelFileError, UnsafeToSaveError
 
@@ -490,8 +491,10 @@ def test_inspect_a_classifier_shows_its_classes_and_each_members_weight_and_temp
     out = capsys.readouterr().out
     assert "classifier of 2 classes: False, True" in out and "combine: select" in out
     evidence = model.linear_member_evidence_
-    verdict = "the networks kept" if evidence["excess_loss"] > evidence["standard_error"] else "kept alone"
-    assert f"standard error {evidence['standard_error']:.4g}: {verdict}" in out
+    too_few = evidence["held_out_rows"] < MIN_HELD_OUT_ROWS
+    verdict = "kept alone" if too_few or evidence["excess_loss"] <= evidence["standard_error"] else "the networks kept"
+    rows = f"on {evidence['held_out_rows']:.0f} held-out rows" + (", fewer than 30 to judge the networks" * too_few)
+    assert f"standard error {evidence['standard_error']:.4g} {rows}: {verdict}" in out
     for k, (weight, temperature) in enumerate(zip(model.member_weights_, model.member_temperatures_)):
         title = next(line for line in out.splitlines() if line.startswith(f"member {k}:"))
         assert f"weight {weight:.3f}" in title

@@ -311,5 +311,19 @@ def test_the_linear_member_is_kept_alone_unless_the_selection_beats_it_clearly(t
             np.testing.assert_array_equal(model.member_weights_, [1.0])
     assert fits["linear"].member_seeds_.tolist() == [linear_seed]
     assert np.any(fits["nonlinear"].member_seeds_ != linear_seed)
-    offered = clone(prefer).set_params(linear_member=True, n_members=1, epochs=2).fit(X, linear_y)
-    assert not hasattr(offered, "linear_member_evidence_")
+    assert fits["nonlinear"].linear_member_evidence_["held_out_rows"] == base_module.MIN_HELD_OUT_ROWS == 30
+
+
+@pytest.mark.parametrize("linear_member", [True, "prefer"])
+def test_fewer_than_thirty_held_out_rows_keep_the_linear_member_alone(tiny_regression, linear_member):
+    # 200 rows hold out 20: too few to show the networks better, however they score on them.
+    X, y = tiny_regression
+    model = PrunedEnsembleRegressor(**dict(TINY, combine="select", linear_member=linear_member, n_members=1,
+                                           epochs=2)).fit(X[:200], y[:200])
+    assert model.member_seeds_.tolist() == [base_module.LINEAR_MEMBER_SEED]
+    assert model.linear_member_evidence_["held_out_rows"] == 20
+    # More held-out rows let the networks compete again: the selection weighs them on 40 rows.
+    judged = clone(model).set_params(validation_fraction=0.2, epochs=25).fit(X[:200], y[:200])
+    assert judged.linear_member_evidence_["held_out_rows"] == 40
+    if linear_member is True:
+        assert np.any(judged.member_seeds_ != base_module.LINEAR_MEMBER_SEED)
