@@ -215,10 +215,14 @@ class _BasePrunedEnsemble(BaseEstimator):
         strategy_params(self.strategy, self.strategy_params)  # refuse bad strategy_params before training
         # Split before training, so that a splitter stacking cannot use fails before any member trains.
         splits = self._stacking_splits(X, Y) if self.combine == "stack" else None
-        checkpoint = self._checkpoint(X, Y, sample_weight)
         validation_rows = None
         if self.early_stopping or self.combine == "select":
             validation_rows = self._validation_rows(len(X), specs, sample_weight)
+        if self.combine == "select" and self.linear_member:
+            n_held_out = len(validation_rows) if sample_weight is None else effective_rows(sample_weight[validation_rows])
+            if n_held_out < MIN_HELD_OUT_ROWS:
+                return self._fit_linear_alone(X, Y, sample_weight, n_held_out)
+        checkpoint = self._checkpoint(X, Y, sample_weight)
         ledger = CostLedger()
         trained = self._train(X, Y, sample_weight, specs, checkpoint, "full", ledger, validation_rows=validation_rows)
         kept, compact = self._drop_diverged(trained)
@@ -246,6 +250,24 @@ class _BasePrunedEnsemble(BaseEstimator):
         # not for stacking, whose meta-learner learnt from uncalibrated fold members.
         self._calibrate_members(X, Y, sample_weight, None if self.combine == "stack" else validation_rows)
         self.training_cost_ = ledger.as_dict()
+        return self
+
+    def _fit_linear_alone(self, X, Y, sample_weight, n_held_out):
+        """The linear member alone, fitted on every row: no network is trained, too few rows would judge it.
+
+        ``n_held_out`` held-out rows, fewer than ``MIN_HELD_OUT_ROWS``, could
+        not show networks better than the linear member, so the selection
+        would have to keep it alone; training networks only to discard them
+        would be time lost.
+        """
+        self.members_, self.member_layer_sparsity_, self.history_ = [], [], []
+        self.member_seeds_, self.member_sparsities_ = np.array([], dtype=np.int64), np.array([])
+        linear, _ = self._linear_member(X, Y, sample_weight, np.arange(len(X)))
+        self._append_linear_member(linear)
+        self.member_weights_ = np.ones(1)
+        self.linear_member_evidence_ = {"held_out_rows": float(n_held_out)}
+        self._calibrate_members(X, Y, sample_weight, None)
+        self.training_cost_ = CostLedger().as_dict()
         return self
 
     def _validation_rows(self, n_samples, specs, sample_weight):
@@ -295,16 +317,14 @@ class _BasePrunedEnsemble(BaseEstimator):
         return float(np.average(self._row_losses(average, Y), weights=sample_weight))
 
     def _judge_linear(self, weights, held_out, Y, sample_weight):
-        """The selection's ``weights``, or the linear member alone where the held-out rows cannot judge.
+        """The selection's ``weights``, with the evidence against the linear member (the last of ``held_out``).
 
-        The linear member, the last of ``held_out``, is kept alone when the
-        held-out rows number fewer than ``MIN_HELD_OUT_ROWS`` (Kish's effective
-        count under ``sample_weight``) and, with ``linear_member="prefer"``,
-        when its loss exceeds the selection's by at most one standard error
-        of the paired row-by-row difference: the one-standard-error rule
-        (Hastie, Tibshirani and Friedman, 2009, section 7.10). The selection's
-        held-out loss flatters it (it was chosen on those rows, as were the
-        members' early-stopping epochs), so in doubt the simpler model wins.
+        With ``linear_member="prefer"``, the linear member alone instead when
+        its loss exceeds the selection's by at most one standard error of the
+        paired row-by-row difference: the one-standard-error rule (Hastie,
+        Tibshirani and Friedman, 2009, section 7.10). The selection's held-out
+        loss flatters it (it was chosen on those rows, as were the members'
+        early-stopping epochs), so in doubt the simpler model wins.
         """
         excess, standard_error = paired_difference(
             self._row_losses(held_out[-1], Y), self._row_losses(np.tensordot(weights, held_out, axes=1), Y),
@@ -313,7 +333,7 @@ class _BasePrunedEnsemble(BaseEstimator):
         n_rows = len(Y) if sample_weight is None else effective_rows(sample_weight)
         self.linear_member_evidence_ = {"excess_loss": excess, "standard_error": standard_error,
                                         "held_out_rows": float(n_rows)}
-        if n_rows < MIN_HELD_OUT_ROWS or (self.linear_member == "prefer" and excess <= standard_error):
+        if self.linear_member == "prefer" and excess <= standard_error:
             return np.eye(len(weights))[-1]
         return weights
 

@@ -14,6 +14,7 @@ from sklearn.preprocessing import StandardScaler
 
 from ensembleprune import CompactMLP, PrunedEnsembleRegressor, PrunedMLPFactory
 from ensembleprune import _base as base_module
+from ensembleprune.combiners import ridge_member
 from ensembleprune.options import TrainingOptions, estimator_defaults, option_names
 
 TINY = dict(combine="mean", early_stopping=False, sparsity_allocation="uniform", n_members=3, sparsities=(0.5, 0.8),
@@ -316,12 +317,17 @@ def test_the_linear_member_is_kept_alone_unless_the_selection_beats_it_clearly(t
 
 @pytest.mark.parametrize("linear_member", [True, "prefer"])
 def test_fewer_than_thirty_held_out_rows_keep_the_linear_member_alone(tiny_regression, linear_member):
-    # 200 rows hold out 20: too few to show the networks better, however they score on them.
+    # 200 rows hold out 20: too few to show networks better, so none is trained.
     X, y = tiny_regression
     model = PrunedEnsembleRegressor(**dict(TINY, combine="select", linear_member=linear_member, n_members=1,
                                            epochs=2)).fit(X[:200], y[:200])
-    assert model.member_seeds_.tolist() == [base_module.LINEAR_MEMBER_SEED]
-    assert model.linear_member_evidence_["held_out_rows"] == 20
+    assert model.member_seeds_.tolist() == [base_module.LINEAR_MEMBER_SEED] and model.history_ == [{}]
+    assert model.linear_member_evidence_ == {"held_out_rows": 20.0}
+    assert model.training_cost_["phase"] == []
+    # The user gets the ridge member fitted on every row, its penalty chosen by leave-one-out on them.
+    Y = ((y[:200] - model.y_mean_) / model.y_scale_).reshape(-1, 1)
+    ridge, _ = ridge_member(X[:200], Y, np.arange(200))
+    np.testing.assert_allclose(model.predict(X), ridge.predict(X)[:, 0] * model.y_scale_ + model.y_mean_)
     # More held-out rows let the networks compete again: the selection weighs them on 40 rows.
     judged = clone(model).set_params(validation_fraction=0.2, epochs=25).fit(X[:200], y[:200])
     assert judged.linear_member_evidence_["held_out_rows"] == 40
