@@ -175,8 +175,8 @@ def test_no_logistic_member_when_a_class_is_missing_from_its_rows():
 
 
 def test_the_default_keeps_the_logistic_member_alone_when_the_networks_do_not_win_clearly():
-    # A linear boundary with noisy labels: on 20 held-out rows the networks cannot show an edge.
-    X, y = make_classification(n_samples=200, n_features=6, n_informative=2, n_redundant=0, n_clusters_per_class=1,
+    # A linear boundary with noisy labels: on 40 held-out rows the networks cannot show an edge.
+    X, y = make_classification(n_samples=400, n_features=6, n_informative=2, n_redundant=0, n_clusters_per_class=1,
                                flip_y=0.2, random_state=3)
     model = PrunedEnsembleClassifier(**SMALL).fit(X, y)
     assert model.member_seeds_.tolist() == [-1] and model.member_weights_.tolist() == [1.0]
