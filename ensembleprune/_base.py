@@ -41,8 +41,9 @@ LINEAR_MEMBER_SEED = -1
 # combine="select": bootstrap resamples of the held-out rows that the selection is averaged over.
 SELECTION_BAGS = 20
 # combine="select": fewer held-out rows than this cannot show networks better than the linear member, which
-# is then kept alone. A few dozen rows rarely hold the outliers and far-off rows where networks err most, so
-# their losses and standard error flatter the networks; the same rows also chose the networks' epochs.
+# is then the model, and no network is trained. So few rows rarely hold the outliers and far-off rows where
+# networks err most, so their losses and standard error flatter the networks (docs/performance.md, "Small
+# tables"); the same rows also chose the networks' epochs.
 MIN_HELD_OUT_ROWS = 30
 # sparsities="auto": member densities spaced geometrically between these.
 AUTO_DENSITIES = (0.2, 0.005)

@@ -14,7 +14,7 @@ from sklearn.preprocessing import StandardScaler
 
 from ensembleprune import CompactMLP, PrunedEnsembleRegressor, PrunedMLPFactory
 from ensembleprune import _base as base_module
-from ensembleprune.combiners import ridge_member
+from ensembleprune.combiners import effective_rows, ridge_member
 from ensembleprune.options import TrainingOptions, estimator_defaults, option_names
 
 TINY = dict(combine="mean", early_stopping=False, sparsity_allocation="uniform", n_members=3, sparsities=(0.5, 0.8),
@@ -328,6 +328,13 @@ def test_fewer_than_thirty_held_out_rows_keep_the_linear_member_alone(tiny_regre
     Y = ((y[:200] - model.y_mean_) / model.y_scale_).reshape(-1, 1)
     ridge, _ = ridge_member(X[:200], Y, np.arange(200))
     np.testing.assert_allclose(model.predict(X), ridge.predict(X)[:, 0] * model.y_scale_ + model.y_mean_)
+    # Weighted rows count as Kish's effective number: 30 rows of weights 1 and 10 by turns count as about 18.
+    weights = np.where(np.arange(len(X)) % 2 == 0, 1.0, 10.0)
+    weighted = clone(model).fit(X, y, sample_weight=weights)
+    held_out = weighted._validation_rows(len(X), weighted._member_specs("linear", X.shape[1]), weights)
+    assert len(held_out) == 30 and weighted.history_ == [{}]
+    assert weighted.linear_member_evidence_["held_out_rows"] == pytest.approx(effective_rows(weights[held_out]))
+    assert weighted.linear_member_evidence_["held_out_rows"] < 25
     # More held-out rows let the networks compete again: the selection weighs them on 40 rows.
     judged = clone(model).set_params(validation_fraction=0.2, epochs=25).fit(X[:200], y[:200])
     assert judged.linear_member_evidence_["held_out_rows"] == 40
