@@ -160,9 +160,9 @@ class PrunedEnsembleClassifier(ClassifierMixin, _BasePrunedEnsemble):
         cannot tell a small edge of the networks from noise, and on small
         tables the logistic model is often the better one. ``True`` offers it
         to the selection only (the regressor's default). Either way, on fewer
-        than 30 held-out rows (``MIN_HELD_OUT_ROWS``) it is kept alone: so few
-        rows cannot show networks better than it (raise
-        ``validation_fraction`` to let the networks compete on a small
+        than 30 held-out rows (``MIN_HELD_OUT_ROWS``) it is the model and no
+        network is trained: so few rows cannot show networks better than it
+        (raise ``validation_fraction`` to let the networks compete on a small
         table). Once chosen it is refitted on all rows.
         With ``combine="stack"``, its out-of-fold probabilities join the
         members' before the meta-learner, and it is kept, fitted on all rows.

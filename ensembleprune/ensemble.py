@@ -90,15 +90,17 @@ class PrunedEnsembleRegressor(RegressorMixin, _BasePrunedEnsemble):
         on a linear target the selection takes it, where networks trained by
         Adam stop short of the least-squares fit. On fewer than 30 held-out
         rows (``MIN_HELD_OUT_ROWS``; about 300 rows at the default
-        ``validation_fraction``) the linear member is kept alone: so few rows
-        cannot show networks better than it (raise ``validation_fraction`` to
-        let the networks compete on a small table). ``"prefer"`` also keeps it
-        alone unless the selection's held-out loss is lower by more than one
-        standard error of the difference (the one-standard-error rule). The
-        figures are in ``linear_member_evidence_``. Once chosen it is refitted
-        on all the rows, its penalty chosen again on them. With ``combine="stack"``, its out-of-fold predictions
-        (each fold's penalty chosen on that fold's rows) join the members'
-        before the meta-learner, and it is kept, fitted on all the rows.
+        ``validation_fraction``) the linear member is the model and no
+        network is trained: so few rows cannot show networks better than it
+        (raise ``validation_fraction`` to let the networks compete on a small
+        table). ``"prefer"`` also keeps it alone unless the selection's
+        held-out loss is lower by more than one standard error of the
+        difference (the one-standard-error rule). The figures are in
+        ``linear_member_evidence_``. Once chosen it is refitted on all the
+        rows, its penalty chosen again on them. With ``combine="stack"``, its
+        out-of-fold predictions (each fold's penalty chosen on that fold's
+        rows) join the members' before the meta-learner, and it is kept,
+        fitted on all the rows.
         Ignored by ``"mean"`` and ``"median"``.
     final_estimator : regressor, default=None
         Meta-learner for ``combine="stack"``, fitted per output on out-of-fold
