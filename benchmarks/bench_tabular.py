@@ -2,7 +2,8 @@
 
 Runs a panel of regression data sets through the same models and prints JSON
 with, per data set and model, the test R², the fit seconds and the predict
-seconds, plus a summary (mean R² per model, best model per data set). A markdown
+seconds (for an ensemble also each member's seed, sparsity, weight and test
+R²), plus a summary (mean R² per model, best model per data set). A markdown
 table for the README goes to stderr.
 
 Data sets (regression; "features" counts the columns before preprocessing):
@@ -240,7 +241,7 @@ def run_model(name, ensemble_params, dataset, X_train, X_test, y_train, y_test):
         pipeline = make_pipeline(preprocessor(dataset), make_model(name, ensemble_params))
         y_pred, fit_seconds, predict_seconds = timed_fit_predict(pipeline, X_train, y_train, X_test)
         result = {"r2": float(r2_score(y_test, y_pred)), "fit_s": fit_seconds, "predict_s": predict_seconds}
-        return {**result, **training_cost(pipeline[-1])}
+        return {**result, **training_cost(pipeline[-1]), **member_results(pipeline, X_test, y_test)}
     except Exception as error:  # noqa: BLE001 - recorded, and the run goes on
         traceback.print_exc(file=sys.stderr)
         return {"error": f"{type(error).__name__}: {error}"}
@@ -252,6 +253,20 @@ def training_cost(model):
     if cost is None:
         return {}
     return {"optimizer_steps": int(sum(cost["optimizer_steps"])), "multiply_adds": int(sum(cost["multiply_adds"]))}
+
+
+def member_results(pipeline, X_test, y_test):
+    """An ensemble's members: seed (-1: the linear member), final sparsity, weight (selection only) and test R²."""
+    model = pipeline[-1]
+    if not hasattr(model, "predict_members"):
+        return {}
+    members = model.predict_members(pipeline[:-1].transform(X_test))
+    weights = getattr(model, "member_weights_", [None] * len(members))
+    return {"members": [
+        {"seed": int(seed), "sparsity": float(sparsity), "weight": None if weight is None else float(weight),
+         "r2": float(r2_score(y_test, prediction))}
+        for seed, sparsity, weight, prediction in zip(model.member_seeds_, model.member_sparsities_, weights, members)
+    ]}
 
 
 def describe(dataset, X_train, y_train, y_test, n_train_full):
