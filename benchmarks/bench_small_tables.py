@@ -7,10 +7,10 @@ statsmodels and scikit-learn and that ``bench_tabular.py`` and
 rows, plus three generated ones. Every model is a ``StandardScaler`` pipeline,
 fitted on an 80/20 split (``random_state=0``, another split than the panels';
 stratified for classification) and scored on the test rows: R² for
-regression; log-loss and accuracy for classification. Peers:
-``RidgeCV(alphas=np.logspace(-3, 3, 13))`` / ``LogisticRegression(max_iter=1000)``,
-``HistGradientBoosting*(random_state=0)`` and ``MLP*(early_stopping=True,
-random_state=0, max_iter=500)``; the ensemble is ``PrunedEnsemble*(random_state=0)``
+regression; log-loss, accuracy and ECE for classification. Peers: the panels'
+(``bench_tabular.BASE_MODELS``, ``bench_classification.BASE_MODELS``) but the
+random forest: ``RidgeCV`` / ``LogisticRegression``, ``HistGradientBoosting*``
+and ``MLP*`` with early stopping; the ensemble is ``PrunedEnsemble*(random_state=0)``
 with every other parameter at its default. Prints one JSON object; a model
 that raises is recorded as an error.
 
@@ -25,14 +25,13 @@ import traceback
 
 import numpy as np
 from sklearn.datasets import load_iris, load_linnerud, make_classification, make_friedman2, make_regression
-from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
-from sklearn.linear_model import LogisticRegression, RidgeCV
-from sklearn.metrics import accuracy_score, log_loss, r2_score
+from sklearn.metrics import r2_score
 from sklearn.model_selection import train_test_split
-from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+import bench_classification
+import bench_tabular
 from bench_tabular import _statsmodels_data, git_state
 from ensembleprune import PrunedEnsembleClassifier, PrunedEnsembleRegressor
 
@@ -67,22 +66,17 @@ CLASSIFICATION = {
 
 
 def peers(kind):
-    """``{name: estimator}``: the models a user would fit instead, and the ensemble at its defaults."""
-    if kind == "regression":
-        return {"ridge": RidgeCV(alphas=np.logspace(-3, 3, 13)), "hgb": HistGradientBoostingRegressor(random_state=0),
-                "mlp": MLPRegressor(early_stopping=True, random_state=0, max_iter=500),
-                "ensemble": PrunedEnsembleRegressor(random_state=0)}
-    return {"logistic": LogisticRegression(max_iter=1000), "hgb": HistGradientBoostingClassifier(random_state=0),
-            "mlp": MLPClassifier(early_stopping=True, random_state=0, max_iter=500),
-            "ensemble": PrunedEnsembleClassifier(random_state=0)}
+    """``{name: estimator}``: the panels' peers but the random forest, and the ensemble at its defaults."""
+    panel, ensemble = ((bench_tabular.BASE_MODELS, PrunedEnsembleRegressor) if kind == "regression"
+                       else (bench_classification.BASE_MODELS, PrunedEnsembleClassifier))
+    models = {name: make() for name, (_, make) in panel.items() if make is not None and name != "rf"}
+    return {**models, "ensemble": ensemble(random_state=0)}
 
 
 def score(kind, pipeline, X_test, y_test):
     if kind == "regression":
         return {"r2": float(r2_score(y_test, pipeline.predict(X_test)))}
-    proba = pipeline.predict_proba(X_test)
-    return {"log_loss": float(log_loss(y_test, proba, labels=pipeline.classes_)),
-            "accuracy": float(accuracy_score(y_test, pipeline.classes_[proba.argmax(axis=1)]))}
+    return bench_classification.scores(y_test, pipeline.predict_proba(X_test), pipeline.classes_)
 
 
 def run_dataset(kind, name, load):
