@@ -95,6 +95,11 @@ class MemberDivergedWarning(UserWarning):
     """A diverged member was left out of the ensemble (``on_member_failure="skip"``)."""
 
 
+def _held_out_rows(held_out_weights, n_rows):
+    """How many rows the held-out losses rest on: ``n_rows``, or Kish's effective count under weights."""
+    return float(n_rows if held_out_weights is None else effective_rows(held_out_weights))
+
+
 def _check_float32_range(values, name):
     # Members train in float32: larger values would become infinite there.
     # max and min rather than abs().max(): no temporary copy of a large X.
@@ -220,7 +225,8 @@ class _BasePrunedEnsemble(BaseEstimator):
         if self.early_stopping or self.combine == "select":
             validation_rows = self._validation_rows(len(X), specs, sample_weight)
         if self.combine == "select" and self.linear_member:
-            n_held_out = len(validation_rows) if sample_weight is None else effective_rows(sample_weight[validation_rows])
+            n_held_out = _held_out_rows(None if sample_weight is None else sample_weight[validation_rows],
+                                        len(validation_rows))
             if n_held_out < MIN_HELD_OUT_ROWS:
                 return self._fit_linear_alone(X, Y, sample_weight, n_held_out)
         checkpoint = self._checkpoint(X, Y, sample_weight)
@@ -266,7 +272,7 @@ class _BasePrunedEnsemble(BaseEstimator):
         linear, _ = self._linear_member(X, Y, sample_weight, np.arange(len(X)))
         self._append_linear_member(linear)
         self.member_weights_ = np.ones(1)
-        self.linear_member_evidence_ = {"held_out_rows": float(n_held_out)}
+        self.linear_member_evidence_ = {"held_out_rows": n_held_out}
         self._calibrate_members(X, Y, sample_weight, None)
         self.training_cost_ = CostLedger().as_dict()
         return self
@@ -331,9 +337,8 @@ class _BasePrunedEnsemble(BaseEstimator):
             self._row_losses(held_out[-1], Y), self._row_losses(np.tensordot(weights, held_out, axes=1), Y),
             sample_weight,
         )
-        n_rows = len(Y) if sample_weight is None else effective_rows(sample_weight)
         self.linear_member_evidence_ = {"excess_loss": excess, "standard_error": standard_error,
-                                        "held_out_rows": float(n_rows)}
+                                        "held_out_rows": _held_out_rows(sample_weight, len(Y))}
         if self.linear_member == "prefer" and excess <= standard_error:
             return np.eye(len(weights))[-1]
         return weights

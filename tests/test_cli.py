@@ -487,18 +487,25 @@ def test_predict_interval_refuses_in_one_line_and_writes_nothing(
     assert list(out.parent.iterdir()) == []  # not even a temporary file
 
 
+def test_inspect_says_when_too_few_held_out_rows_left_the_linear_member_alone(tiny_regression, tmp_path, capsys):
+    X, y = tiny_regression
+    save(PrunedEnsembleRegressor(random_state=0).fit(X[:100], y[:100]), tmp_path / "small.epz")  # 10 held out
+    assert main(["inspect", str(tmp_path / "small.epz")]) == 0
+    out = capsys.readouterr().out
+    assert f"linear member alone: 10 held-out rows, fewer than {MIN_HELD_OUT_ROWS} to judge networks by; " \
+           "none trained" in out
+    assert "1 member\n" in out and "member 0: 12 -> 1 (final sparsity 0.00, seed -1, weight 1.000)" in out
+
+
 def test_inspect_a_classifier_shows_its_classes_and_each_members_weight_and_temperature(classifier_file, capsys):
     model = load(classifier_file)
     assert main(["inspect", str(classifier_file)]) == 0
     out = capsys.readouterr().out
     assert "classifier of 2 classes: False, True" in out and "combine: select" in out
     evidence = model.linear_member_evidence_
-    if evidence["held_out_rows"] < MIN_HELD_OUT_ROWS:
-        assert f"{evidence['held_out_rows']:.0f} held-out rows, fewer than 30 to judge networks by; none trained" in out
-    else:
-        verdict = "kept alone" if evidence["excess_loss"] <= evidence["standard_error"] else "the networks kept"
-        assert f"standard error {evidence['standard_error']:.4g} on {evidence['held_out_rows']:.0f} held-out rows: " \
-               f"{verdict}" in out
+    assert evidence["held_out_rows"] == 40
+    verdict = "kept alone" if evidence["excess_loss"] <= evidence["standard_error"] else "the networks kept"
+    assert f"standard error {evidence['standard_error']:.4g} on 40 held-out rows: {verdict}" in out
     for k, (weight, temperature) in enumerate(zip(model.member_weights_, model.member_temperatures_)):
         title = next(line for line in out.splitlines() if line.startswith(f"member {k}:"))
         assert f"weight {weight:.3f}" in title
