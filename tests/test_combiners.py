@@ -47,7 +47,8 @@ def test_convex_meta_learner_predicts_the_weighted_mean():
 
 
 def test_ridge_member_penalty_minimizes_the_exact_leave_one_out_error():
-    rng = np.random.default_rng(0)
+    # Seed 1: the grid's best point alone misses the minimum by more than 15%.
+    rng = np.random.default_rng(1)
     X = rng.normal(size=(40, 6))
     Y = (X @ rng.normal(size=(6, 1)) + rng.normal(scale=2.0, size=(40, 1))) + 3.0
 
@@ -58,8 +59,8 @@ def test_ridge_member_penalty_minimizes_the_exact_leave_one_out_error():
         ])
 
     model, alpha = ridge_member(X, Y, np.arange(len(X)))
-    # The chosen penalty beats those a grid step (a factor of about 3) away, by the brute-force count.
-    assert leave_one_out(alpha) < min(leave_one_out(alpha / 3), leave_one_out(alpha * 3))
+    # The chosen penalty beats those 15% away, by the brute-force count: the minimum, not only a grid's best.
+    assert leave_one_out(alpha) < min(leave_one_out(alpha / 1.15), leave_one_out(alpha * 1.15))
     np.testing.assert_allclose(model.predict(X), Ridge(alpha=alpha).fit(X, Y).predict(X).reshape(-1, 1), rtol=1e-5, atol=1e-5)
     # Refitting with a given penalty on other rows uses that penalty.
     refit, same = ridge_member(X, Y, np.arange(20), alpha=alpha)
