@@ -67,6 +67,69 @@ class MemberEarlyStopping(keras.callbacks.Callback):
                 layer.pruning_obj.weight_mask_op()
 
 
+class ValidationLosses(keras.callbacks.Callback):
+    """Each member's loss on the validation rows after every epoch, put in the epoch's logs as Keras puts its own.
+
+    Keras' ``validation_data`` runs ``evaluate`` after every epoch: a new
+    iterator, callbacks and a test loop, which cost more than the epoch
+    itself on a table of a few hundred rows. Here one compiled forward pass
+    per block of rows gives the same losses: the weighted sum of each row's
+    loss over the number of rows, as Keras' mean over batches of
+    ``SUM_OVER_BATCH_SIZE`` losses gives it. It must come before the
+    callbacks that read the logs (early stopping, progress, History).
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features), float32
+    y : ndarray of shape (n_samples, n_outputs), float32
+    log_keys : list of str
+        The log key of each output's loss.
+    losses : list of str
+        Each output's Keras loss (``OUTPUT_LOSSES``).
+    names : list of str, default=None
+        The names of the outputs of a model with several (a fused model's
+        members), in the order of ``log_keys``; None for a model with one.
+    weights : ndarray of shape (n_samples, len(log_keys)), default=None
+        Each row's weight in each output's loss.
+    """
+
+    BLOCK_ROWS = 4096
+
+    def __init__(self, X, y, log_keys, losses, names=None, weights=None):
+        super().__init__()
+        self.X, self.y, self.weights = X, y, weights
+        self.log_keys, self.names = log_keys, names
+        self.loss_functions = [keras.losses.get(loss) for loss in losses]
+        self._losses = None
+
+    def on_train_begin(self, logs=None):
+        # Any number of rows: the last, partial block of rows does not trace the function again.
+        signature = [tf.TensorSpec((None, *array.shape[1:]), tf.float32) for array in (self.X, self.y)]
+        signature.append(tf.TensorSpec((None, len(self.log_keys)), tf.float32))
+
+        @tf.function(input_signature=signature)
+        def summed_losses(x, y, weights):
+            outputs = self.model(x, training=False)
+            outputs = [outputs] if self.names is None else [outputs[name] for name in self.names]
+            return tf.stack([tf.reduce_sum(weights[:, k] * tf.cast(loss(y, output), tf.float32))
+                             for k, (loss, output) in enumerate(zip(self.loss_functions, outputs))])
+
+        self._losses = summed_losses
+
+    def on_epoch_end(self, epoch, logs=None):
+        n_outputs = len(self.log_keys)
+        totals = np.zeros(n_outputs)
+        for start in range(0, len(self.X), self.BLOCK_ROWS):
+            rows = slice(start, start + self.BLOCK_ROWS)
+            weights = (np.ones((len(self.X[rows]), n_outputs), np.float32) if self.weights is None
+                       else self.weights[rows])
+            totals += self._losses(self.X[rows], self.y[rows], weights).numpy()
+        losses = totals / len(self.X)
+        if logs is not None:
+            logs.update(zip(self.log_keys, losses.tolist()))
+            logs["val_loss"] = float(losses.sum())
+
+
 class EpochProgress(keras.callbacks.Callback):
     """A tqdm bar over epochs, showing how many members still train."""
 

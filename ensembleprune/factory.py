@@ -305,13 +305,11 @@ class PrunedMLPFactory:
             )
         return np.sort(np.random.default_rng(list(seeds)).permutation(n_samples)[:n_validation])
 
-    def _fit_kwargs(self, n_samples, validation_data, structure=None):
-        if validation_data is not None:
-            # Our own pipeline rather than Keras' for arrays, whose parallel map logs (see TrainingRows).
-            X_val, *targets = validation_data  # y_val, and the rows' weights when there are some
-            validation_data = TrainingRows(X_val).dataset(targets, self.batch_size_for(n_samples), structure=structure)
-        return dict(epochs=self.epochs_for(n_samples), verbose=2 if self.verbose >= 2 else 0,
-                    validation_data=validation_data)
+    def _fit_kwargs(self, n_samples):
+        # The training batches repeat without end and Keras counts the epochs: one iterator for the whole
+        # fit instead of one per epoch (each epoch still every row once, reshuffled).
+        return dict(epochs=self.epochs_for(n_samples), steps_per_epoch=self.steps_per_epoch(n_samples),
+                    verbose=2 if self.verbose >= 2 else 0)
 
     def _pruning_end_epoch(self, spec, n_samples):
         """First (0-based) epoch at whose end the member's pruning schedule has finished."""
@@ -320,12 +318,18 @@ class PrunedMLPFactory:
         # tfmot counts steps from 1: epoch e ends after step (e + 1) * steps_per_epoch.
         return -(-end_step // steps_per_epoch) - 1
 
-    def _callbacks(self, watches, progress_description, n_samples):
-        """UpdatePruningStep first, so that later callbacks see this epoch's masked weights."""
+    def _callbacks(self, watches, progress_description, n_samples, validation=None):
+        """UpdatePruningStep first, so that later callbacks see this epoch's masked weights.
+
+        ``validation`` (a :class:`~ensembleprune._training.ValidationLosses`)
+        comes next, so that early stopping and the progress bar read its losses.
+        """
         _, _, tfmot = import_tf()
         from . import _training
 
         callbacks = [tfmot.UpdatePruningStep()]
+        if validation is not None:
+            callbacks.append(validation)
         if self.early_stopping:
             callbacks.append(_training.MemberEarlyStopping(watches, self.n_iter_no_change, self.tol))
         if self.verbose >= 1 and progress_description:
@@ -370,13 +374,16 @@ class PrunedMLPFactory:
             return (x, ys) if weights is None else (x, ys, {n: weights[:, k] for k, n in enumerate(names)})
 
         batches = X.dataset(targets, self.batch_size_for(len(X)), members[0].seed, structure=per_member)
+        validation = _validation_losses(validation_data, [watch.log_key for watch in watches],
+                                        [OUTPUT_LOSSES[spec.output_activation] for spec in members], names)
         _create_training_variables(fused)
         result = fused.fit(
-            batches,
+            batches.repeat(),
             callbacks=self._callbacks(
-                watches, f"training {len(members)} fused members" if len(members) > 1 else "training 1 member", len(X)
+                watches, f"training {len(members)} fused members" if len(members) > 1 else "training 1 member", len(X),
+                validation,
             ),
-            **self._fit_kwargs(len(X), validation_data, structure=per_member),
+            **self._fit_kwargs(len(X)),
         )
         n_validation = 0 if validation_data is None else len(validation_data[0])
         trained = [
@@ -429,10 +436,11 @@ class PrunedMLPFactory:
         watch = _MemberWatch("val_loss", _pruned_layers(model), self._pruning_end_epoch(spec, len(X)))
         _create_training_variables(model)
         targets = [y] if sample_weight is None else [y, np.asarray(sample_weight, np.float32)]
+        validation = _validation_losses(validation_data, ["val_loss"], [OUTPUT_LOSSES[spec.output_activation]])
         result = model.fit(
-            X.dataset(targets, self.batch_size_for(len(X)), spec.seed),
-            callbacks=self._callbacks([watch], "training 1 member" if progress_bar else None, len(X)),
-            **self._fit_kwargs(len(X), validation_data),
+            X.dataset(targets, self.batch_size_for(len(X)), spec.seed).repeat(),
+            callbacks=self._callbacks([watch], "training 1 member" if progress_bar else None, len(X), validation),
+            **self._fit_kwargs(len(X)),
         )
         n_validation = 0 if validation_data is None else len(validation_data[0])
         return self._trained_member(spec, model, result.history, "member", 1, watch, len(X), n_validation)
@@ -444,6 +452,17 @@ def _member_validation(validation_data, index):
         return validation_data
     X_val, y_val, weights = validation_data
     return X_val, y_val, weights[:, index]
+
+
+def _validation_losses(validation_data, log_keys, losses, names=None):
+    """The ValidationLosses callback of ``validation_data`` (None without validation data)."""
+    if validation_data is None:
+        return None
+    from ._training import ValidationLosses
+
+    X_val, y_val, *weights = validation_data
+    weights = np.asarray(weights[0], np.float32).reshape(len(X_val), -1) if weights else None
+    return ValidationLosses(X_val, y_val, log_keys, losses, names, weights)
 
 
 def _train_member_in_worker(factory_params, X, y, spec, sample_weight, validation_data):

@@ -6,6 +6,7 @@ from joblib import Parallel, delayed, parallel_config
 
 from ensembleprune import MemberSpec, PrunedEnsembleRegressor, PrunedMLPFactory, PruningSchedule
 from ensembleprune._tf import import_tf
+from ensembleprune.member import OUTPUT_LOSSES
 from ensembleprune.training_rows import bootstrap_counts
 
 # Layers of 12x64, 64x128 and 128x1 weights: 1 point of sparsity is representable in each.
@@ -242,7 +243,35 @@ def test_fit_traces_its_train_step_once(tiny_regression):
     factory = PrunedMLPFactory(epochs=2, batch_size=64, early_stopping=True, validation_fraction=0.2)
     member = factory.fit_one(X, y, _specs([0.5], hidden=(8,))[0])
     assert member.model.train_function.experimental_get_tracing_count() == 1
-    assert member.model.test_function.experimental_get_tracing_count() == 1
+
+
+@pytest.mark.parametrize("output", ["linear", "softmax"])
+@pytest.mark.parametrize("training", ["fused", "independent"])
+def test_validation_losses_are_what_keras_evaluate_gives(tiny_regression, output, training, monkeypatch):
+    # The held-out losses come from one compiled pass per block of rows, not from Keras' evaluate: the same
+    # weighted losses, blocks of any size (a partial last one too) traced once.
+    from ensembleprune import _training
+
+    monkeypatch.setattr(_training.ValidationLosses, "BLOCK_ROWS", 16)
+    created, init = [], _training.ValidationLosses.__init__
+    monkeypatch.setattr(_training.ValidationLosses, "__init__",
+                        lambda self, *args, **kwargs: (init(self, *args, **kwargs), created.append(self))[0])
+    X, y = tiny_regression
+    Y = y.reshape(-1, 1).astype(np.float32)
+    if output == "softmax":
+        Y = np.eye(3, dtype=np.float32)[np.digitize(y, np.quantile(y, [1 / 3, 2 / 3]))]
+    rows = np.arange(0, len(X), 7)  # 43 held-out rows: two full blocks and a partial one
+    weights = np.random.default_rng(0).uniform(0.5, 2.0, size=(2, len(X))).astype(np.float32)
+    specs = [MemberSpec(seed, PruningSchedule(sparsity), (8,), output_activation=output)
+             for seed, sparsity in enumerate([0.5, 0.7])]
+    members = PrunedMLPFactory(epochs=2, batch_size=32, training=training).train(
+        X, Y, specs, sample_weight=weights, validation_rows=rows)
+    for k, member in enumerate(members):
+        member.model.compile(loss=OUTPUT_LOSSES[output])  # a fused member's model is not compiled on its own
+        expected = member.model.evaluate(X[rows].astype(np.float32), Y[rows], sample_weight=weights[k, rows],
+                                         batch_size=10, verbose=0)
+        np.testing.assert_allclose(member.history["val_loss"][-1], expected, rtol=1e-5)
+    assert created and all(callback._losses.experimental_get_tracing_count() == 1 for callback in created)
 
 
 @pytest.mark.parametrize("training", ["fused", "independent"])
@@ -263,3 +292,19 @@ def test_validation_loss_weighs_the_held_out_rows_like_the_training_rows(tiny_re
     ]
     np.testing.assert_allclose(histories[0], histories[1], rtol=1e-5)
     assert np.all(np.isfinite(histories[0])) and np.max(histories[0]) < 100
+
+
+def test_an_epoch_of_the_repeated_batches_is_every_training_row_once(tiny_regression):
+    # fit repeats the batches without end and counts steps_per_epoch of them as an epoch.
+    from ensembleprune.training_rows import TrainingRows
+
+    X, _ = tiny_regression
+    rows = TrainingRows(X, np.arange(7, len(X)))  # 293 rows: the last batch of each epoch is partial
+    factory = PrunedMLPFactory(batch_size=64)
+    steps = factory.steps_per_epoch(len(rows))
+    identity = np.arange(len(rows), dtype=np.float32)
+    batches = list(rows.dataset([identity], factory.batch_size_for(len(rows)), seed=3).repeat().take(3 * steps))
+    epochs = [np.concatenate([batch[1] for batch in batches[k * steps : (k + 1) * steps]]) for k in range(3)]
+    for seen in epochs:
+        np.testing.assert_array_equal(np.sort(seen), identity)
+    assert not np.array_equal(epochs[0], epochs[1])  # reshuffled each epoch
