@@ -1,0 +1,97 @@
+"""Fit time at the defaults on small and mid-size tables, against another checkout of the package.
+
+On a few hundred rows an epoch is a handful of optimizer steps, and what Keras
+does around each epoch can cost more than the steps. This script fits
+``PrunedEnsembleRegressor`` at its defaults on ``make_friedman1`` tables of
+``--sizes`` rows (20 features, noise 1), with ``linear_member=False`` (so that
+networks train at every size, even where the linear member would be the model)
+and ``n_iter_no_change`` so large that early stopping never stops a member:
+every fit runs its whole budget of epochs, so two versions do the same work.
+Each fit runs in a fresh process and is timed inside it (imports excluded).
+
+With ``--baseline DIR`` (a checkout of another commit, e.g. made by
+``git worktree add /tmp/baseline <commit>``), the same fits run with the
+package in ``DIR``, interleaved round by round with this repository's, so that
+both see the same machine. Prints JSON: per size and version, the best round's
+seconds (on a shared machine other jobs only ever add time), every round's
+seconds, the epochs run and seconds per epoch, and the ratio baseline / current.
+
+    python benchmarks/bench_fit_time.py [--sizes 200,700,3000] [--rounds 2] [--baseline DIR]
+"""
+
+import argparse
+import json
+import os
+import pathlib
+import subprocess
+import sys
+
+REPOSITORY = pathlib.Path(__file__).resolve().parent.parent
+
+# Run in a fresh process with the package under test first on sys.path.
+FIT = """
+import json, sys, time
+sys.path.insert(0, {source!r})
+from sklearn.datasets import make_friedman1
+import ensembleprune
+from ensembleprune import PrunedEnsembleRegressor
+from ensembleprune._tf import import_tf
+import_tf()
+X, y = make_friedman1({n_samples}, 20, noise=1.0, random_state=0)
+model = PrunedEnsembleRegressor(random_state=0, linear_member=False, combine="mean", n_iter_no_change=10**6)
+start = time.perf_counter()
+model.fit(X, y)
+seconds = time.perf_counter() - start
+print(json.dumps({{"seconds": seconds, "epochs": max(len(h["loss"]) for h in model.history_),
+                  "package": ensembleprune.__file__}}))
+"""
+
+
+def timed_fit(source, n_samples):
+    """One fit in a fresh process with the package from ``source``: its seconds, epochs and package path."""
+    environment = dict(os.environ, PYTHONPATH=str(source))
+    result = subprocess.run([sys.executable, "-c", FIT.format(source=str(source), n_samples=n_samples)],
+                            capture_output=True, text=True, env=environment, check=True)
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def summarize(runs):
+    best = min(runs, key=lambda run: run["seconds"])
+    return {"seconds": best["seconds"], "epochs": best["epochs"], "seconds_per_epoch": best["seconds"] / best["epochs"],
+            "rounds": [run["seconds"] for run in runs], "package": best["package"]}
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="200,700,3000", help="comma-separated numbers of rows")
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--baseline", type=pathlib.Path, help="a checkout of another commit to compare with")
+    args = parser.parse_args(argv)
+    if args.baseline is not None and not (args.baseline / "ensembleprune" / "__init__.py").is_file():
+        parser.error(f"--baseline {args.baseline} holds no ensembleprune package (ensembleprune/__init__.py)")
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    versions = {"current": REPOSITORY}
+    if args.baseline is not None:
+        versions["baseline"] = args.baseline.resolve()
+    sizes = [int(size) for size in args.sizes.split(",")]
+    runs = {name: {size: [] for size in sizes} for name in versions}
+    for _ in range(args.rounds):
+        for size in sizes:
+            for name, source in versions.items():
+                runs[name][size].append(timed_fit(source, size))
+    report = {"benchmark": "fit_time", "rounds": args.rounds, "cpu_count": os.cpu_count(),
+              "results": {name: {str(size): summarize(runs[name][size]) for size in sizes} for name in versions}}
+    if args.baseline is not None:
+        report["baseline_over_current"] = {
+            str(size): report["results"]["baseline"][str(size)]["seconds"] / report["results"]["current"][str(size)]["seconds"]
+            for size in sizes
+        }
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
