@@ -27,7 +27,7 @@ from bench_classification import DATASETS  # noqa: E402
 from bench_tabular import preprocessor, split  # noqa: E402
 
 from ensembleprune import PrunedEnsembleClassifier  # noqa: E402
-from ensembleprune._base import SELECTION_BAGS  # noqa: E402
+from ensembleprune._selection import SELECTION_BAGS  # noqa: E402
 from ensembleprune.classifier import (  # noqa: E402
     indicator_targets,
     log_loss_of_average,

@@ -3,8 +3,10 @@
 Everything that does not depend on the kind of target lives here, as
 scikit-learn's ``_BaseVoting`` and ``_BaseStacking`` hold what their regressor
 and classifier share: the parameters, the members' specs and training (with
-checkpoints), the held-out rows, greedy selection, the out-of-fold
-predictions of stacking and the handling of diverged members. A subclass
+checkpoints), the held-out rows and the handling of diverged members; the
+combiners' own steps come from two mixins, greedy selection from
+``_selection.py`` and the out-of-fold predictions of stacking from
+``_stacking.py``. A subclass
 turns ``y`` into the targets the members learn (``Y``), and says how members
 end, which linear member and selection loss it offers, and which
 meta-learner it stacks with.
@@ -18,14 +20,14 @@ import warnings
 
 import numpy as np
 from sklearn.base import BaseEstimator
-from sklearn.model_selection import check_cv
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
+from ._selection import MIN_HELD_OUT_ROWS, _SelectionMixin, held_out_rows
+from ._stacking import _StackingMixin
 from ._version import __version__
 from .checkpoint import MemberCheckpoint, fingerprint
-from .combiners import effective_rows, greedy_selection, paired_difference
 from .compact import predict_all, strip
 from .factory import PrunedMLPFactory
 from .ledger import CostLedger
@@ -38,13 +40,6 @@ from .strategies import STRATEGIES, MemberStore, strategy_params, train_members
 _MAX_SEED = 2**31 - 1
 # member_seeds_ of the linear member, which has no seed.
 LINEAR_MEMBER_SEED = -1
-# combine="select": bootstrap resamples of the held-out rows that the selection is averaged over.
-SELECTION_BAGS = 20
-# combine="select": fewer held-out rows than this cannot show networks better than the linear member, which
-# is then the model, and no network is trained. So few rows rarely hold the outliers and far-off rows where
-# networks err most, so their losses and standard error flatter the networks (docs/performance.md, "Small
-# tables"); the same rows also chose the networks' epochs.
-MIN_HELD_OUT_ROWS = 30
 # sparsities="auto": member densities spaced geometrically between these.
 AUTO_DENSITIES = (0.2, 0.005)
 
@@ -95,11 +90,6 @@ class MemberDivergedWarning(UserWarning):
     """A diverged member was left out of the ensemble (``on_member_failure="skip"``)."""
 
 
-def _held_out_rows(held_out_weights, n_rows):
-    """How many rows the held-out losses rest on: ``n_rows``, or Kish's effective count under weights."""
-    return float(n_rows if held_out_weights is None else effective_rows(held_out_weights))
-
-
 def _check_float32_range(values, name):
     # Members train in float32: larger values would become infinite there.
     # max and min rather than abs().max(): no temporary copy of a large X.
@@ -112,7 +102,7 @@ def _check_float32_range(values, name):
 
 
 
-class _BasePrunedEnsemble(BaseEstimator):
+class _BasePrunedEnsemble(_SelectionMixin, _StackingMixin, BaseEstimator):
     """Ensemble of pruned MLPs: what the regressor and the classifier share. Not for direct use."""
 
     _parameter_constraints = {
@@ -225,7 +215,7 @@ class _BasePrunedEnsemble(BaseEstimator):
         if self.early_stopping or self.combine == "select":
             validation_rows = self._validation_rows(len(X), specs, sample_weight)
         if self.combine == "select" and self.linear_member:
-            n_held_out = _held_out_rows(None if sample_weight is None else sample_weight[validation_rows],
+            n_held_out = held_out_rows(None if sample_weight is None else sample_weight[validation_rows],
                                         len(validation_rows))
             if n_held_out < MIN_HELD_OUT_ROWS:
                 return self._fit_linear_alone(X, Y, sample_weight, n_held_out)
@@ -259,24 +249,6 @@ class _BasePrunedEnsemble(BaseEstimator):
         self.training_cost_ = ledger.as_dict()
         return self
 
-    def _fit_linear_alone(self, X, Y, sample_weight, n_held_out):
-        """The linear member alone, fitted on every row: no network is trained, too few rows would judge it.
-
-        ``n_held_out`` held-out rows, fewer than ``MIN_HELD_OUT_ROWS``, could
-        not show networks better than the linear member, so the selection
-        would have to keep it alone; training networks only to discard them
-        would be time lost.
-        """
-        self.members_, self.member_layer_sparsity_, self.history_ = [], [], []
-        self.member_seeds_, self.member_sparsities_ = np.array([], dtype=np.int64), np.array([])
-        linear, _ = self._linear_member(X, Y, sample_weight, np.arange(len(X)))
-        self._append_linear_member(linear)
-        self.member_weights_ = np.ones(1)
-        self.linear_member_evidence_ = {"held_out_rows": n_held_out}
-        self._calibrate_members(X, Y, sample_weight, None)
-        self.training_cost_ = CostLedger().as_dict()
-        return self
-
     def _validation_rows(self, n_samples, specs, sample_weight):
         """The rows held out for early stopping and the selection, drawn among the rows of positive weight.
 
@@ -291,57 +263,6 @@ class _BasePrunedEnsemble(BaseEstimator):
             return weighted[self._factory().validation_rows(len(weighted), seeds)]
         except ValueError as error:
             raise ValueError(f"rows are held out among the {len(weighted)} rows of positive sample_weight: {error}") from None
-
-    def _select(self, X, Y, sample_weight, validation_rows):
-        """Weigh the members (and the linear member) by greedy selection on the held-out rows; drop the unchosen."""
-        linear = None
-        if self.linear_member:
-            train_rows = np.setdiff1d(np.arange(len(X)), validation_rows)
-            linear, _ = self._linear_member(X, Y, sample_weight, train_rows)
-        if linear is not None:  # the classifier has none when a class is missing from the training rows
-            self._append_linear_member(linear)
-        held_out = predict_all(self.members_, X[validation_rows]).astype(np.float64)
-        held_out_weights = None if sample_weight is None else sample_weight[validation_rows]
-        weights = greedy_selection(held_out, Y[validation_rows], loss=self._held_out_loss,
-                                   sample_weight=held_out_weights, n_bags=SELECTION_BAGS,
-                                   random_state=int(self.member_seeds_[0]))
-        if linear is not None:
-            weights = self._judge_linear(weights, held_out, Y[validation_rows], held_out_weights)
-        chosen = np.flatnonzero(weights)
-        if linear is not None and weights[-1] > 0:
-            # Chosen on rows it did not see; it then learns from the held-out rows too, its penalty chosen
-            # again on all of them, as RidgeCV refits (leave-one-out needs no held-out rows).
-            self.members_[-1], _ = self._linear_member(X, Y, sample_weight, np.arange(len(X)))
-        self.members_ = [self.members_[k] for k in chosen]
-        self.member_layer_sparsity_ = [self.member_layer_sparsity_[k] for k in chosen]
-        self.history_ = [self.history_[k] for k in chosen]
-        self.member_seeds_ = self.member_seeds_[chosen]
-        self.member_sparsities_ = self.member_sparsities_[chosen]
-        self.member_weights_ = weights[chosen]
-
-    def _held_out_loss(self, average, Y, sample_weight=None):
-        """The selection's loss: the (weighted) mean of :meth:`_row_losses`."""
-        return float(np.average(self._row_losses(average, Y), weights=sample_weight))
-
-    def _judge_linear(self, weights, held_out, Y, sample_weight):
-        """The selection's ``weights``, with the evidence against the linear member (the last of ``held_out``).
-
-        With ``linear_member="prefer"``, the linear member alone instead when
-        its loss exceeds the selection's by at most one standard error of the
-        paired row-by-row difference: the one-standard-error rule (Hastie,
-        Tibshirani and Friedman, 2009, section 7.10). The selection's held-out
-        loss flatters it (it was chosen on those rows, as were the members'
-        early-stopping epochs), so in doubt the simpler model wins.
-        """
-        excess, standard_error = paired_difference(
-            self._row_losses(held_out[-1], Y), self._row_losses(np.tensordot(weights, held_out, axes=1), Y),
-            sample_weight,
-        )
-        self.linear_member_evidence_ = {"excess_loss": excess, "standard_error": standard_error,
-                                        "held_out_rows": _held_out_rows(sample_weight, len(Y))}
-        if self.linear_member == "prefer" and excess <= standard_error:
-            return np.eye(len(weights))[-1]
-        return weights
 
     def _calibrate_members(self, X, Y, sample_weight, validation_rows):
         """Calibrate the members on the held-out ``validation_rows`` (None: none held out) before they are combined.
@@ -483,77 +404,3 @@ class _BasePrunedEnsemble(BaseEstimator):
         params = strategy_params(self.strategy, self.strategy_params)
         return train_members(self.strategy, params, factory or self._factory(), X, Y, specs, row_weights,
                              validation_rows, store, ledger, stage)
-
-    def _stacking_splits(self, X, Y):
-        """The ``(train, test)`` folds of stacking, checked to partition the rows.
-
-        As in :func:`~sklearn.model_selection.cross_val_predict`, every row needs
-        exactly one out-of-fold prediction: a row in no test fold would train the
-        meta-learner on no prediction at all, and a row in two would keep only one.
-        """
-        splits = list(check_cv(self.cv).split(X, Y))
-        tested = np.bincount(np.concatenate([test for _, test in splits]), minlength=len(X))
-        if np.any(tested != 1):
-            raise ValueError(
-                f"cv={self.cv!r} does not partition the rows into test folds: {np.sum(tested == 0)} of {len(X)} "
-                f"rows are in no test fold and {np.sum(tested > 1)} in more than one. combine='stack' needs one "
-                "out-of-fold prediction per row; give cv as an integer or a partitioning splitter such as KFold."
-            )
-        return splits
-
-    def _fit_final_estimators(self, X, Y, sample_weight, specs, indices, checkpoint, splits, ledger):
-        """Fit the meta-learners on out-of-fold member predictions.
-
-        ``indices`` numbers the members as in the full fit. With
-        ``linear_member``, the linear member's out-of-fold predictions join the
-        networks' as the last column. Returns the fitted meta-learners, the
-        indices of the members that did not diverge in any fold, and the linear
-        member fitted on every row (None without one).
-        """
-        out_of_fold = np.zeros((len(X), len(specs), Y.shape[1]))
-        for fold, (train, test) in enumerate(splits):
-            factory = self._fold_factory(len(X), len(train))
-            fold_weights = None if sample_weight is None else sample_weight[train]
-            fold_members = self._train(X[train], Y[train], fold_weights, specs, checkpoint, f"fold{fold}", ledger, factory)
-            for k, member in enumerate(fold_members):
-                out_of_fold[test, k] = strip(member.model).predict(X[test])
-        finite = [k for k in range(len(specs)) if np.all(np.isfinite(out_of_fold[:, k]))]
-        for k in sorted(set(range(len(specs))) - set(finite)):
-            self._member_failed(indices[k], specs[k])
-        if not finite:
-            raise MemberDivergedError("every member diverged in cross-validation; no member is left to stack.")
-        start = time.perf_counter()
-        out_of_fold, linear = out_of_fold[:, finite], None
-        linear_out_of_fold = self._linear_out_of_fold(X, Y, sample_weight, splits) if self.linear_member else None
-        if linear_out_of_fold is not None:
-            out_of_fold = np.concatenate([out_of_fold, linear_out_of_fold[:, None]], axis=1)
-            linear, _ = self._linear_member(X, Y, sample_weight, np.arange(len(X)))
-        meta_learners = self._fit_meta_learners(out_of_fold, Y, sample_weight)
-        ledger.add_seconds("meta-learner", time.perf_counter() - start)
-        return meta_learners, [indices[k] for k in finite], linear
-
-    def _linear_out_of_fold(self, X, Y, sample_weight, splits):
-        """The linear member's out-of-fold predictions, or None where a fold's rows lack a class (classifier)."""
-        out_of_fold = np.zeros(Y.shape)
-        for train, test in splits:
-            model, _ = self._linear_member(X, Y, sample_weight, train)
-            if model is None:
-                return None
-            out_of_fold[test] = model.predict(X[test])
-        return out_of_fold
-
-    def _fold_factory(self, n_samples, n_fold_samples):
-        """The factory of a fold's members: as many optimizer steps as a full-data member gets.
-
-        A fold member sees fewer rows, so fewer steps per epoch; trained for the
-        same epochs it would be less converged than the member it stands in for,
-        and the meta-learner would learn to correct for that.
-        """
-        factory = self._factory()
-        if factory.early_stopping:  # both the full and the fold members hold rows out
-            n_samples -= factory.n_validation(n_samples)
-            n_fold_samples -= factory.n_validation(n_fold_samples)
-        full_steps = factory.steps_per_epoch(n_samples) * factory.epochs_for(n_samples)
-        factory.epochs = int(-(-full_steps // factory.steps_per_epoch(n_fold_samples)))
-        return factory
-

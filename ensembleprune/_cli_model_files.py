@@ -23,7 +23,8 @@ def describe_model_file(path):
     densities, nonzeros and bytes.
     """
     from ._pipeline_predict import describe, final_ensemble
-    from ._base import LINEAR_MEMBER_SEED, MIN_HELD_OUT_ROWS
+    from ._base import LINEAR_MEMBER_SEED
+    from ._selection import MIN_HELD_OUT_ROWS
     from ._pipelines import is_pipeline
     from .compact import CompactMLP
     from .serialization import load

@@ -2,7 +2,7 @@
 
 The members end in a sigmoid (two classes) or a softmax (more) and train on
 cross-entropy, with the regressor's pruning, training, early stopping and
-checkpoints (all in ``_base.py``). Their probabilities are combined by greedy
+checkpoints (all in ``_base.py`` and its mixins). Their probabilities are combined by greedy
 selection on the held-out log-loss, by their mean, or by a logistic
 meta-learner on out-of-fold probabilities (as
 :class:`sklearn.ensemble.StackingClassifier` does).

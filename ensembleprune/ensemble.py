@@ -4,8 +4,9 @@ The members are trained by :class:`~ensembleprune.factory.PrunedMLPFactory`,
 stripped to :class:`~ensembleprune.compact.CompactMLP` and combined by greedy
 selection, their mean, their median, or a meta-learner fitted on out-of-fold
 predictions (stacking, as :class:`sklearn.ensemble.StackingRegressor` does).
-What it shares with the classifier is in ``_base.py``. A fitted estimator holds
-no TensorFlow object: it pickles, clones and predicts with numpy and scipy only.
+What it shares with the classifier is in ``_base.py`` and its mixins
+(``_selection.py``, ``_stacking.py``). A fitted estimator holds no TensorFlow
+object: it pickles, clones and predicts with numpy and scipy only.
 """
 
 import numpy as np

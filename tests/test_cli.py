@@ -24,7 +24,7 @@ from ensembleprune import (
     make_article_regression,
     save,
 )
-from ensembleprune._base import MIN_HELD_OUT_ROWS
+from ensembleprune._selection import MIN_HELD_OUT_ROWS
 from ensembleprune.cli import main
 from ensembleprune.serialization import InvalidModelFileError, UnsafeToSaveError
 

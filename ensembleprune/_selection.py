@@ -1,0 +1,99 @@
+"""combine="select": the members weighed by greedy selection on held-out rows, and the linear member's judgement.
+
+A mixin of :class:`~ensembleprune._base._BasePrunedEnsemble`: it reads the
+estimator's parameters and uses its ``_linear_member``, ``_row_losses``,
+``_append_linear_member`` and ``_calibrate_members``, which the regressor and
+the classifier define for their kind of target.
+"""
+
+import numpy as np
+
+from .combiners import effective_rows, greedy_selection, paired_difference
+from .compact import predict_all
+from .ledger import CostLedger
+
+# Bootstrap resamples of the held-out rows that the selection is averaged over.
+SELECTION_BAGS = 20
+# Fewer held-out rows than this cannot show networks better than the linear member, which is then the
+# model, and no network is trained. So few rows rarely hold the outliers and far-off rows where networks
+# err most, so their losses and standard error flatter the networks (docs/performance.md, "Small tables");
+# the same rows also chose the networks' epochs.
+MIN_HELD_OUT_ROWS = 30
+
+
+def held_out_rows(held_out_weights, n_rows):
+    """How many rows the held-out losses rest on: ``n_rows``, or Kish's effective count under weights."""
+    return float(n_rows if held_out_weights is None else effective_rows(held_out_weights))
+
+
+class _SelectionMixin:
+    """Greedy selection of the members on held-out rows, with the linear member judged beside them."""
+
+    def _fit_linear_alone(self, X, Y, sample_weight, n_held_out):
+        """The linear member alone, fitted on every row: no network is trained, too few rows would judge it.
+
+        ``n_held_out`` held-out rows, fewer than ``MIN_HELD_OUT_ROWS``, could
+        not show networks better than the linear member, so the selection
+        would have to keep it alone; training networks only to discard them
+        would be time lost.
+        """
+        self.members_, self.member_layer_sparsity_, self.history_ = [], [], []
+        self.member_seeds_, self.member_sparsities_ = np.array([], dtype=np.int64), np.array([])
+        linear, _ = self._linear_member(X, Y, sample_weight, np.arange(len(X)))
+        self._append_linear_member(linear)
+        self.member_weights_ = np.ones(1)
+        self.linear_member_evidence_ = {"held_out_rows": n_held_out}
+        self._calibrate_members(X, Y, sample_weight, None)
+        self.training_cost_ = CostLedger().as_dict()
+        return self
+
+    def _select(self, X, Y, sample_weight, validation_rows):
+        """Weigh the members (and the linear member) by greedy selection on the held-out rows; drop the unchosen."""
+        linear = None
+        if self.linear_member:
+            train_rows = np.setdiff1d(np.arange(len(X)), validation_rows)
+            linear, _ = self._linear_member(X, Y, sample_weight, train_rows)
+        if linear is not None:  # the classifier has none when a class is missing from the training rows
+            self._append_linear_member(linear)
+        held_out = predict_all(self.members_, X[validation_rows]).astype(np.float64)
+        held_out_weights = None if sample_weight is None else sample_weight[validation_rows]
+        weights = greedy_selection(held_out, Y[validation_rows], loss=self._held_out_loss,
+                                   sample_weight=held_out_weights, n_bags=SELECTION_BAGS,
+                                   random_state=int(self.member_seeds_[0]))
+        if linear is not None:
+            weights = self._judge_linear(weights, held_out, Y[validation_rows], held_out_weights)
+        chosen = np.flatnonzero(weights)
+        if linear is not None and weights[-1] > 0:
+            # Chosen on rows it did not see; it then learns from the held-out rows too, its penalty chosen
+            # again on all of them, as RidgeCV refits (leave-one-out needs no held-out rows).
+            self.members_[-1], _ = self._linear_member(X, Y, sample_weight, np.arange(len(X)))
+        self.members_ = [self.members_[k] for k in chosen]
+        self.member_layer_sparsity_ = [self.member_layer_sparsity_[k] for k in chosen]
+        self.history_ = [self.history_[k] for k in chosen]
+        self.member_seeds_ = self.member_seeds_[chosen]
+        self.member_sparsities_ = self.member_sparsities_[chosen]
+        self.member_weights_ = weights[chosen]
+
+    def _held_out_loss(self, average, Y, sample_weight=None):
+        """The selection's loss: the (weighted) mean of :meth:`_row_losses`."""
+        return float(np.average(self._row_losses(average, Y), weights=sample_weight))
+
+    def _judge_linear(self, weights, held_out, Y, sample_weight):
+        """The selection's ``weights``, with the evidence against the linear member (the last of ``held_out``).
+
+        With ``linear_member="prefer"``, the linear member alone instead when
+        its loss exceeds the selection's by at most one standard error of the
+        paired row-by-row difference: the one-standard-error rule (Hastie,
+        Tibshirani and Friedman, 2009, section 7.10). The selection's held-out
+        loss flatters it (it was chosen on those rows, as were the members'
+        early-stopping epochs), so in doubt the simpler model wins.
+        """
+        excess, standard_error = paired_difference(
+            self._row_losses(held_out[-1], Y), self._row_losses(np.tensordot(weights, held_out, axes=1), Y),
+            sample_weight,
+        )
+        self.linear_member_evidence_ = {"excess_loss": excess, "standard_error": standard_error,
+                                        "held_out_rows": held_out_rows(sample_weight, len(Y))}
+        if self.linear_member == "prefer" and excess <= standard_error:
+            return np.eye(len(weights))[-1]
+        return weights

@@ -1,0 +1,91 @@
+"""combine="stack": members trained again on cross-validation folds, and meta-learners on their out-of-fold predictions.
+
+A mixin of :class:`~ensembleprune._base._BasePrunedEnsemble`: it reads the
+estimator's parameters and uses its ``_train``, ``_factory``,
+``_linear_member``, ``_member_failed`` and ``_fit_meta_learners`` (the last
+defined by the regressor and the classifier for their kind of target).
+"""
+
+import time
+
+import numpy as np
+from sklearn.model_selection import check_cv
+
+from .compact import strip
+
+
+class _StackingMixin:
+    """The folds, fold members and meta-learners of stacking."""
+
+    def _stacking_splits(self, X, Y):
+        """The ``(train, test)`` folds of stacking, checked to partition the rows.
+
+        As in :func:`~sklearn.model_selection.cross_val_predict`, every row needs
+        exactly one out-of-fold prediction: a row in no test fold would train the
+        meta-learner on no prediction at all, and a row in two would keep only one.
+        """
+        splits = list(check_cv(self.cv).split(X, Y))
+        tested = np.bincount(np.concatenate([test for _, test in splits]), minlength=len(X))
+        if np.any(tested != 1):
+            raise ValueError(
+                f"cv={self.cv!r} does not partition the rows into test folds: {np.sum(tested == 0)} of {len(X)} "
+                f"rows are in no test fold and {np.sum(tested > 1)} in more than one. combine='stack' needs one "
+                "out-of-fold prediction per row; give cv as an integer or a partitioning splitter such as KFold."
+            )
+        return splits
+
+    def _fit_final_estimators(self, X, Y, sample_weight, specs, indices, checkpoint, splits, ledger):
+        """Fit the meta-learners on out-of-fold member predictions.
+
+        ``indices`` numbers the members as in the full fit. With
+        ``linear_member``, the linear member's out-of-fold predictions join the
+        networks' as the last column. Returns the fitted meta-learners, the
+        indices of the members that did not diverge in any fold, and the linear
+        member fitted on every row (None without one).
+        """
+        out_of_fold = np.zeros((len(X), len(specs), Y.shape[1]))
+        for fold, (train, test) in enumerate(splits):
+            factory = self._fold_factory(len(X), len(train))
+            fold_weights = None if sample_weight is None else sample_weight[train]
+            fold_members = self._train(X[train], Y[train], fold_weights, specs, checkpoint, f"fold{fold}", ledger, factory)
+            for k, member in enumerate(fold_members):
+                out_of_fold[test, k] = strip(member.model).predict(X[test])
+        finite = [k for k in range(len(specs)) if np.all(np.isfinite(out_of_fold[:, k]))]
+        for k in sorted(set(range(len(specs))) - set(finite)):
+            self._member_failed(indices[k], specs[k])
+        if not finite:
+            raise MemberDivergedError("every member diverged in cross-validation; no member is left to stack.")
+        start = time.perf_counter()
+        out_of_fold, linear = out_of_fold[:, finite], None
+        linear_out_of_fold = self._linear_out_of_fold(X, Y, sample_weight, splits) if self.linear_member else None
+        if linear_out_of_fold is not None:
+            out_of_fold = np.concatenate([out_of_fold, linear_out_of_fold[:, None]], axis=1)
+            linear, _ = self._linear_member(X, Y, sample_weight, np.arange(len(X)))
+        meta_learners = self._fit_meta_learners(out_of_fold, Y, sample_weight)
+        ledger.add_seconds("meta-learner", time.perf_counter() - start)
+        return meta_learners, [indices[k] for k in finite], linear
+
+    def _linear_out_of_fold(self, X, Y, sample_weight, splits):
+        """The linear member's out-of-fold predictions, or None where a fold's rows lack a class (classifier)."""
+        out_of_fold = np.zeros(Y.shape)
+        for train, test in splits:
+            model, _ = self._linear_member(X, Y, sample_weight, train)
+            if model is None:
+                return None
+            out_of_fold[test] = model.predict(X[test])
+        return out_of_fold
+
+    def _fold_factory(self, n_samples, n_fold_samples):
+        """The factory of a fold's members: as many optimizer steps as a full-data member gets.
+
+        A fold member sees fewer rows, so fewer steps per epoch; trained for the
+        same epochs it would be less converged than the member it stands in for,
+        and the meta-learner would learn to correct for that.
+        """
+        factory = self._factory()
+        if factory.early_stopping:  # both the full and the fold members hold rows out
+            n_samples -= factory.n_validation(n_samples)
+            n_fold_samples -= factory.n_validation(n_fold_samples)
+        full_steps = factory.steps_per_epoch(n_samples) * factory.epochs_for(n_samples)
+        factory.epochs = int(-(-full_steps // factory.steps_per_epoch(n_fold_samples)))
+        return factory
