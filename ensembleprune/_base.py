@@ -29,6 +29,7 @@ from ._stacking import _StackingMixin
 from ._version import __version__
 from .checkpoint import MemberCheckpoint, fingerprint
 from .compact import predict_all, strip
+from .exceptions import MemberDivergedError, MemberDivergedWarning
 from .factory import PrunedMLPFactory
 from .ledger import CostLedger
 from .member import (ALLOCATIONS, HIDDEN_ACTIVATIONS, INPUT_PRUNINGS, MemberSpec, check_hidden_layer_sizes,
@@ -80,14 +81,6 @@ def auto_input_pruning(n_features, first_width):
     if n_features > first_width:
         return ("features", "weights")
     return ("weights",)
-
-
-class MemberDivergedError(ValueError):
-    """A member's training diverged: its loss or weights became NaN or infinite."""
-
-
-class MemberDivergedWarning(UserWarning):
-    """A diverged member was left out of the ensemble (``on_member_failure="skip"``)."""
 
 
 def _check_float32_range(values, name):
@@ -214,23 +207,29 @@ class _BasePrunedEnsemble(_SelectionMixin, _StackingMixin, BaseEstimator):
         validation_rows = None
         if self.early_stopping or self.combine == "select":
             validation_rows = self._validation_rows(len(X), specs, sample_weight)
+        folds = None  # the selection's folds, where too few rows are held out to judge the networks on
         if self.combine == "select" and self.linear_member:
             n_held_out = held_out_rows(None if sample_weight is None else sample_weight[validation_rows],
-                                        len(validation_rows))
+                                       len(validation_rows))
             if n_held_out < MIN_HELD_OUT_ROWS:
-                return self._fit_linear_alone(X, Y, sample_weight, n_held_out)
+                if held_out_rows(sample_weight, len(X)) < MIN_HELD_OUT_ROWS:
+                    return self._fit_linear_alone(X, Y, sample_weight, n_held_out)
+                folds = self._selection_folds(len(X), specs)
         checkpoint = self._checkpoint(X, Y, sample_weight)
         ledger = CostLedger()
         trained = self._train(X, Y, sample_weight, specs, checkpoint, "full", ledger, validation_rows=validation_rows)
         kept, compact = self._drop_diverged(trained)
-        linear = None  # stacking's linear member, fitted on all rows
+        linear = out_of_fold = None  # stacking's linear member, fitted on all rows; the selection's evidence
+        # The fold members are the specs as given (a strategy derives its children from them again),
+        # with the seed each member was trained with (a resumed member keeps its own).
+        fold_specs = [dataclasses.replace(specs[k], seed=trained[k].spec.seed) for k in kept]
         if self.combine == "stack":
-            # The fold members are the specs as given (a strategy derives its children from them again),
-            # with the seed each member was trained with (a resumed member keeps its own).
-            fold_specs = [dataclasses.replace(specs[k], seed=trained[k].spec.seed) for k in kept]
             self.final_estimators_, kept, linear = self._fit_final_estimators(
                 X, Y, sample_weight, fold_specs, kept, checkpoint, splits, ledger
             )
+        elif folds is not None:
+            out_of_fold, kept = self._out_of_fold(X, Y, sample_weight, fold_specs, kept, checkpoint, folds, ledger,
+                                                  "select-fold")
         self.members_ = [compact[k] for k in kept]
         trained = [trained[k] for k in kept]
         self.member_layer_sparsity_ = [member.layer_sparsity for member in trained]
@@ -241,7 +240,10 @@ class _BasePrunedEnsemble(_SelectionMixin, _StackingMixin, BaseEstimator):
             self._append_linear_member(linear)
         if self.combine == "select":
             start = time.perf_counter()
-            self._select(X, Y, sample_weight, validation_rows)
+            if folds is None:
+                self._select(X, Y, sample_weight, validation_rows)
+            else:
+                self._select_out_of_fold(X, Y, sample_weight, out_of_fold, folds)
             ledger.add_seconds("selection", time.perf_counter() - start)
         # After the selection, which would trust members calibrated on its own rows more than they deserve;
         # not for stacking, whose meta-learner learnt from uncalibrated fold members.

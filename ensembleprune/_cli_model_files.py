@@ -42,15 +42,20 @@ def describe_model_file(path):
         lines.append(f"combine: {model.combine}")
         evidence = getattr(model, "linear_member_evidence_", None)
         if evidence is not None and "excess_loss" not in evidence:
-            lines.append(f"  linear member alone: {evidence['held_out_rows']:.0f} held-out rows, fewer than "
-                         f"{MIN_HELD_OUT_ROWS} to judge networks by; none trained")
+            # Files saved before out-of-fold evidence record only the held-out rows.
+            rows = f"{evidence['rows']:.0f} rows" if "rows" in evidence else f"{evidence['held_out_rows']:.0f} held-out rows"
+            lines.append(f"  linear member alone: {rows}, fewer than {MIN_HELD_OUT_ROWS} to judge networks by; "
+                         "none trained")
         elif evidence is not None:
             # What the rule decided is what the fit kept: the linear member alone, or networks beside it.
             kept = "kept alone" if list(model.member_seeds_) == [LINEAR_MEMBER_SEED] else "the networks kept"
             rows = evidence.get("held_out_rows")  # older files lack it
-            lines.append(f"  linear member: held-out loss above the selection's by {evidence['excess_loss']:.4g}, "
-                         f"standard error {evidence['standard_error']:.4g}"
-                         f"{'' if rows is None else f' on {rows:.0f} held-out rows'}: {kept}")
+            judged = "out-of-fold" if "folds" in evidence else "held-out"
+            where = "" if rows is None else f" on {rows:.0f} {judged} rows"
+            if "folds" in evidence:
+                where += f" ({evidence['folds']} folds)"
+            lines.append(f"  linear member: {judged} loss above the selection's by {evidence['excess_loss']:.4g}, "
+                         f"standard error {evidence['standard_error']:.4g}{where}: {kept}")
         for j, learner in enumerate(getattr(model, "final_estimators_", [])):
             coef = np.array2string(np.ravel(learner.coef_), precision=4, separator=", ")
             lines.append(f"  meta-learner {j}: {type(learner).__name__}, coef_ {coef}, intercept_ "

@@ -7,6 +7,7 @@ the classifier define for their kind of target.
 """
 
 import numpy as np
+from sklearn.model_selection import KFold
 
 from .combiners import effective_rows, greedy_selection, paired_difference
 from .compact import predict_all
@@ -14,11 +15,13 @@ from .ledger import CostLedger
 
 # Bootstrap resamples of the held-out rows that the selection is averaged over.
 SELECTION_BAGS = 20
-# Fewer held-out rows than this cannot show networks better than the linear member, which is then the
-# model, and no network is trained. So few rows rarely hold the outliers and far-off rows where networks
-# err most, so their losses and standard error flatter the networks (docs/performance.md, "Small tables");
-# the same rows also chose the networks' epochs.
+# Fewer held-out rows than this cannot show networks better than the linear member: so few rows rarely hold
+# the outliers and far-off rows where networks err most, so their losses and standard error flatter the
+# networks (docs/performance.md, "Small tables"); the same rows also chose the networks' epochs. The members
+# are then judged on out-of-fold predictions of every row, from members trained again on SELECTION_FOLDS
+# folds; with fewer rows than this in all, the linear member is the model and no network is trained.
 MIN_HELD_OUT_ROWS = 30
+SELECTION_FOLDS = 5
 
 
 def held_out_rows(held_out_weights, n_rows):
@@ -27,22 +30,22 @@ def held_out_rows(held_out_weights, n_rows):
 
 
 class _SelectionMixin:
-    """Greedy selection of the members on held-out rows, with the linear member judged beside them."""
+    """Greedy selection of the members on held-out rows (or out of fold), with the linear member judged beside them."""
 
     def _fit_linear_alone(self, X, Y, sample_weight, n_held_out):
         """The linear member alone, fitted on every row: no network is trained, too few rows would judge it.
 
-        ``n_held_out`` held-out rows, fewer than ``MIN_HELD_OUT_ROWS``, could
-        not show networks better than the linear member, so the selection
-        would have to keep it alone; training networks only to discard them
-        would be time lost.
+        Fewer than ``MIN_HELD_OUT_ROWS`` rows in all (Kish's count under
+        weights) could not show networks better than the linear member, held
+        out or out of fold, so the selection would have to keep it alone;
+        training networks only to discard them would be time lost.
         """
         self.members_, self.member_layer_sparsity_, self.history_ = [], [], []
         self.member_seeds_, self.member_sparsities_ = np.array([], dtype=np.int64), np.array([])
         linear, _ = self._linear_member(X, Y, sample_weight, np.arange(len(X)))
         self._append_linear_member(linear)
         self.member_weights_ = np.ones(1)
-        self.linear_member_evidence_ = {"held_out_rows": n_held_out}
+        self.linear_member_evidence_ = {"held_out_rows": n_held_out, "rows": held_out_rows(sample_weight, len(X))}
         self._calibrate_members(X, Y, sample_weight, None)
         self.training_cost_ = CostLedger().as_dict()
         return self
@@ -57,16 +60,52 @@ class _SelectionMixin:
             self._append_linear_member(linear)
         held_out = predict_all(self.members_, X[validation_rows]).astype(np.float64)
         held_out_weights = None if sample_weight is None else sample_weight[validation_rows]
-        weights = greedy_selection(held_out, Y[validation_rows], loss=self._held_out_loss,
-                                   sample_weight=held_out_weights, n_bags=SELECTION_BAGS,
-                                   random_state=int(self.member_seeds_[0]))
-        if linear is not None:
-            weights = self._judge_linear(weights, held_out, Y[validation_rows], held_out_weights)
-        chosen = np.flatnonzero(weights)
+        weights = self._weigh(held_out, Y[validation_rows], held_out_weights, linear is not None)
         if linear is not None and weights[-1] > 0:
             # Chosen on rows it did not see; it then learns from the held-out rows too, its penalty chosen
             # again on all of them, as RidgeCV refits (leave-one-out needs no held-out rows).
             self.members_[-1], _ = self._linear_member(X, Y, sample_weight, np.arange(len(X)))
+        self._keep(weights)
+
+    def _selection_folds(self, n_samples, specs):
+        """The folds of the selection's out-of-fold evidence: ``SELECTION_FOLDS`` of random rows, drawn from the seeds.
+
+        Random rows, as the held-out rows are; not ``cv``, which is stacking's.
+        """
+        folds = KFold(SELECTION_FOLDS, shuffle=True, random_state=int(specs[0].seed))
+        return list(folds.split(np.zeros((n_samples, 1))))
+
+    def _select_out_of_fold(self, X, Y, sample_weight, out_of_fold, folds):
+        """Weigh the members by greedy selection on out-of-fold predictions of every row; drop the unchosen.
+
+        ``out_of_fold`` holds the networks' fold members' predictions, of
+        shape (n_samples, n_members, n_outputs); the linear member's come from
+        its own fits on the same folds, and it is fitted on every row.
+        """
+        predictions = np.moveaxis(out_of_fold, 1, 0)
+        linear_out_of_fold = self._linear_out_of_fold(X, Y, sample_weight, folds) if self.linear_member else None
+        if linear_out_of_fold is not None:  # None where a fold's training rows lack a class (classifier)
+            self._append_linear_member(self._linear_member(X, Y, sample_weight, np.arange(len(X)))[0])
+            predictions = np.concatenate([predictions, linear_out_of_fold[None]])
+        self._keep(self._weigh(predictions, Y, sample_weight, linear_out_of_fold is not None))
+        if linear_out_of_fold is not None:
+            self.linear_member_evidence_["folds"] = len(folds)
+
+    def _weigh(self, predictions, Y, sample_weight, with_linear):
+        """The members' weights by greedy selection on ``predictions`` of rows they did not learn from.
+
+        With ``with_linear``, the last of ``predictions`` is the linear
+        member's, and :meth:`_judge_linear` records the evidence against it.
+        """
+        weights = greedy_selection(predictions, Y, loss=self._held_out_loss, sample_weight=sample_weight,
+                                   n_bags=SELECTION_BAGS, random_state=int(self.member_seeds_[0]))
+        if with_linear:
+            weights = self._judge_linear(weights, predictions, Y, sample_weight)
+        return weights
+
+    def _keep(self, weights):
+        """Keep the members of positive weight, with their weights, and drop the others."""
+        chosen = np.flatnonzero(weights)
         self.members_ = [self.members_[k] for k in chosen]
         self.member_layer_sparsity_ = [self.member_layer_sparsity_[k] for k in chosen]
         self.history_ = [self.history_[k] for k in chosen]

@@ -1,4 +1,4 @@
-"""combine="stack": members trained again on cross-validation folds, and meta-learners on their out-of-fold predictions.
+"""Members trained again on cross-validation folds, their out-of-fold predictions, and stacking's meta-learners.
 
 A mixin of :class:`~ensembleprune._base._BasePrunedEnsemble`: it reads the
 estimator's parameters and uses its ``_train``, ``_factory``,
@@ -12,10 +12,11 @@ import numpy as np
 from sklearn.model_selection import check_cv
 
 from .compact import strip
+from .exceptions import MemberDivergedError
 
 
 class _StackingMixin:
-    """The folds, fold members and meta-learners of stacking."""
+    """The folds, fold members and meta-learners of stacking; the selection's out-of-fold evidence on small data."""
 
     def _stacking_splits(self, X, Y):
         """The ``(train, test)`` folds of stacking, checked to partition the rows.
@@ -43,27 +44,39 @@ class _StackingMixin:
         indices of the members that did not diverge in any fold, and the linear
         member fitted on every row (None without one).
         """
-        out_of_fold = np.zeros((len(X), len(specs), Y.shape[1]))
-        for fold, (train, test) in enumerate(splits):
-            factory = self._fold_factory(len(X), len(train))
-            fold_weights = None if sample_weight is None else sample_weight[train]
-            fold_members = self._train(X[train], Y[train], fold_weights, specs, checkpoint, f"fold{fold}", ledger, factory)
-            for k, member in enumerate(fold_members):
-                out_of_fold[test, k] = strip(member.model).predict(X[test])
-        finite = [k for k in range(len(specs)) if np.all(np.isfinite(out_of_fold[:, k]))]
-        for k in sorted(set(range(len(specs))) - set(finite)):
-            self._member_failed(indices[k], specs[k])
-        if not finite:
-            raise MemberDivergedError("every member diverged in cross-validation; no member is left to stack.")
+        out_of_fold, kept = self._out_of_fold(X, Y, sample_weight, specs, indices, checkpoint, splits, ledger, "fold")
         start = time.perf_counter()
-        out_of_fold, linear = out_of_fold[:, finite], None
+        linear = None
         linear_out_of_fold = self._linear_out_of_fold(X, Y, sample_weight, splits) if self.linear_member else None
         if linear_out_of_fold is not None:
             out_of_fold = np.concatenate([out_of_fold, linear_out_of_fold[:, None]], axis=1)
             linear, _ = self._linear_member(X, Y, sample_weight, np.arange(len(X)))
         meta_learners = self._fit_meta_learners(out_of_fold, Y, sample_weight)
         ledger.add_seconds("meta-learner", time.perf_counter() - start)
-        return meta_learners, [indices[k] for k in finite], linear
+        return meta_learners, kept, linear
+
+    def _out_of_fold(self, X, Y, sample_weight, specs, indices, checkpoint, splits, ledger, stage):
+        """The members trained again on each fold's training rows, and their predictions on its test rows.
+
+        ``indices`` numbers the members as in the full fit; a member that
+        diverged in any fold is reported and left out. Returns the out-of-fold
+        predictions, of shape (n_samples, n_members_left, n_outputs), and the
+        indices of the members left. ``stage`` names the folds' checkpoints.
+        """
+        out_of_fold = np.zeros((len(X), len(specs), Y.shape[1]))
+        for fold, (train, test) in enumerate(splits):
+            factory = self._fold_factory(len(X), len(train))
+            fold_weights = None if sample_weight is None else sample_weight[train]
+            fold_members = self._train(X[train], Y[train], fold_weights, specs, checkpoint, f"{stage}{fold}", ledger,
+                                       factory)
+            for k, member in enumerate(fold_members):
+                out_of_fold[test, k] = strip(member.model).predict(X[test])
+        finite = [k for k in range(len(specs)) if np.all(np.isfinite(out_of_fold[:, k]))]
+        for k in sorted(set(range(len(specs))) - set(finite)):
+            self._member_failed(indices[k], specs[k])
+        if not finite:
+            raise MemberDivergedError("every member diverged in cross-validation; no member is left to combine.")
+        return out_of_fold[:, finite], [indices[k] for k in finite]
 
     def _linear_out_of_fold(self, X, Y, sample_weight, splits):
         """The linear member's out-of-fold predictions, or None where a fold's rows lack a class (classifier)."""

@@ -487,13 +487,12 @@ def test_predict_interval_refuses_in_one_line_and_writes_nothing(
     assert list(out.parent.iterdir()) == []  # not even a temporary file
 
 
-def test_inspect_says_when_too_few_held_out_rows_left_the_linear_member_alone(tiny_regression, tmp_path, capsys):
+def test_inspect_says_when_too_few_rows_left_the_linear_member_alone(tiny_regression, tmp_path, capsys):
     X, y = tiny_regression
-    save(PrunedEnsembleRegressor(random_state=0).fit(X[:100], y[:100]), tmp_path / "small.epz")  # 10 held out
+    save(PrunedEnsembleRegressor(random_state=0).fit(X[:25], y[:25]), tmp_path / "small.epz")
     assert main(["inspect", str(tmp_path / "small.epz")]) == 0
     out = capsys.readouterr().out
-    assert f"linear member alone: 10 held-out rows, fewer than {MIN_HELD_OUT_ROWS} to judge networks by; " \
-           "none trained" in out
+    assert f"linear member alone: 25 rows, fewer than {MIN_HELD_OUT_ROWS} to judge networks by; none trained" in out
     assert "1 member\n" in out and "member 0: 12 -> 1 (final sparsity 0.00, seed -1, weight 1.000)" in out
 
 

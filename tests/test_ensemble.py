@@ -14,6 +14,7 @@ from sklearn.preprocessing import StandardScaler
 
 from ensembleprune import CompactMLP, PrunedEnsembleRegressor, PrunedMLPFactory
 from ensembleprune import _base as base_module
+from ensembleprune._selection import SELECTION_FOLDS
 from ensembleprune.combiners import effective_rows, ridge_member
 from ensembleprune.options import TrainingOptions, estimator_defaults, option_names
 
@@ -317,27 +318,37 @@ def test_the_linear_member_is_kept_alone_unless_the_selection_beats_it_clearly(t
 
 
 @pytest.mark.parametrize("linear_member", [True, "prefer"])
-def test_fewer_than_thirty_held_out_rows_keep_the_linear_member_alone(tiny_regression, linear_member):
-    # 200 rows hold out 20: too few to show networks better, so none is trained.
+def test_fewer_than_thirty_rows_keep_the_linear_member_alone(tiny_regression, linear_member):
+    # 25 rows: too few to show networks better, held out or out of fold, so none is trained.
+    X, y = tiny_regression
+    model = PrunedEnsembleRegressor(**dict(TINY, combine="select", linear_member=linear_member, n_members=1,
+                                           epochs=2)).fit(X[:25], y[:25])
+    assert model.member_seeds_.tolist() == [base_module.LINEAR_MEMBER_SEED] and model.history_ == [{}]
+    assert model.linear_member_evidence_ == {"held_out_rows": 2.0, "rows": 25.0}
+    assert model.training_cost_["phase"] == []
+    # The user gets the ridge member fitted on every row, its penalty chosen by leave-one-out on them.
+    Y = ((y[:25] - model.y_mean_) / model.y_scale_).reshape(-1, 1)
+    ridge, _ = ridge_member(X[:25], Y, np.arange(25))
+    np.testing.assert_allclose(model.predict(X), ridge.predict(X)[:, 0] * model.y_scale_ + model.y_mean_)
+    # Weighted rows count as Kish's effective number: 50 rows of weights 1 and 10 by turns count as 29.95.
+    weights = np.where(np.arange(50) % 2 == 0, 1.0, 10.0)
+    weighted = clone(model).fit(X[:50], y[:50], sample_weight=weights)
+    assert weighted.history_ == [{}] and weighted.linear_member_evidence_["rows"] == pytest.approx(effective_rows(weights))
+    assert clone(model).fit(X[:50], y[:50]).training_cost_["phase"] != []  # unweighted, these 50 rows train networks
+
+
+@pytest.mark.parametrize("linear_member", [True, "prefer"])
+def test_fewer_than_thirty_held_out_rows_judge_the_members_out_of_fold(tiny_regression, linear_member):
+    # 200 rows hold out 20: the members are trained again on 5 folds and judged on their predictions of all 200.
     X, y = tiny_regression
     model = PrunedEnsembleRegressor(**dict(TINY, combine="select", linear_member=linear_member, n_members=1,
                                            epochs=2)).fit(X[:200], y[:200])
-    assert model.member_seeds_.tolist() == [base_module.LINEAR_MEMBER_SEED] and model.history_ == [{}]
-    assert model.linear_member_evidence_ == {"held_out_rows": 20.0}
-    assert model.training_cost_["phase"] == []
-    # The user gets the ridge member fitted on every row, its penalty chosen by leave-one-out on them.
-    Y = ((y[:200] - model.y_mean_) / model.y_scale_).reshape(-1, 1)
-    ridge, _ = ridge_member(X[:200], Y, np.arange(200))
-    np.testing.assert_allclose(model.predict(X), ridge.predict(X)[:, 0] * model.y_scale_ + model.y_mean_)
-    # Weighted rows count as Kish's effective number: 30 rows of weights 1 and 10 by turns count as about 18.
-    weights = np.where(np.arange(len(X)) % 2 == 0, 1.0, 10.0)
-    weighted = clone(model).fit(X, y, sample_weight=weights)
-    held_out = weighted._validation_rows(len(X), weighted._member_specs("linear", X.shape[1]), weights)
-    assert len(held_out) == 30 and weighted.history_ == [{}]
-    assert weighted.linear_member_evidence_["held_out_rows"] == pytest.approx(effective_rows(weights[held_out]))
-    assert weighted.linear_member_evidence_["held_out_rows"] < 25
-    # More held-out rows let the networks compete again: the selection weighs them on 40 rows.
-    judged = clone(model).set_params(validation_fraction=0.2, epochs=25).fit(X[:200], y[:200])
-    assert judged.linear_member_evidence_["held_out_rows"] == 40
-    if linear_member is True:
-        assert np.any(judged.member_seeds_ != base_module.LINEAR_MEMBER_SEED)
+    evidence = model.linear_member_evidence_
+    assert evidence["held_out_rows"] == 200 and evidence["folds"] == SELECTION_FOLDS == 5
+    assert model.training_cost_["phase"] == ["full members"] + [f"select-fold{k} members" for k in range(5)] + ["selection"]
+    assert np.isclose(model.member_weights_.sum(), 1.0)
+    # Networks of 2 epochs are far behind the ridge member out of fold: it weighs the most.
+    assert model.member_seeds_[np.argmax(model.member_weights_)] == base_module.LINEAR_MEMBER_SEED
+    # More held-out rows judge the members on those rows, as before: 40 of them.
+    judged = clone(model).set_params(validation_fraction=0.2).fit(X[:200], y[:200])
+    assert judged.linear_member_evidence_["held_out_rows"] == 40 and "folds" not in judged.linear_member_evidence_
