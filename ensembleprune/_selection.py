@@ -22,6 +22,11 @@ SELECTION_BAGS = 20
 # folds; with fewer rows than this in all, the linear member is the model and no network is trained.
 MIN_HELD_OUT_ROWS = 30
 SELECTION_FOLDS = 5
+# Out of fold, the linear member is kept alone unless the selection beats it by more than this many standard
+# errors, whatever linear_member says: on a table this small a clear edge (about the usual 5% significance)
+# is needed before networks, whose errors on far-off rows are unbounded, replace the linear model. Chosen
+# after seeing the small tables (docs/performance.md, "Small tables: out-of-fold evidence").
+OUT_OF_FOLD_STANDARD_ERRORS = 2.0
 
 
 def held_out_rows(held_out_weights, n_rows):
@@ -87,20 +92,25 @@ class _SelectionMixin:
         if linear_out_of_fold is not None:  # None where a fold's training rows lack a class (classifier)
             self._append_linear_member(self._linear_member(X, Y, sample_weight, np.arange(len(X)))[0])
             predictions = np.concatenate([predictions, linear_out_of_fold[None]])
-        self._keep(self._weigh(predictions, Y, sample_weight, linear_out_of_fold is not None))
-        if linear_out_of_fold is not None:
+        with_linear = linear_out_of_fold is not None
+        self._keep(self._weigh(predictions, Y, sample_weight, with_linear, OUT_OF_FOLD_STANDARD_ERRORS))
+        if with_linear:
             self.linear_member_evidence_["folds"] = len(folds)
 
-    def _weigh(self, predictions, Y, sample_weight, with_linear):
+    def _weigh(self, predictions, Y, sample_weight, with_linear, standard_errors=None):
         """The members' weights by greedy selection on ``predictions`` of rows they did not learn from.
 
         With ``with_linear``, the last of ``predictions`` is the linear
-        member's, and :meth:`_judge_linear` records the evidence against it.
+        member's, and :meth:`_judge_linear` records the evidence against it
+        and keeps it alone unless the selection beats it by more than
+        ``standard_errors`` (None: by ``linear_member``'s rule).
         """
         weights = greedy_selection(predictions, Y, loss=self._held_out_loss, sample_weight=sample_weight,
                                    n_bags=SELECTION_BAGS, random_state=int(self.member_seeds_[0]))
         if with_linear:
-            weights = self._judge_linear(weights, predictions, Y, sample_weight)
+            if standard_errors is None:
+                standard_errors = 1.0 if self.linear_member == "prefer" else None
+            weights = self._judge_linear(weights, predictions, Y, sample_weight, standard_errors)
         return weights
 
     def _keep(self, weights):
@@ -117,14 +127,15 @@ class _SelectionMixin:
         """The selection's loss: the (weighted) mean of :meth:`_row_losses`."""
         return float(np.average(self._row_losses(average, Y), weights=sample_weight))
 
-    def _judge_linear(self, weights, held_out, Y, sample_weight):
+    def _judge_linear(self, weights, held_out, Y, sample_weight, standard_errors):
         """The selection's ``weights``, with the evidence against the linear member (the last of ``held_out``).
 
-        With ``linear_member="prefer"``, the linear member alone instead when
-        its loss exceeds the selection's by at most one standard error of the
-        paired row-by-row difference: the one-standard-error rule (Hastie,
-        Tibshirani and Friedman, 2009, section 7.10). The selection's held-out
-        loss flatters it (it was chosen on those rows, as were the members'
+        With ``standard_errors`` (not None), the linear member alone instead
+        when its loss exceeds the selection's by at most that many standard
+        errors of the paired row-by-row difference: with 1, the
+        one-standard-error rule of ``linear_member="prefer"`` (Hastie,
+        Tibshirani and Friedman, 2009, section 7.10). The selection's loss
+        flatters it (it was chosen on those rows, as were the members'
         early-stopping epochs), so in doubt the simpler model wins.
         """
         excess, standard_error = paired_difference(
@@ -133,6 +144,6 @@ class _SelectionMixin:
         )
         self.linear_member_evidence_ = {"excess_loss": excess, "standard_error": standard_error,
                                         "held_out_rows": held_out_rows(sample_weight, len(Y))}
-        if self.linear_member == "prefer" and excess <= standard_error:
+        if standard_errors is not None and excess <= standard_errors * standard_error:
             return np.eye(len(weights))[-1]
         return weights
