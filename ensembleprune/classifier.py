@@ -160,10 +160,11 @@ class PrunedEnsembleClassifier(ClassifierMixin, _BasePrunedEnsemble):
         cannot tell a small edge of the networks from noise, and on small
         tables the logistic model is often the better one. ``True`` offers it
         to the selection only (the regressor's default). Either way, on fewer
-        than 30 held-out rows (``MIN_HELD_OUT_ROWS``) it is the model and no
-        network is trained: so few rows cannot show networks better than it
-        (raise ``validation_fraction`` to let the networks compete on a small
-        table). Once chosen it is refitted on all rows.
+        than 30 held-out rows (``MIN_HELD_OUT_ROWS``) the members are judged
+        out of fold, as the regressor's are: trained again on 5 folds, kept
+        only two standard errors ahead of the logistic member on every row's
+        out-of-fold log-loss; below 30 rows in all it is the model and no
+        network is trained. Once chosen it is refitted on all rows.
         With ``combine="stack"``, its out-of-fold probabilities join the
         members' before the meta-learner, and it is kept, fitted on all rows.
         Ignored by ``"mean"``.
@@ -207,8 +208,10 @@ class PrunedEnsembleClassifier(ClassifierMixin, _BasePrunedEnsemble):
         With ``combine="select"`` and a linear member: its held-out log-loss
         in excess of the selection's (``"excess_loss"``), the standard error
         of that excess (``"standard_error"``) and the number of held-out rows
-        (``"held_out_rows"``, Kish's effective count under ``sample_weight``);
-        see ``linear_member`` for when it was kept alone.
+        (``"held_out_rows"``, Kish's effective count under ``sample_weight``;
+        every row, with ``"folds"``, when judged out of fold); only
+        ``"held_out_rows"`` and ``"rows"`` when too few rows left it alone
+        untried. See ``linear_member`` for when it was kept alone.
     final_estimators_ : list of one classifier
         The fitted meta-learner (``combine="stack"`` only).
     member_temperatures_ : ndarray of shape (n_members,)

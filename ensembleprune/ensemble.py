@@ -89,14 +89,18 @@ class PrunedEnsembleRegressor(RegressorMixin, _BasePrunedEnsemble):
         penalty chosen by leave-one-out) on the members' training rows and
         offer it to the selection as one more member (seed -1, sparsity 0):
         on a linear target the selection takes it, where networks trained by
-        Adam stop short of the least-squares fit. On fewer than 30 held-out
-        rows (``MIN_HELD_OUT_ROWS``; about 300 rows at the default
-        ``validation_fraction``) the linear member is the model and no
-        network is trained: so few rows cannot show networks better than it
-        (raise ``validation_fraction`` to let the networks compete on a small
-        table). ``"prefer"`` also keeps it alone unless the selection's
-        held-out loss is lower by more than one standard error of the
-        difference (the one-standard-error rule). The figures are in
+        Adam stop short of the least-squares fit. ``"prefer"`` also keeps it
+        alone unless the selection's held-out loss is lower by more than one
+        standard error of the difference (the one-standard-error rule). On
+        fewer than 30 held-out rows (``MIN_HELD_OUT_ROWS``; below 300 rows at
+        the default ``validation_fraction``) so few rows cannot show networks
+        better: the members are trained again on 5 folds
+        (``SELECTION_FOLDS``), the selection weighs their out-of-fold
+        predictions of every row, and the linear member is kept alone unless
+        the networks' edge exceeds two standard errors
+        (``OUT_OF_FOLD_STANDARD_ERRORS``), whatever ``linear_member`` says; 6
+        fits instead of one. Below 30 rows in all it is the model and no
+        network is trained. The figures are in
         ``linear_member_evidence_``. Once chosen it is refitted on all the
         rows, its penalty chosen again on them. With ``combine="stack"``, its
         out-of-fold predictions (each fold's penalty chosen on that fold's
@@ -205,7 +209,9 @@ class PrunedEnsembleRegressor(RegressorMixin, _BasePrunedEnsemble):
         error (standardized units) in excess of the selection's (``"excess_loss"``),
         the standard error of that excess (``"standard_error"``) and the number
         of held-out rows (``"held_out_rows"``, Kish's effective count under
-        ``sample_weight``); see ``linear_member`` for when it was kept alone.
+        ``sample_weight``; every row, with ``"folds"``, when judged out of
+        fold); only ``"held_out_rows"`` and ``"rows"`` when too few rows left
+        it alone untried. See ``linear_member`` for when it was kept alone.
     training_cost_ : dict of list
         The training-cost ledger (:mod:`ensembleprune.ledger`): one entry per
         phase of the fit (``phase``, ``members``, ``optimizer_steps``,
