@@ -41,7 +41,9 @@ def describe_model_file(path):
     if not isinstance(model, CompactMLP):
         lines.append(f"combine: {model.combine}")
         evidence = getattr(model, "linear_member_evidence_", None)
-        if evidence is not None and "excess_loss" not in evidence:
+        if evidence is not None and "untried" in evidence:
+            lines.append(f"  linear member alone: {evidence['untried']}, so it was not judged out of fold")
+        elif evidence is not None and "excess_loss" not in evidence:
             # Files saved before out-of-fold evidence record only the held-out rows.
             rows = f"{evidence['rows']:.0f} rows" if "rows" in evidence else f"{evidence['held_out_rows']:.0f} held-out rows"
             lines.append(f"  linear member alone: {rows}, fewer than {MIN_HELD_OUT_ROWS} to judge networks by; "

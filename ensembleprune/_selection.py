@@ -88,14 +88,21 @@ class _SelectionMixin:
         its own fits on the same folds, and it is fitted on every row.
         """
         predictions = np.moveaxis(out_of_fold, 1, 0)
-        linear_out_of_fold = self._linear_out_of_fold(X, Y, sample_weight, folds) if self.linear_member else None
-        if linear_out_of_fold is not None:  # None where a fold's training rows lack a class (classifier)
-            self._append_linear_member(self._linear_member(X, Y, sample_weight, np.arange(len(X)))[0])
-            predictions = np.concatenate([predictions, linear_out_of_fold[None]])
-        with_linear = linear_out_of_fold is not None
-        self._keep(self._weigh(predictions, Y, sample_weight, with_linear, OUT_OF_FOLD_STANDARD_ERRORS))
-        if with_linear:
-            self.linear_member_evidence_["folds"] = len(folds)
+        if not self.linear_member:
+            self._keep(self._weigh(predictions, Y, sample_weight, with_linear=False))
+            return
+        self._append_linear_member(self._linear_member(X, Y, sample_weight, np.arange(len(X)))[0])
+        linear_out_of_fold = self._linear_out_of_fold(X, Y, sample_weight, folds)
+        if linear_out_of_fold is None:
+            # A fold's training rows lack a class (classifier): the linear member cannot be judged out of
+            # fold, nor can the networks be shown better than it; in doubt it is the model.
+            self.linear_member_evidence_ = {"held_out_rows": held_out_rows(sample_weight, len(X)),
+                                            "folds": len(folds), "untried": "a fold's training rows lack a class"}
+            self._keep(np.eye(len(self.members_))[-1])
+            return
+        predictions = np.concatenate([predictions, linear_out_of_fold[None]])
+        self._keep(self._weigh(predictions, Y, sample_weight, True, OUT_OF_FOLD_STANDARD_ERRORS))
+        self.linear_member_evidence_["folds"] = len(folds)
 
     def _weigh(self, predictions, Y, sample_weight, with_linear, standard_errors=None):
         """The members' weights by greedy selection on ``predictions`` of rows they did not learn from.

@@ -11,6 +11,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from ensembleprune import PrunedEnsembleClassifier, load, save
+from ensembleprune._base import LINEAR_MEMBER_SEED
 from ensembleprune.classifier import log_loss_of_average
 from ensembleprune.factory import PrunedMLPFactory
 from ensembleprune.member import MemberSpec
@@ -184,3 +185,18 @@ def test_the_default_keeps_the_logistic_member_alone_when_the_networks_do_not_wi
     # What the user gets is scikit-learn's LogisticRegression, refitted on every row.
     expected = LogisticRegression(max_iter=1000).fit(X, y).predict_proba(X)
     np.testing.assert_allclose(model.predict_proba(X), expected, atol=1e-6)
+
+
+def test_out_of_fold_keeps_the_logistic_member_alone_where_a_fold_lacks_a_class():
+    # 60 rows hold out 6: the members are judged out of fold, but the folds' training rows must hold every
+    # class for the logistic member to be fitted there. A class whose rows all fall in one test fold leaves
+    # it untried, and in doubt it is the model.
+    X, y = make_classification(60, 5, n_informative=3, random_state=0)
+    model = PrunedEnsembleClassifier(n_members=1, hidden_layer_sizes=(8,), epochs=2, random_state=0)
+    folds = model._selection_folds(len(X), model._member_specs("softmax", X.shape[1]))
+    labels = np.where(y == 1, "b", "a").astype(object)
+    labels[folds[0][1][:2]] = "rare"
+    model.fit(X, labels)
+    assert model.linear_member_evidence_["untried"] == "a fold's training rows lack a class"
+    assert model.member_seeds_.tolist() == [LINEAR_MEMBER_SEED] and model.training_cost_["phase"][0] == "full members"
+    np.testing.assert_allclose(model.predict_proba(X).sum(axis=1), 1.0, rtol=1e-6)
