@@ -12,6 +12,7 @@ from sklearn.preprocessing import StandardScaler
 
 from ensembleprune import PrunedEnsembleClassifier, load, save
 from ensembleprune._base import LINEAR_MEMBER_SEED
+from ensembleprune.cli import main as cli_main
 from ensembleprune.classifier import log_loss_of_average
 from ensembleprune.factory import PrunedMLPFactory
 from ensembleprune.member import MemberSpec
@@ -187,7 +188,7 @@ def test_the_default_keeps_the_logistic_member_alone_when_the_networks_do_not_wi
     np.testing.assert_allclose(model.predict_proba(X), expected, atol=1e-6)
 
 
-def test_out_of_fold_keeps_the_logistic_member_alone_where_a_fold_lacks_a_class():
+def test_out_of_fold_keeps_the_logistic_member_alone_where_a_fold_lacks_a_class(tmp_path, capsys):
     # 60 rows hold out 6: the members are judged out of fold, but the folds' training rows must hold every
     # class for the logistic member to be fitted there. A class whose rows all fall in one test fold leaves
     # it untried, and in doubt it is the model.
@@ -200,3 +201,7 @@ def test_out_of_fold_keeps_the_logistic_member_alone_where_a_fold_lacks_a_class(
     assert model.linear_member_evidence_["untried"] == "a fold's training rows lack a class"
     assert model.member_seeds_.tolist() == [LINEAR_MEMBER_SEED] and model.training_cost_["phase"][0] == "full members"
     np.testing.assert_allclose(model.predict_proba(X).sum(axis=1), 1.0, rtol=1e-6)
+    save(model, tmp_path / "model.epz")
+    assert cli_main(["inspect", str(tmp_path / "model.epz")]) == 0
+    assert ("linear member alone: a fold's training rows lack a class, so it was not judged out of fold"
+            in capsys.readouterr().out)
