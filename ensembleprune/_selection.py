@@ -85,12 +85,11 @@ class _SelectionMixin:
 
         ``out_of_fold`` holds the networks' fold members' predictions, of
         shape (n_samples, n_members, n_outputs); the linear member's come from
-        its own fits on the same folds, and it is fitted on every row.
+        its own fits on the same folds, and it is fitted on every row. Only
+        with a linear member: without one, too few held-out rows judge the
+        networks among themselves, as before.
         """
         predictions = np.moveaxis(out_of_fold, 1, 0)
-        if not self.linear_member:
-            self._keep(self._weigh(predictions, Y, sample_weight, with_linear=False))
-            return
         self._append_linear_member(self._linear_member(X, Y, sample_weight, np.arange(len(X)))[0])
         linear_out_of_fold = self._linear_out_of_fold(X, Y, sample_weight, folds)
         if linear_out_of_fold is None:
