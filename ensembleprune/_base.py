@@ -220,9 +220,10 @@ class _BasePrunedEnsemble(_SelectionMixin, _StackingMixin, BaseEstimator):
         trained = self._train(X, Y, sample_weight, specs, checkpoint, "full", ledger, validation_rows=validation_rows)
         kept, compact = self._drop_diverged(trained)
         linear = out_of_fold = None  # stacking's linear member, fitted on all rows; the selection's evidence
-        # The fold members are the specs as given (a strategy derives its children from them again),
-        # with the seed each member was trained with (a resumed member keeps its own).
-        fold_specs = [dataclasses.replace(specs[k], seed=trained[k].spec.seed) for k in kept]
+        if self.combine == "stack" or folds is not None:
+            # The fold members are the specs as given (a strategy derives its children from them again),
+            # with the seed each member was trained with (a resumed member keeps its own).
+            fold_specs = [dataclasses.replace(specs[k], seed=trained[k].spec.seed) for k in kept]
         if self.combine == "stack":
             self.final_estimators_, kept, linear = self._fit_final_estimators(
                 X, Y, sample_weight, fold_specs, kept, checkpoint, splits, ledger

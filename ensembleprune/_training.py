@@ -97,7 +97,8 @@ class ValidationLosses(keras.callbacks.Callback):
 
     def __init__(self, X, y, log_keys, losses, names=None, weights=None):
         super().__init__()
-        self.X, self.y, self.weights = X, y, weights
+        self.X, self.y = X, y
+        self.weights = np.ones((len(X), len(log_keys)), np.float32) if weights is None else weights
         self.log_keys, self.names = log_keys, names
         self.loss_functions = [keras.losses.get(loss) for loss in losses]
         self._losses = None
@@ -117,13 +118,10 @@ class ValidationLosses(keras.callbacks.Callback):
         self._losses = summed_losses
 
     def on_epoch_end(self, epoch, logs=None):
-        n_outputs = len(self.log_keys)
-        totals = np.zeros(n_outputs)
+        totals = np.zeros(len(self.log_keys))
         for start in range(0, len(self.X), self.BLOCK_ROWS):
             rows = slice(start, start + self.BLOCK_ROWS)
-            weights = (np.ones((len(self.X[rows]), n_outputs), np.float32) if self.weights is None
-                       else self.weights[rows])
-            totals += self._losses(self.X[rows], self.y[rows], weights).numpy()
+            totals += self._losses(self.X[rows], self.y[rows], self.weights[rows]).numpy()
         losses = totals / len(self.X)
         if logs is not None:
             logs.update(zip(self.log_keys, losses.tolist()))
