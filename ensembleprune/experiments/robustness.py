@@ -293,12 +293,9 @@ def robustness_report(
                                   + [("dropout", fraction) for fraction in dropout_fractions],
                                   n_repeats, X_train.std(axis=0), random_state)
     clean, scores, diagnostics, kept, intervals = {}, {}, [], [], []
-    calibrate = INTERVAL_PARAMS if task == "regression" else {}
     for seed in _progress(seeds, verbose):
-        dense = fit_dense_mlp(X_train, y_train, seed, task, **common)
-        stacked, mean = fit_member_ensembles(X_train, y_train, sparsities, seed, cv, task, **common, **calibrate)
-        predictors, score = _predictors(task, dense, stacked, mean, linear, X_test, y_test)
-        seed_clean, seed_perturbed = score_models(predictors, score, X_test, y_test, perturbations)
+        seed_clean, seed_perturbed, stacked = _score_seed(task, seed, X_train, y_train, X_test, y_test, linear,
+                                                          sparsities, cv, common, perturbations)
         collect_scores(clean, seed_clean)
         for key, values in seed_perturbed:
             collect_scores(scores.setdefault(key, {}), values)
@@ -322,6 +319,20 @@ def robustness_report(
     if output_dir is not None:
         _write_report(report, output_dir)
     return report
+
+
+def _score_seed(task, seed, X_train, y_train, X_test, y_test, linear, sparsities, cv, common, perturbations):
+    """One seed's models (dense MLP, stacked and mean ensembles, the linear baseline), scored clean and perturbed.
+
+    Returns the clean scores, the perturbed ones (per perturbation) and the
+    stacked ensemble, whose members the report's diagnostics read.
+    """
+    dense = fit_dense_mlp(X_train, y_train, seed, task, **common)
+    calibrate = INTERVAL_PARAMS if task == "regression" else {}
+    stacked, mean = fit_member_ensembles(X_train, y_train, sparsities, seed, cv, task, **common, **calibrate)
+    predictors, score = _predictors(task, dense, stacked, mean, linear, X_test, y_test)
+    seed_clean, seed_perturbed = score_models(predictors, score, X_test, y_test, perturbations)
+    return seed_clean, seed_perturbed, stacked
 
 
 def _check_data(X_train, y_train, X_test, y_test, task):
