@@ -212,8 +212,9 @@ class _BasePrunedEnsemble(_SelectionMixin, _StackingMixin, BaseEstimator):
             n_held_out = held_out_rows(None if sample_weight is None else sample_weight[validation_rows],
                                        len(validation_rows))
             if n_held_out < MIN_HELD_OUT_ROWS:
-                if held_out_rows(sample_weight, len(X)) < MIN_HELD_OUT_ROWS:
-                    return self._fit_linear_alone(X, Y, sample_weight, n_held_out)
+                n_rows = held_out_rows(sample_weight, len(X))
+                if n_rows < MIN_HELD_OUT_ROWS:
+                    return self._fit_linear_alone(X, Y, sample_weight, {"held_out_rows": n_held_out, "rows": n_rows})
                 folds = self._selection_folds(len(X), specs)
         checkpoint = self._checkpoint(X, Y, sample_weight)
         ledger = CostLedger()

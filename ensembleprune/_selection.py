@@ -37,20 +37,22 @@ def held_out_rows(held_out_weights, n_rows):
 class _SelectionMixin:
     """Greedy selection of the members on held-out rows (or out of fold), with the linear member judged beside them."""
 
-    def _fit_linear_alone(self, X, Y, sample_weight, n_held_out):
+    def _fit_linear_alone(self, X, Y, sample_weight, evidence):
         """The linear member alone, fitted on every row: no network is trained, too few rows would judge it.
 
         Fewer than ``MIN_HELD_OUT_ROWS`` rows in all (Kish's count under
         weights) could not show networks better than the linear member, held
         out or out of fold, so the selection would have to keep it alone;
         training networks only to discard them would be time lost.
+        ``evidence`` (the held-out and all rows, counted) becomes
+        ``linear_member_evidence_``.
         """
         self.members_, self.member_layer_sparsity_, self.history_ = [], [], []
         self.member_seeds_, self.member_sparsities_ = np.array([], dtype=np.int64), np.array([])
         linear, _ = self._linear_member(X, Y, sample_weight, np.arange(len(X)))
         self._append_linear_member(linear)
         self.member_weights_ = np.ones(1)
-        self.linear_member_evidence_ = {"held_out_rows": n_held_out, "rows": held_out_rows(sample_weight, len(X))}
+        self.linear_member_evidence_ = evidence
         self._calibrate_members(X, Y, sample_weight, None)
         self.training_cost_ = CostLedger().as_dict()
         return self
