@@ -24,7 +24,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from ._selection import MIN_HELD_OUT_ROWS, _SelectionMixin, held_out_rows
+from ._selection import MIN_HELD_OUT_ROWS, MIN_ROWS, _SelectionMixin, held_out_rows
 from ._stacking import _StackingMixin
 from ._version import __version__
 from .checkpoint import MemberCheckpoint, fingerprint
@@ -213,9 +213,9 @@ class _BasePrunedEnsemble(_SelectionMixin, _StackingMixin, BaseEstimator):
                                        len(validation_rows))
             if n_held_out < MIN_HELD_OUT_ROWS:
                 n_rows = held_out_rows(sample_weight, len(X))
-                if n_rows < MIN_HELD_OUT_ROWS:
+                if n_rows < MIN_ROWS:
                     return self._fit_linear_alone(X, Y, sample_weight, {"held_out_rows": n_held_out, "rows": n_rows})
-                folds = self._selection_folds(len(X), specs)
+                folds = self._selection_folds(Y, specs)
         checkpoint = self._checkpoint(X, Y, sample_weight)
         ledger = CostLedger()
         trained = self._train(X, Y, sample_weight, specs, checkpoint, "full", ledger, validation_rows=validation_rows)
@@ -273,6 +273,10 @@ class _BasePrunedEnsemble(_SelectionMixin, _StackingMixin, BaseEstimator):
 
         Regression members need no calibration; the classifier's override does.
         """
+
+    def _class_codes(self, Y):
+        """The class of each row of ``Y``, for stratified folds; None for a regressor, whose folds are not stratified."""
+        return None
 
     def _append_linear_member(self, linear):
         """Add the linear member to the members and their attributes (seed -1, sparsity 0, no history)."""

@@ -24,7 +24,7 @@ def describe_model_file(path):
     """
     from ._pipeline_predict import describe, final_ensemble
     from ._base import LINEAR_MEMBER_SEED
-    from ._selection import MIN_HELD_OUT_ROWS
+    from ._selection import MIN_ROWS
     from ._pipelines import is_pipeline
     from .compact import CompactMLP
     from .serialization import load
@@ -46,7 +46,7 @@ def describe_model_file(path):
         elif evidence is not None and "excess_loss" not in evidence:
             # Files saved before out-of-fold evidence record only the held-out rows.
             rows = f"{evidence['rows']:.0f} rows" if "rows" in evidence else f"{evidence['held_out_rows']:.0f} held-out rows"
-            lines.append(f"  linear member alone: {rows}, fewer than {MIN_HELD_OUT_ROWS} to judge networks by; "
+            lines.append(f"  linear member alone: {rows}, fewer than {MIN_ROWS} to judge networks by; "
                          "none trained")
         elif evidence is not None:
             # What the rule decided is what the fit kept: the linear member alone, or networks beside it.

@@ -2,12 +2,12 @@
 
 A mixin of :class:`~ensembleprune._base._BasePrunedEnsemble`: it reads the
 estimator's parameters and uses its ``_linear_member``, ``_row_losses``,
-``_append_linear_member`` and ``_calibrate_members``, which the regressor and
-the classifier define for their kind of target.
+``_append_linear_member``, ``_calibrate_members`` and ``_class_codes``, which
+the regressor and the classifier define for their kind of target.
 """
 
 import numpy as np
-from sklearn.model_selection import KFold
+from sklearn.model_selection import KFold, StratifiedKFold
 
 from .combiners import effective_rows, greedy_selection, paired_difference
 from .compact import predict_all
@@ -16,11 +16,14 @@ from .ledger import CostLedger
 # Bootstrap resamples of the held-out rows that the selection is averaged over.
 SELECTION_BAGS = 20
 # Fewer held-out rows than this cannot show networks better than the linear member: so few rows rarely hold
-# the outliers and far-off rows where networks err most, so their losses and standard error flatter the
-# networks (docs/performance.md, "Small tables"); the same rows also chose the networks' epochs. The members
-# are then judged on out-of-fold predictions of every row, from members trained again on SELECTION_FOLDS
-# folds; with fewer rows than this in all, the linear member is the model and no network is trained.
-MIN_HELD_OUT_ROWS = 30
+# the outliers, far-off rows and confident mistakes where networks err most, so their losses and standard error
+# flatter the networks (docs/performance.md, "Small tables" and "Held-out evidence on a few hundred rows"); the
+# same rows also chose the networks' epochs. The members are then judged on out-of-fold predictions of every
+# row, from members trained again on SELECTION_FOLDS folds.
+MIN_HELD_OUT_ROWS = 100
+# With fewer rows than this in all, the linear member is the model and no network is trained: out of fold too,
+# so few rows could not show networks better.
+MIN_ROWS = 30
 SELECTION_FOLDS = 5
 # Out of fold, the linear member is kept alone unless the selection beats it by more than this many standard
 # errors, whatever linear_member says: on a table this small a clear edge (about the usual 5% significance)
@@ -40,7 +43,7 @@ class _SelectionMixin:
     def _fit_linear_alone(self, X, Y, sample_weight, evidence):
         """The linear member alone, fitted on every row: no network is trained, too few rows would judge it.
 
-        Fewer than ``MIN_HELD_OUT_ROWS`` rows in all (Kish's count under
+        Fewer than ``MIN_ROWS`` rows in all (Kish's count under
         weights) could not show networks better than the linear member, held
         out or out of fold, so the selection would have to keep it alone;
         training networks only to discard them would be time lost.
@@ -74,13 +77,19 @@ class _SelectionMixin:
             self.members_[-1], _ = self._linear_member(X, Y, sample_weight, np.arange(len(X)))
         self._keep(weights)
 
-    def _selection_folds(self, n_samples, specs):
+    def _selection_folds(self, Y, specs):
         """The folds of the selection's out-of-fold evidence: ``SELECTION_FOLDS`` of random rows, drawn from the seeds.
 
         Random rows, as the held-out rows are; not ``cv``, which is stacking's.
+        Stratified by class (classifier) where every class has a row for every
+        fold: a fold whose training rows lacked a class could not judge the
+        linear member.
         """
-        folds = KFold(SELECTION_FOLDS, shuffle=True, random_state=int(specs[0].seed))
-        return list(folds.split(np.zeros((n_samples, 1))))
+        seed = int(specs[0].seed)
+        classes = self._class_codes(Y)
+        if classes is not None and np.bincount(classes).min() >= SELECTION_FOLDS:
+            return list(StratifiedKFold(SELECTION_FOLDS, shuffle=True, random_state=seed).split(classes, classes))
+        return list(KFold(SELECTION_FOLDS, shuffle=True, random_state=seed).split(Y))
 
     def _select_out_of_fold(self, X, Y, sample_weight, out_of_fold, folds):
         """Weigh the members by greedy selection on out-of-fold predictions of every row; drop the unchosen.

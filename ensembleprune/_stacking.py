@@ -25,7 +25,8 @@ class _StackingMixin:
         exactly one out-of-fold prediction: a row in no test fold would train the
         meta-learner on no prediction at all, and a row in two would keep only one.
         """
-        splits = list(check_cv(self.cv).split(X, Y))
+        classes = self._class_codes(Y)  # stratified folds for a classifier, as StackingClassifier's
+        splits = list(check_cv(self.cv, classes, classifier=classes is not None).split(X, classes))
         tested = np.bincount(np.concatenate([test for _, test in splits]), minlength=len(X))
         if np.any(tested != 1):
             raise ValueError(

@@ -335,6 +335,9 @@ class PrunedEnsembleClassifier(ClassifierMixin, _BasePrunedEnsemble):
 
     _row_losses = staticmethod(log_losses)
 
+    def _class_codes(self, Y):
+        return indicator_codes(Y)
+
     def _calibrate_members(self, X, Y, sample_weight, validation_rows):
         self.member_temperatures_ = np.ones(len(self.members_))
         if validation_rows is None or self.member_calibration is None:

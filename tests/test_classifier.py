@@ -6,14 +6,15 @@ from sklearn.calibration import CalibratedClassifierCV
 from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss
-from sklearn.model_selection import GridSearchCV
+from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from ensembleprune import PrunedEnsembleClassifier, load, save
 from ensembleprune._base import LINEAR_MEMBER_SEED
+from ensembleprune._selection import SELECTION_FOLDS
 from ensembleprune.cli import main as cli_main
-from ensembleprune.classifier import log_loss_of_average
+from ensembleprune.classifier import indicator_targets, log_loss_of_average
 from ensembleprune.factory import PrunedMLPFactory
 from ensembleprune.member import MemberSpec
 from ensembleprune.schedule import PruningSchedule
@@ -177,10 +178,11 @@ def test_no_logistic_member_when_a_class_is_missing_from_its_rows():
 
 
 def test_the_default_keeps_the_logistic_member_alone_when_the_networks_do_not_win_clearly():
-    # A linear boundary with noisy labels: on 40 held-out rows the networks cannot show an edge.
+    # A linear boundary with noisy labels: on 100 held-out rows the networks cannot show an edge.
     X, y = make_classification(n_samples=400, n_features=6, n_informative=2, n_redundant=0, n_clusters_per_class=1,
                                flip_y=0.2, random_state=3)
-    model = PrunedEnsembleClassifier(**SMALL).fit(X, y)
+    model = PrunedEnsembleClassifier(**SMALL, validation_fraction=0.25).fit(X, y)
+    assert model.linear_member_evidence_["held_out_rows"] == 100 and "folds" not in model.linear_member_evidence_
     assert model.member_seeds_.tolist() == [-1] and model.member_weights_.tolist() == [1.0]
     assert model.linear_member_evidence_["excess_loss"] <= model.linear_member_evidence_["standard_error"]
     # What the user gets is scikit-learn's LogisticRegression, refitted on every row.
@@ -188,13 +190,28 @@ def test_the_default_keeps_the_logistic_member_alone_when_the_networks_do_not_wi
     np.testing.assert_allclose(model.predict_proba(X), expected, atol=1e-6)
 
 
+def test_out_of_fold_and_stacking_folds_are_stratified_by_class():
+    # Every class of at least SELECTION_FOLDS rows is spread over the selection's folds in proportion, so
+    # that no fold's training rows lack it; stacking's cv=5 is stratified too, as StackingClassifier's.
+    codes = np.repeat([0, 1, 2], [70, 25, 5])
+    Y = indicator_targets(codes, 3)
+    model = PrunedEnsembleClassifier(n_members=1, combine="stack", cv=5, random_state=0)
+    for folds in (model._selection_folds(Y, model._member_specs("softmax", 4)),
+                  model._stacking_splits(np.zeros((100, 4)), Y)):
+        assert len(folds) == SELECTION_FOLDS
+        for _, test in folds:
+            np.testing.assert_array_equal(np.bincount(codes[test], minlength=3), [14, 5, 1])
+
+
 def test_out_of_fold_keeps_the_logistic_member_alone_where_a_fold_lacks_a_class(tmp_path, capsys):
     # 60 rows hold out 6: the members are judged out of fold, but the folds' training rows must hold every
-    # class for the logistic member to be fitted there. A class whose rows all fall in one test fold leaves
-    # it untried, and in doubt it is the model.
+    # class for the logistic member to be fitted there. A class of fewer rows than folds cannot be spread
+    # over them; where its rows all fall in one test fold it leaves the logistic member untried, and in
+    # doubt it is the model.
     X, y = make_classification(60, 5, n_informative=3, random_state=0)
     model = PrunedEnsembleClassifier(n_members=1, hidden_layer_sizes=(8,), epochs=2, random_state=0)
-    folds = model._selection_folds(len(X), model._member_specs("softmax", X.shape[1]))
+    seed = int(model._member_specs("softmax", X.shape[1])[0].seed)
+    folds = list(KFold(SELECTION_FOLDS, shuffle=True, random_state=seed).split(X))
     labels = np.where(y == 1, "b", "a").astype(object)
     labels[folds[0][1][:2]] = "rare"
     model.fit(X, labels)

@@ -24,7 +24,7 @@ from ensembleprune import (
     make_article_regression,
     save,
 )
-from ensembleprune._selection import MIN_HELD_OUT_ROWS
+from ensembleprune._selection import MIN_ROWS
 from ensembleprune.cli import main
 from ensembleprune.serialization import InvalidModelFileError, UnsafeToSaveError
 
@@ -440,8 +440,8 @@ def test_predict_interval_through_a_transformed_target(conformal_rows, tmp_path)
 @pytest.fixture(scope="module")
 def classifier_file(conformal_rows, tmp_path_factory):
     X, y = conformal_rows
-    # 40 held-out rows, so that networks are trained and judged.
-    model = PrunedEnsembleClassifier(n_members=1, hidden_layer_sizes=(4,), epochs=1, validation_fraction=0.2,
+    # 100 held-out rows, so that networks are trained and judged on them.
+    model = PrunedEnsembleClassifier(n_members=1, hidden_layer_sizes=(4,), epochs=1, validation_fraction=0.5,
                                      random_state=0).fit(X, y > 0)
     path = tmp_path_factory.mktemp("classifier") / "classifier.epz"
     save(model, path)
@@ -492,7 +492,7 @@ def test_inspect_says_when_too_few_rows_left_the_linear_member_alone(tiny_regres
     save(PrunedEnsembleRegressor(random_state=0).fit(X[:25], y[:25]), tmp_path / "small.epz")
     assert main(["inspect", str(tmp_path / "small.epz")]) == 0
     out = capsys.readouterr().out
-    assert f"linear member alone: 25 rows, fewer than {MIN_HELD_OUT_ROWS} to judge networks by; none trained" in out
+    assert f"linear member alone: 25 rows, fewer than {MIN_ROWS} to judge networks by; none trained" in out
     assert "1 member\n" in out and "member 0: 12 -> 1 (final sparsity 0.00, seed -1, weight 1.000)" in out
 
 
@@ -502,9 +502,9 @@ def test_inspect_a_classifier_shows_its_classes_and_each_members_weight_and_temp
     out = capsys.readouterr().out
     assert "classifier of 2 classes: False, True" in out and "combine: select" in out
     evidence = model.linear_member_evidence_
-    assert evidence["held_out_rows"] == 40
+    assert evidence["held_out_rows"] == 100
     verdict = "kept alone" if evidence["excess_loss"] <= evidence["standard_error"] else "the networks kept"
-    assert f"standard error {evidence['standard_error']:.4g} on 40 held-out rows: {verdict}" in out
+    assert f"standard error {evidence['standard_error']:.4g} on 100 held-out rows: {verdict}" in out
     for k, (weight, temperature) in enumerate(zip(model.member_weights_, model.member_temperatures_)):
         title = next(line for line in out.splitlines() if line.startswith(f"member {k}:"))
         assert f"weight {weight:.3f}" in title

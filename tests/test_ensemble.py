@@ -303,7 +303,8 @@ def test_rows_held_out_are_drawn_among_rows_of_positive_weight(tiny_regression, 
 def test_the_linear_member_is_kept_alone_unless_the_selection_beats_it_clearly(tiny_regression):
     X, nonlinear_y = tiny_regression
     linear_y = X @ np.linspace(-1, 1, X.shape[1]) + 0.5 * np.random.default_rng(1).normal(size=len(X))
-    prefer = PrunedEnsembleRegressor(**dict(TINY, combine="select", linear_member="prefer"))
+    # A third of 300 rows held out: 100, enough to judge the members on them (fewer go out of fold).
+    prefer = PrunedEnsembleRegressor(**dict(TINY, combine="select", linear_member="prefer", validation_fraction=1 / 3))
     fits = {"linear": clone(prefer).fit(X, linear_y), "nonlinear": clone(prefer).fit(X, nonlinear_y)}
     linear_seed = base_module.LINEAR_MEMBER_SEED
     for model in fits.values():
@@ -314,7 +315,7 @@ def test_the_linear_member_is_kept_alone_unless_the_selection_beats_it_clearly(t
             np.testing.assert_array_equal(model.member_weights_, [1.0])
     assert fits["linear"].member_seeds_.tolist() == [linear_seed]
     assert np.any(fits["nonlinear"].member_seeds_ != linear_seed)
-    assert fits["nonlinear"].linear_member_evidence_["held_out_rows"] == base_module.MIN_HELD_OUT_ROWS == 30
+    assert fits["nonlinear"].linear_member_evidence_["held_out_rows"] == base_module.MIN_HELD_OUT_ROWS == 100
 
 
 @pytest.mark.parametrize("linear_member", [True, "prefer"])
@@ -338,7 +339,7 @@ def test_fewer_than_thirty_rows_keep_the_linear_member_alone(tiny_regression, li
 
 
 @pytest.mark.parametrize("linear_member", [True, "prefer"])
-def test_fewer_than_thirty_held_out_rows_judge_the_members_out_of_fold(tiny_regression, linear_member):
+def test_fewer_than_a_hundred_held_out_rows_judge_the_members_out_of_fold(tiny_regression, linear_member):
     # 200 rows hold out 20: the members are trained again on 5 folds and judged on their predictions of all 200.
     X, y = tiny_regression
     model = PrunedEnsembleRegressor(**dict(TINY, combine="select", linear_member=linear_member, n_members=1,
@@ -352,6 +353,6 @@ def test_fewer_than_thirty_held_out_rows_judge_the_members_out_of_fold(tiny_regr
     networks_kept = np.any(model.member_seeds_ != base_module.LINEAR_MEMBER_SEED)
     assert networks_kept == (evidence["excess_loss"] > OUT_OF_FOLD_STANDARD_ERRORS * evidence["standard_error"])
     assert model.member_seeds_.tolist() == [base_module.LINEAR_MEMBER_SEED]
-    # More held-out rows judge the members on those rows, as before: 40 of them.
-    judged = clone(model).set_params(validation_fraction=0.2).fit(X[:200], y[:200])
-    assert judged.linear_member_evidence_["held_out_rows"] == 40 and "folds" not in judged.linear_member_evidence_
+    # A hundred held-out rows judge the members on those rows: half of 200.
+    judged = clone(model).set_params(validation_fraction=0.5).fit(X[:200], y[:200])
+    assert judged.linear_member_evidence_["held_out_rows"] == 100 and "folds" not in judged.linear_member_evidence_

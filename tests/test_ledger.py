@@ -22,11 +22,13 @@ def test_member_cost_counts_forward_backward_and_validation():
 
 def test_a_fit_records_what_its_members_ran(tiny_regression):
     X, y = tiny_regression
+    # A third of the rows held out for the selection: 100, enough to judge the members on them (not out of fold).
     model = PrunedEnsembleRegressor(n_members=2, sparsities=[0.5, 0.8], hidden_layer_sizes=(8,), epochs=3,
-                                    batch_size=32, early_stopping=False, random_state=0).fit(X, y)
+                                    batch_size=32, early_stopping=False, validation_fraction=1 / 3,
+                                    random_state=0).fit(X, y)
     cost = model.training_cost_
     assert cost["phase"] == ["full members", "selection"]
-    n_validation = round(0.1 * len(X))  # held out for the selection
+    n_validation = round(len(X) / 3)
     n_train = len(X) - n_validation
     steps = 3 * math.ceil(n_train / 32)
     forward = X.shape[1] * 8 + 8
