@@ -80,6 +80,7 @@ from bench_tabular import (
     check_variants,
     describe,
     emit,
+    linear_member_evidence,
     metric_rows,
     parse_variant,
     preprocessor,
@@ -251,7 +252,7 @@ def run_model(name, ensemble_params, dataset, X_train, X_test, y_train, y_test):
         pipeline = make_pipeline(preprocessor(dataset), make_model(name, ensemble_params))
         proba, fit_seconds, predict_seconds = timed_fit_predict(pipeline, X_train, y_train, X_test, "predict_proba")
         result = {**scores(y_test, proba, pipeline.classes_), "fit_s": fit_seconds, "predict_s": predict_seconds,
-                  **training_cost(pipeline[-1])}
+                  **training_cost(pipeline[-1]), **linear_member_evidence(pipeline[-1])}
         if name in ensemble_params:
             result.update(member_scores(pipeline, X_test, y_test, result))
         return result

@@ -92,7 +92,7 @@ def run_dataset(kind, name, load):
             result = {**score(kind, pipeline, X_test, y_test), "fit_s": time.perf_counter() - start}
             if model == "ensemble":
                 result["linear_member_alone"] = bool(np.all(pipeline[-1].member_seeds_ == -1))
-                result["linear_member_evidence"] = getattr(pipeline[-1], "linear_member_evidence_", None)
+                result.update(bench_tabular.linear_member_evidence(pipeline[-1]))
         except Exception as error:  # noqa: BLE001 - recorded, and the run goes on
             traceback.print_exc(file=sys.stderr)
             result = {"error": f"{type(error).__name__}: {error}"}

@@ -241,7 +241,8 @@ def run_model(name, ensemble_params, dataset, X_train, X_test, y_train, y_test):
         pipeline = make_pipeline(preprocessor(dataset), make_model(name, ensemble_params))
         y_pred, fit_seconds, predict_seconds = timed_fit_predict(pipeline, X_train, y_train, X_test)
         result = {"r2": float(r2_score(y_test, y_pred)), "fit_s": fit_seconds, "predict_s": predict_seconds}
-        return {**result, **training_cost(pipeline[-1]), **member_results(pipeline, X_test, y_test)}
+        return {**result, **training_cost(pipeline[-1]), **linear_member_evidence(pipeline[-1]),
+                **member_results(pipeline, X_test, y_test)}
     except Exception as error:  # noqa: BLE001 - recorded, and the run goes on
         traceback.print_exc(file=sys.stderr)
         return {"error": f"{type(error).__name__}: {error}"}
@@ -253,6 +254,12 @@ def training_cost(model):
     if cost is None:
         return {}
     return {"optimizer_steps": int(sum(cost["optimizer_steps"])), "multiply_adds": int(sum(cost["multiply_adds"]))}
+
+
+def linear_member_evidence(model):
+    """The selection's evidence for or against the linear member (``linear_member_evidence_``), where it has one."""
+    evidence = getattr(model, "linear_member_evidence_", None)
+    return {} if evidence is None else {"linear_member_evidence": evidence}
 
 
 def member_results(pipeline, X_test, y_test):

@@ -149,7 +149,9 @@ class PrunedEnsembleClassifier(ClassifierMixin, _BasePrunedEnsemble):
         selection with replacement on the log-loss of the held-out
         ``validation_fraction`` of the rows, a weighted mean of probabilities
         whose weights are in ``member_weights_``. ``"mean"``: the plain mean of
-        probabilities. ``"stack"``: a meta-learner on out-of-fold probabilities.
+        probabilities. ``"stack"``: a meta-learner on out-of-fold probabilities,
+        with ``cv`` folds stratified by class where ``cv`` is an integer (as
+        :class:`sklearn.ensemble.StackingClassifier`'s).
     linear_member : {"prefer", True, False}, default="prefer"
         With ``combine="select"``, also fit ``LogisticRegression()`` on the
         members' training rows and offer it to the selection as one more
@@ -160,11 +162,12 @@ class PrunedEnsembleClassifier(ClassifierMixin, _BasePrunedEnsemble):
         cannot tell a small edge of the networks from noise, and on small
         tables the logistic model is often the better one. ``True`` offers it
         to the selection only (the regressor's default). Either way, on fewer
-        than 30 held-out rows (``MIN_HELD_OUT_ROWS``) the members are judged
-        out of fold, as the regressor's are: trained again on 5 folds, kept
-        only two standard errors ahead of the logistic member on every row's
-        out-of-fold log-loss; below 30 rows in all it is the model and no
-        network is trained. Once chosen it is refitted on all rows.
+        than 100 held-out rows (``MIN_HELD_OUT_ROWS``) the members are judged
+        out of fold, as the regressor's are: trained again on 5 folds
+        (stratified by class where every class has 5 rows), kept only two
+        standard errors ahead of the logistic member on every row's
+        out-of-fold log-loss; below 30 rows in all (``MIN_ROWS``) it is the
+        model and no network is trained. Once chosen it is refitted on all rows.
         With ``combine="stack"``, its out-of-fold probabilities join the
         members' before the meta-learner, and it is kept, fitted on all rows.
         Ignored by ``"mean"``.

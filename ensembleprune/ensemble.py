@@ -92,15 +92,15 @@ class PrunedEnsembleRegressor(RegressorMixin, _BasePrunedEnsemble):
         Adam stop short of the least-squares fit. ``"prefer"`` also keeps it
         alone unless the selection's held-out loss is lower by more than one
         standard error of the difference (the one-standard-error rule). On
-        fewer than 30 held-out rows (``MIN_HELD_OUT_ROWS``; below 300 rows at
-        the default ``validation_fraction``) so few rows cannot show networks
-        better: the members are trained again on 5 folds
+        fewer than 100 held-out rows (``MIN_HELD_OUT_ROWS``; below 1,000 rows
+        at the default ``validation_fraction``) so few rows cannot show
+        networks better: the members are trained again on 5 folds
         (``SELECTION_FOLDS``), the selection weighs their out-of-fold
         predictions of every row, and the linear member is kept alone unless
         the networks' edge exceeds two standard errors
         (``OUT_OF_FOLD_STANDARD_ERRORS``), whatever ``linear_member`` says; 6
-        fits instead of one. Below 30 rows in all it is the model and no
-        network is trained. The figures are in
+        fits instead of one. Below 30 rows in all (``MIN_ROWS``) it is the
+        model and no network is trained. The figures are in
         ``linear_member_evidence_``. Once chosen it is refitted on all the
         rows, its penalty chosen again on them. With ``combine="stack"``, its
         out-of-fold predictions (each fold's penalty chosen on that fold's

@@ -67,7 +67,7 @@ def test_sklearn_estimator_checks(estimator, check):
 def test_checks_pass_with_every_other_parameter_at_its_default(check_name, linear_member):
     # The library's defaults (auto batch and epochs, early stopping, selection with a linear
     # member) must learn sklearn's small check data sets, not only tuned settings. Those hold out
-    # fewer than 30 rows, so the defaults judge the members out of fold there (six fits); without a
+    # fewer than 100 rows, so the defaults judge the members out of fold there (six fits); without a
     # linear member the networks alone must learn them at the default training settings (their
     # several outputs are tests/test_ensemble.py's, at a smaller budget).
     from sklearn.utils import estimator_checks
@@ -77,7 +77,7 @@ def test_checks_pass_with_every_other_parameter_at_its_default(check_name, linea
 
 
 # With the logistic member, the defaults keep it alone where a check's data set has fewer than 30
-# rows, and judge the networks out of fold where it holds out fewer than 30 (six fits: the slowest
+# rows, and judge the networks out of fold where it holds out fewer than 100 (six fits: the slowest
 # checks here). Without it, the networks alone go through the checks of what networks change:
 # learning, labels, probabilities, refitting, pickling and row invariances (at the regressor's
 # checks' learning rate: 10 epochs at the default one learn too little for the accuracy checks).
