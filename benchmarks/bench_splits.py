@@ -9,13 +9,15 @@ preprocessing) and records, per split, the test score of each (R² for
 regression, log-loss for classification), the ensemble's fit seconds, the
 members it kept (seed -1: the linear member) and ``linear_member_evidence_``.
 The summary counts, per data set, the splits where the ensemble is at least
-as good as each peer, and its worst margin.
+as good as each peer, and its worst margin. ``--with-mean`` also fits
+``combine="mean"`` (the plain mean of the networks) as a peer: the
+selection's goal is not to fall below it by more than noise.
 
 With ``--package DIR`` the ensemble comes from the package in ``DIR`` (a
 checkout of another commit, e.g. made by ``git worktree add``), to compare
 two versions' rules on the same splits. Prints one JSON object.
 
-    python benchmarks/bench_splits.py [--datasets breast_cancer,diabetes] [--splits 4] [--package DIR]
+    python benchmarks/bench_splits.py [--datasets breast_cancer,diabetes] [--splits 4] [--with-mean] [--package DIR]
 """
 
 import argparse
@@ -36,6 +38,7 @@ def parse_args(argv=None):
     parser.add_argument("--datasets", default="breast_cancer,diabetes",
                         help=f"comma-separated, from {', '.join(REGRESSION + CLASSIFICATION)}")
     parser.add_argument("--splits", type=int, default=4, help="how many splits (random_state 0, 1, ...)")
+    parser.add_argument("--with-mean", action="store_true", help='also fit combine="mean" as a peer')
     parser.add_argument("--package", help="import ensembleprune from this checkout instead")
     parser.add_argument("--out", help="also write the JSON to this file")
     args = parser.parse_args(argv)
@@ -80,7 +83,7 @@ def summarize(kind, splits):
     """Per peer: splits where the ensemble is at least as good, and its worst margin (positive: ahead)."""
     sign = 1.0 if kind == "regression" else -1.0  # R²: higher is better; log-loss: lower
     summary = {}
-    for peer in PEERS[kind]:
+    for peer in [name for name in splits[0] if name not in ("random_state", "ensemble")]:
         margins = [sign * (split["ensemble"]["score"] - split[peer]["score"]) for split in splits]
         summary[peer] = {"at_least_as_good": int(sum(margin >= 0 for margin in margins)), "of": len(margins),
                          "worst_margin": min(margins)}
@@ -106,6 +109,8 @@ def main(argv=None):
 
         def make_model():
             peers = {peer: panel.BASE_MODELS[peer][1]() for peer in PEERS[kind]}
+            if args.with_mean:
+                peers["ensemble_mean"] = ensemble(random_state=0, combine="mean")
             return {**peers, "ensemble": ensemble(random_state=0)}
 
         splits = []
