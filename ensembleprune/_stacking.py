@@ -26,7 +26,8 @@ class _StackingMixin:
         meta-learner on no prediction at all, and a row in two would keep only one.
         """
         classes = self._class_codes(Y)  # stratified folds for a classifier, as StackingClassifier's
-        splits = list(check_cv(self.cv, classes, classifier=classes is not None).split(X, classes))
+        stratify = classes is not None
+        splits = list(check_cv(self.cv, classes, classifier=stratify).split(X, classes if stratify else Y))
         tested = np.bincount(np.concatenate([test for _, test in splits]), minlength=len(X))
         if np.any(tested != 1):
             raise ValueError(
