@@ -25,7 +25,8 @@ import json
 import sys
 import time
 
-import numpy as np
+from sklearn.metrics import r2_score
+from sklearn.pipeline import make_pipeline
 
 # Regression data sets from the regression panel, classification ones from the classification panel.
 REGRESSION = ("diabetes", "star98", "grunfeld", "small_friedman")
@@ -53,15 +54,10 @@ def parse_args(argv=None):
 
 def fit_and_score(kind, make_model, dataset, random_state):
     """Every model on one split: ``{model: {"score", "fit_s"[, evidence, kept]}}``."""
-    from sklearn.metrics import log_loss, r2_score
-    from sklearn.model_selection import train_test_split
-    from sklearn.pipeline import make_pipeline
-
+    import bench_classification  # after --package is on the path: the panels import ensembleprune
     import bench_tabular
 
-    X_train, X_test, y_train, y_test = train_test_split(
-        dataset.X, dataset.y, test_size=dataset.test_size, random_state=random_state,
-        stratify=dataset.y if dataset.stratify else None)
+    X_train, X_test, y_train, y_test, _ = bench_tabular.split(dataset, quick=False, random_state=random_state)
     results = {}
     for name, model in make_model().items():
         pipeline = make_pipeline(bench_tabular.preprocessor(dataset), model)
@@ -71,7 +67,8 @@ def fit_and_score(kind, make_model, dataset, random_state):
         if kind == "regression":
             entry["score"] = float(r2_score(y_test, pipeline.predict(X_test)))
         else:
-            entry["score"] = float(log_loss(y_test, pipeline.predict_proba(X_test), labels=pipeline.classes_))
+            proba = pipeline.predict_proba(X_test)
+            entry["score"] = bench_classification.scores(y_test, proba, pipeline.classes_)["log_loss"]
         if name == "ensemble":
             entry["kept"] = pipeline[-1].member_seeds_.tolist()
             entry.update(bench_tabular.linear_member_evidence(pipeline[-1]))

@@ -193,13 +193,14 @@ def preprocessor(dataset):
     )
 
 
-def split(dataset, quick):
-    """The train/test split of a data set; a quick run keeps a random subset of the training rows."""
+def split(dataset, quick, random_state=42):
+    """The train/test split of a data set (the panels': ``random_state=42``); a quick run keeps a random subset
+    of the training rows."""
     X_train, X_test, y_train, y_test = train_test_split(
         dataset.X,
         dataset.y,
         test_size=dataset.test_size,
-        random_state=42,
+        random_state=random_state,
         stratify=dataset.y if dataset.stratify else None,
     )
     n_train_full = len(y_train)
