@@ -21,7 +21,10 @@ from .training_rows import TrainingRows, bootstrap_counts, float32_rows, hold_ou
 AUTO_STEPS = 6000
 # batch_size="auto": about this many batches per epoch.
 AUTO_BATCHES_PER_EPOCH = 32
-AUTO_MIN_EPOCHS, AUTO_MAX_EPOCHS = 20, 500
+# At 32 batches per epoch the budget is about 190 epochs. Below about 1,000 rows the batches stop shrinking
+# (32 rows), so the same steps would be more passes over fewer rows, and the members memorized them; at most
+# 200 epochs keeps the passes that the budget was chosen with (docs/performance.md, "At most 200 epochs").
+AUTO_MIN_EPOCHS, AUTO_MAX_EPOCHS = 20, 200
 # Distinct, fixed offsets give every layer of a member its own initializer seed.
 _LAYER_SEED_STRIDE = 7919
 
@@ -75,8 +78,10 @@ class PrunedMLPFactory:
 
     ``epochs`` and ``batch_size`` may be ``"auto"``: batches of about a 32nd
     of the rows (a power of two from 32 to 1024), and a budget of
-    ``AUTO_STEPS`` optimizer steps (within ``AUTO_MIN_EPOCHS`` and
-    ``AUTO_MAX_EPOCHS`` epochs), so that small data gets as many steps as large.
+    ``AUTO_STEPS`` optimizer steps within ``AUTO_MIN_EPOCHS`` and
+    ``AUTO_MAX_EPOCHS`` epochs: tables of a thousand rows or more get as many
+    steps as large ones, and smaller tables, whose batches cannot shrink below
+    32 rows, no more passes over their rows than that.
     """
 
     def __init__(self, **options):
@@ -110,7 +115,8 @@ class PrunedMLPFactory:
         """The epochs for ``n_samples`` training rows (``epochs``, or the "auto" budget of optimizer steps)."""
         if self.epochs != "auto":
             return int(self.epochs)
-        # A budget in optimizer steps, not epochs, so that small data trains as long as large data.
+        # A budget in optimizer steps, not epochs, so that 1,000 rows train as long as 100,000; fewer rows
+        # reach AUTO_MAX_EPOCHS first.
         epochs = -(-AUTO_STEPS // self.steps_per_epoch(n_samples))
         return int(np.clip(epochs, AUTO_MIN_EPOCHS, AUTO_MAX_EPOCHS))
 

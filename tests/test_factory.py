@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from ensembleprune import MemberSpec, PrunedEnsembleRegressor, PrunedMLPFactory, PruningSchedule
+from ensembleprune.factory import AUTO_MAX_EPOCHS
 
 # Layers of 12x64, 64x128 and 128x1 weights: 1 point of sparsity is representable in each.
 HIDDEN = (64, 128)
@@ -53,15 +54,18 @@ def test_layer_sparsities_keep_the_member_sparsity_overall(allocation):
         assert kept == pytest.approx(0.05 * sizes.sum(), rel=1e-3)
 
 
-def test_auto_batch_size_and_epochs_give_small_data_as_many_steps_as_large():
+def test_auto_batch_size_and_epochs_give_a_budget_of_steps_and_at_most_200_passes():
     factory = PrunedMLPFactory(epochs="auto", batch_size="auto")
     assert factory.batch_size_for(8000) == 256
     assert factory.batch_size_for(300) == 32
     assert factory.batch_size_for(10**6) == 1024
     assert factory.batch_size_for(20) == 20
-    # A budget in steps: small data gets more epochs, and about the same number of steps.
-    steps = {n: factory.steps_per_epoch(n) * factory.epochs_for(n) for n in (300, 4000)}
+    # A budget in steps: from about 1,000 rows to 100,000, the same number of steps whatever the size.
+    steps = {n: factory.steps_per_epoch(n) * factory.epochs_for(n) for n in (1000, 4000, 100_000)}
     assert min(steps.values()) >= 0.8 * max(steps.values())
+    # Below, batches stop shrinking: the passes over the rows are bounded instead, so fewer steps.
+    assert factory.epochs_for(300) == AUTO_MAX_EPOCHS
+    assert factory.steps_per_epoch(300) * factory.epochs_for(300) < 0.5 * steps[4000]
 
 
 def test_impossible_schedule_fails_before_training(tiny_regression):
