@@ -3,6 +3,7 @@
 import json
 import os
 import signal
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -97,6 +98,8 @@ def test_plots_are_written(swept):
 
 def test_growing_a_sweep_trains_only_the_new_pairs(data, swept, tmp_path):
     folder, first = swept
+    # A copy: the module's sweep folder stays as the other tests read it, whatever order they run in.
+    folder = shutil.copytree(folder, tmp_path / "grown")
     grown = sparsity_sweep(*data, SPARSITIES, seeds=[0, 1, 2], output_dir=folder, n_jobs=1, plot=False, **TINY)
     assert grown.trained == [(s, 2) for s in SPARSITIES]
     old = {pair.key: pair for pair in first.pairs}
