@@ -220,7 +220,8 @@ class _BasePrunedEnsemble(_SelectionMixin, _StackingMixin, BaseEstimator):
         ledger = CostLedger()
         trained = self._train(X, Y, sample_weight, specs, checkpoint, "full", ledger, validation_rows=validation_rows)
         kept, compact = self._drop_diverged(trained)
-        linear = out_of_fold = None  # stacking's linear member, fitted on all rows; the selection's evidence
+        # Stacking's linear member, fitted on all rows; the selection's evidence; the kept networks' logits in it.
+        linear = out_of_fold = calibration_logits = None
         if self.combine == "stack" or folds is not None:
             # The fold members are the specs as given (a strategy derives its children from them again),
             # with the seed each member was trained with (a resumed member keeps its own).
@@ -230,8 +231,8 @@ class _BasePrunedEnsemble(_SelectionMixin, _StackingMixin, BaseEstimator):
                 X, Y, sample_weight, fold_specs, kept, checkpoint, splits, ledger
             )
         elif folds is not None:
-            out_of_fold, kept = self._out_of_fold(X, Y, sample_weight, fold_specs, kept, checkpoint, folds, ledger,
-                                                  "select-fold")
+            out_of_fold, fold_logits, kept = self._out_of_fold(X, Y, sample_weight, fold_specs, kept, checkpoint,
+                                                               folds, ledger, "select-fold")
         self.members_ = [compact[k] for k in kept]
         trained = [trained[k] for k in kept]
         self.member_layer_sparsity_ = [member.layer_sparsity for member in trained]
@@ -245,11 +246,13 @@ class _BasePrunedEnsemble(_SelectionMixin, _StackingMixin, BaseEstimator):
             if folds is None:
                 self._select(X, Y, sample_weight, validation_rows)
             else:
-                self._select_out_of_fold(X, Y, sample_weight, out_of_fold, folds)
+                chosen = self._select_out_of_fold(X, Y, sample_weight, out_of_fold, folds)
+                calibration_logits = fold_logits[:, chosen[chosen < fold_logits.shape[1]]]
             ledger.add_seconds("selection", time.perf_counter() - start)
         # After the selection, which would trust members calibrated on its own rows more than they deserve;
         # not for stacking, whose meta-learner learnt from uncalibrated fold members.
-        self._calibrate_members(X, Y, sample_weight, None if self.combine == "stack" else validation_rows)
+        self._calibrate_members(X, Y, sample_weight, None if self.combine == "stack" else validation_rows,
+                                calibration_logits)
         self.training_cost_ = ledger.as_dict()
         return self
 
@@ -268,10 +271,14 @@ class _BasePrunedEnsemble(_SelectionMixin, _StackingMixin, BaseEstimator):
         except ValueError as error:
             raise ValueError(f"rows are held out among the {len(weighted)} rows of positive sample_weight: {error}") from None
 
-    def _calibrate_members(self, X, Y, sample_weight, validation_rows):
-        """Calibrate the members on the held-out ``validation_rows`` (None: none held out) before they are combined.
+    def _calibrate_members(self, X, Y, sample_weight, validation_rows, out_of_fold_logits=None):
+        """Calibrate the members before they are combined: on their out-of-fold logits, else on ``validation_rows``.
 
-        Regression members need no calibration; the classifier's override does.
+        ``out_of_fold_logits``, of shape (n_samples, n_networks, n_outputs),
+        holds the network members' fold members' logits of every row, in the
+        order of the network members (None: not judged out of fold);
+        ``validation_rows`` None: none held out. Regression members need no
+        calibration; the classifier's override does.
         """
 
     def _class_codes(self, Y):

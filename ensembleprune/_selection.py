@@ -98,7 +98,8 @@ class _SelectionMixin:
         shape (n_samples, n_members, n_outputs); the linear member's come from
         its own fits on the same folds, and it is fitted on every row. Only
         with a linear member: without one, too few held-out rows judge the
-        networks among themselves, as before.
+        networks among themselves, as before. Returns the indices kept, among
+        the networks and then the linear member.
         """
         predictions = np.moveaxis(out_of_fold, 1, 0)
         self._append_linear_member(self._linear_member(X, Y, sample_weight, np.arange(len(X)))[0])
@@ -108,11 +109,11 @@ class _SelectionMixin:
             # fold, nor can the networks be shown better than it; in doubt it is the model.
             self.linear_member_evidence_ = {"held_out_rows": held_out_rows(sample_weight, len(X)),
                                             "folds": len(folds), "untried": "a fold's training rows lack a class"}
-            self._keep(np.eye(len(self.members_))[-1])
-            return
+            return self._keep(np.eye(len(self.members_))[-1])
         predictions = np.concatenate([predictions, linear_out_of_fold[None]])
-        self._keep(self._weigh(predictions, Y, sample_weight, True, OUT_OF_FOLD_STANDARD_ERRORS))
+        chosen = self._keep(self._weigh(predictions, Y, sample_weight, True, OUT_OF_FOLD_STANDARD_ERRORS))
         self.linear_member_evidence_["folds"] = len(folds)
+        return chosen
 
     def _weigh(self, predictions, Y, sample_weight, with_linear, standard_errors=None):
         """The members' weights by greedy selection on ``predictions`` of rows they did not learn from.
@@ -131,7 +132,7 @@ class _SelectionMixin:
         return weights
 
     def _keep(self, weights):
-        """Keep the members of positive weight, with their weights, and drop the others."""
+        """Keep the members of positive weight, with their weights, and drop the others; return their indices."""
         chosen = np.flatnonzero(weights)
         self.members_ = [self.members_[k] for k in chosen]
         self.member_layer_sparsity_ = [self.member_layer_sparsity_[k] for k in chosen]
@@ -139,6 +140,7 @@ class _SelectionMixin:
         self.member_seeds_ = self.member_seeds_[chosen]
         self.member_sparsities_ = self.member_sparsities_[chosen]
         self.member_weights_ = weights[chosen]
+        return chosen
 
     def _held_out_loss(self, average, Y, sample_weight=None):
         """The selection's loss: the (weighted) mean of :meth:`_row_losses`."""

@@ -46,7 +46,8 @@ class _StackingMixin:
         indices of the members that did not diverge in any fold, and the linear
         member fitted on every row (None without one).
         """
-        out_of_fold, kept = self._out_of_fold(X, Y, sample_weight, specs, indices, checkpoint, splits, ledger, "fold")
+        out_of_fold, _, kept = self._out_of_fold(X, Y, sample_weight, specs, indices, checkpoint, splits, ledger,
+                                                 "fold")
         start = time.perf_counter()
         linear = None
         linear_out_of_fold = self._linear_out_of_fold(X, Y, sample_weight, splits) if self.linear_member else None
@@ -62,23 +63,28 @@ class _StackingMixin:
 
         ``indices`` numbers the members as in the full fit; a member that
         diverged in any fold is reported and left out. Returns the out-of-fold
-        predictions, of shape (n_samples, n_members_left, n_outputs), and the
-        indices of the members left. ``stage`` names the folds' checkpoints.
+        predictions and the same before the output layer's activation (logits,
+        for the classifier's calibration), each of shape (n_samples,
+        n_members_left, n_outputs), and the indices of the members left.
+        ``stage`` names the folds' checkpoints.
         """
         out_of_fold = np.zeros((len(X), len(specs), Y.shape[1]))
+        logits = np.zeros_like(out_of_fold)
         for fold, (train, test) in enumerate(splits):
             factory = self._fold_factory(len(X), len(train))
             fold_weights = None if sample_weight is None else sample_weight[train]
             fold_members = self._train(X[train], Y[train], fold_weights, specs, checkpoint, f"{stage}{fold}", ledger,
                                        factory)
             for k, member in enumerate(fold_members):
-                out_of_fold[test, k] = strip(member.model).predict(X[test])
+                compact = strip(member.model)
+                out_of_fold[test, k] = compact.predict(X[test])
+                logits[test, k] = compact.with_output_layer(activation="linear").predict(X[test])
         finite = [k for k in range(len(specs)) if np.all(np.isfinite(out_of_fold[:, k]))]
         for k in sorted(set(range(len(specs))) - set(finite)):
             self._member_failed(indices[k], specs[k])
         if not finite:
             raise MemberDivergedError("every member diverged in cross-validation; no member is left to combine.")
-        return out_of_fold[:, finite], [indices[k] for k in finite]
+        return out_of_fold[:, finite], logits[:, finite], [indices[k] for k in finite]
 
     def _linear_out_of_fold(self, X, Y, sample_weight, splits):
         """The linear member's out-of-fold predictions, or None where a fold's rows lack a class (classifier)."""

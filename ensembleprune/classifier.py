@@ -188,7 +188,10 @@ class PrunedEnsembleClassifier(ClassifierMixin, _BasePrunedEnsemble):
         ``"temperature"``: each network member's logits are divided by the
         temperature (at least 1, at most 20) that minimizes its log-loss on
         the held-out ``validation_fraction`` of the rows (temperature scaling,
-        Guo et al., 2017), folded into its output layer. Networks trained
+        Guo et al., 2017), folded into its output layer; where the selection
+        judges the members out of fold (fewer than 100 held-out rows), on
+        the out-of-fold logits of every row instead, as
+        ``CalibratedClassifierCV(ensemble=False)`` does. Networks trained
         long on cross-entropy end overconfident on small tables; a member is
         softened, never sharpened. With ``combine="select"`` the members are
         calibrated after the selection has weighed them as trained: members
@@ -341,15 +344,23 @@ class PrunedEnsembleClassifier(ClassifierMixin, _BasePrunedEnsemble):
     def _class_codes(self, Y):
         return indicator_codes(Y)
 
-    def _calibrate_members(self, X, Y, sample_weight, validation_rows):
+    def _calibrate_members(self, X, Y, sample_weight, validation_rows, out_of_fold_logits=None):
         self.member_temperatures_ = np.ones(len(self.members_))
-        if validation_rows is None or self.member_calibration is None:
+        if self.member_calibration is None:
             return
-        held_out = X[validation_rows]
-        weights = None if sample_weight is None else sample_weight[validation_rows]
-        for k in np.flatnonzero(self.member_seeds_ != LINEAR_MEMBER_SEED):
-            logits = self.members_[k].with_output_layer(activation="linear").predict(held_out)
-            self.member_temperatures_[k] = fit_temperature(logits, Y[validation_rows], weights)
+        networks = np.flatnonzero(self.member_seeds_ != LINEAR_MEMBER_SEED)
+        if out_of_fold_logits is not None:
+            # Judged out of fold, calibrated out of fold (as CalibratedClassifierCV(ensemble=False)): on every
+            # row, by the members that did not learn it, not on the few held-out rows that chose their epochs.
+            logits, targets, weights = np.moveaxis(out_of_fold_logits, 1, 0), Y, sample_weight
+        elif validation_rows is not None:
+            held_out = X[validation_rows]
+            logits = [self.members_[k].with_output_layer(activation="linear").predict(held_out) for k in networks]
+            targets, weights = Y[validation_rows], None if sample_weight is None else sample_weight[validation_rows]
+        else:
+            return
+        for k, member_logits in zip(networks, logits):
+            self.member_temperatures_[k] = fit_temperature(member_logits, targets, weights)
             self.members_[k] = self.members_[k].with_output_layer(scale=1 / self.member_temperatures_[k])
 
     def _fit_meta_learners(self, out_of_fold, Y, sample_weight):

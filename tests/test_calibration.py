@@ -1,11 +1,12 @@
-"""Temperature scaling of the classifier's members on the held-out rows (member_calibration)."""
+"""Temperature scaling of the classifier's members on the held-out rows or out of fold (member_calibration)."""
 
 import numpy as np
 import pytest
 from scipy.special import expit, softmax
-from sklearn.datasets import make_classification
+from sklearn.datasets import make_circles, make_classification
 
 from ensembleprune import PrunedEnsembleClassifier, load, save
+from ensembleprune import classifier as classifier_module
 from ensembleprune.classifier import TEMPERATURE_RANGE, fit_temperature, log_loss_of_average
 
 SMALL = dict(n_members=2, sparsities=(0.5, 0.7), hidden_layer_sizes=(32,), epochs=30, batch_size=32, learning_rate=1e-2,
@@ -94,3 +95,26 @@ def test_no_held_out_rows_leave_members_uncalibrated(binary):
     X, y = binary
     unheld = PrunedEnsembleClassifier(**{**SMALL, "n_members": 1}, combine="mean", early_stopping=False).fit(X, y)
     np.testing.assert_array_equal(unheld.member_temperatures_, [1.0])
+
+
+@pytest.mark.parametrize("validation_fraction, judged_out_of_fold", [(0.1, True), (0.4, False)])
+def test_members_judged_out_of_fold_are_calibrated_on_every_rows_out_of_fold_logits(
+    monkeypatch, validation_fraction, judged_out_of_fold
+):
+    # Circles: the networks beat the logistic member, so some are kept. 30 held-out rows (below 100) are not
+    # trusted to judge the members, nor to calibrate them: the fold members' logits of all 300 rows are.
+    X, y = make_circles(n_samples=300, noise=0.1, factor=0.5, random_state=0)
+    calibrated_on = []
+    original = classifier_module.fit_temperature
+
+    def spy(logits, Y, sample_weight=None):
+        calibrated_on.append(len(logits))
+        return original(logits, Y, sample_weight)
+
+    monkeypatch.setattr(classifier_module, "fit_temperature", spy)
+    model = PrunedEnsembleClassifier(**SMALL, validation_fraction=validation_fraction).fit(X, y)
+    n_networks = int(np.sum(model.member_seeds_ != -1))
+    assert n_networks >= 1
+    assert ("folds" in model.linear_member_evidence_) == judged_out_of_fold
+    rows = len(X) if judged_out_of_fold else int(round(validation_fraction * len(X)))
+    assert calibrated_on == [rows] * n_networks
