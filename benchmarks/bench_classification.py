@@ -4,8 +4,9 @@ The classification panel of the tabular benchmark (``bench_tabular.py`` is the
 regression panel; this script reuses its split, preprocessing, table and output
 helpers). Prints JSON with, per data set and model, the test accuracy,
 log-loss, expected calibration error (ECE), fit and predict seconds, and for
-every PrunedEnsembleClassifier the same scores of each of its members; then a
-summary (best model per data set and metric, and the goals of issue 13). The
+every PrunedEnsembleClassifier the same scores of each of its members and its
+log-loss minus every other model's, with the standard error of that paired
+difference on the test rows ("paired"); then a summary (best model per data set and metric, and the goals of issue 13). The
 markdown tables for the README go to stderr.
 
 Data sets (classification; "features" counts the columns before preprocessing):
@@ -74,6 +75,7 @@ import traceback
 
 import numpy as np
 from bench_tabular import (
+    ROW_LOSSES,
     Dataset,
     _statsmodels_data,
     check_statsmodels,
@@ -82,6 +84,7 @@ from bench_tabular import (
     emit,
     linear_member_evidence,
     metric_rows,
+    paired_differences,
     parse_variant,
     preprocessor,
     quick_note,
@@ -206,6 +209,14 @@ def scores(y_true, proba, classes):
     }
 
 
+def row_log_losses(y_true, proba, classes):
+    """Each row's log-loss, ``-log p(its class)``, clipped as :func:`~sklearn.metrics.log_loss` clips; their mean is it."""
+    proba = np.asarray(proba, dtype=np.float64)
+    eps = np.finfo(proba.dtype).eps
+    columns = np.searchsorted(classes, y_true)
+    return -np.log(np.clip(proba[np.arange(len(proba)), columns], eps, 1 - eps))
+
+
 def member_scores(pipeline, X_test, y_test, combined):
     """Every member's scores, the best member (lowest test log-loss) and how the combination compares.
 
@@ -252,7 +263,8 @@ def run_model(name, ensemble_params, dataset, X_train, X_test, y_train, y_test):
         pipeline = make_pipeline(preprocessor(dataset), make_model(name, ensemble_params))
         proba, fit_seconds, predict_seconds = timed_fit_predict(pipeline, X_train, y_train, X_test, "predict_proba")
         result = {**scores(y_test, proba, pipeline.classes_), "fit_s": fit_seconds, "predict_s": predict_seconds,
-                  **training_cost(pipeline[-1]), **linear_member_evidence(pipeline[-1])}
+                  **training_cost(pipeline[-1]), **linear_member_evidence(pipeline[-1]),
+                  ROW_LOSSES: row_log_losses(y_test, proba, pipeline.classes_)}
         if name in ensemble_params:
             result.update(member_scores(pipeline, X_test, y_test, result))
         return result
@@ -278,6 +290,7 @@ def run_dataset(name, models, ensemble_params, quick):
             else result["error"]
         )
         print(f"[{name}] {model}: {shown}", file=sys.stderr, flush=True)
+    entry["paired"] = paired_differences(entry["results"], ensemble_params)
     return entry
 
 

@@ -1,13 +1,18 @@
-"""The defaults on small real tables that neither panel uses, beside what users pick instead.
+"""The defaults on tables that neither panel uses, beside what users pick instead.
 
 An independent check of "at least as good as RidgeCV / LogisticRegression and
 MLP at any size": the regression and classification data sets that ship with
 statsmodels and scikit-learn and that ``bench_tabular.py`` and
 ``bench_classification.py`` do not use, most of them of 12 to 200 training
-rows, plus three generated ones. Every model is a ``StandardScaler`` pipeline,
+rows, plus generated ones: five small, and seven of 800 to 2,400 training rows
+in shapes the panels lack (few features with a nonlinear target, a target
+linear in a few of them, imbalanced classes, classes that no linear model
+separates). Every model is a ``StandardScaler`` pipeline,
 fitted on an 80/20 split (``random_state=0``, another split than the panels';
 stratified for classification) and scored on the test rows: R² for
-regression; log-loss, accuracy and ECE for classification. Peers: the panels'
+regression; log-loss, accuracy and ECE for classification; "paired": the
+ensemble's score minus each peer's, with the standard error of that paired
+difference on the test rows. Peers: the panels'
 (``bench_tabular.BASE_MODELS``, ``bench_classification.BASE_MODELS``) but the
 random forest: ``RidgeCV`` / ``LogisticRegression``, ``HistGradientBoosting*``
 and ``MLP*`` with early stopping; the ensemble is ``PrunedEnsemble*(random_state=0)``
@@ -24,7 +29,19 @@ import sys
 import traceback
 
 import numpy as np
-from sklearn.datasets import load_iris, load_linnerud, make_classification, make_friedman2, make_regression
+from sklearn.datasets import (
+    load_iris,
+    load_linnerud,
+    make_classification,
+    make_friedman1,
+    make_friedman2,
+    make_friedman3,
+    make_gaussian_quantiles,
+    make_hastie_10_2,
+    make_moons,
+    make_regression,
+    make_sparse_uncorrelated,
+)
 from sklearn.metrics import r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
@@ -32,7 +49,7 @@ from sklearn.preprocessing import StandardScaler
 
 import bench_classification
 import bench_tabular
-from bench_tabular import _statsmodels_data, git_state
+from bench_tabular import ROW_LOSSES, _statsmodels_data, git_state
 from ensembleprune import PrunedEnsembleClassifier, PrunedEnsembleRegressor
 
 
@@ -54,6 +71,9 @@ REGRESSION = {
     "linnerud_weight": lambda: (load_linnerud().data, load_linnerud().target[:, 0]),  # 20 men
     "friedman2_300": lambda: make_friedman2(300, noise=5, random_state=3),
     "linear_150x40": lambda: make_regression(150, 40, n_informative=10, noise=10, random_state=3),
+    "friedman1_2500x10": lambda: make_friedman1(2500, 10, noise=1, random_state=5),
+    "friedman3_1000": lambda: make_friedman3(1000, noise=0.1, random_state=5),
+    "sparse_uncorrelated_1000x20": lambda: make_sparse_uncorrelated(1000, 20, random_state=5),  # linear in 4
 }
 CLASSIFICATION = {
     "iris": lambda: load_iris(return_X_y=True),
@@ -62,6 +82,12 @@ CLASSIFICATION = {
     "make_classification_300x20": lambda: make_classification(300, 20, n_informative=5, random_state=3),
     "make_classification_3class_2000x50": lambda: make_classification(2000, 50, n_informative=8, n_classes=3,
                                                                       random_state=3),
+    "hastie_3000": lambda: tuple(part[:3000] for part in make_hastie_10_2(random_state=5)),
+    "moons_1000": lambda: make_moons(1000, noise=0.3, random_state=5),
+    "imbalanced_3000x20": lambda: make_classification(3000, 20, n_informative=6, weights=[0.95], flip_y=0.01,
+                                                      random_state=5),  # 5% positives
+    "gaussian_quantiles_1500x6": lambda: make_gaussian_quantiles(n_samples=1500, n_features=6, n_classes=3,
+                                                                 random_state=5),
 }
 
 
@@ -74,9 +100,13 @@ def peers(kind):
 
 
 def score(kind, pipeline, X_test, y_test):
+    """The test scores, with the per-row losses that :func:`bench_tabular.paired_differences` takes."""
     if kind == "regression":
-        return {"r2": float(r2_score(y_test, pipeline.predict(X_test)))}
-    return bench_classification.scores(y_test, pipeline.predict_proba(X_test), pipeline.classes_)
+        y_pred = pipeline.predict(X_test)
+        return {"r2": float(r2_score(y_test, y_pred)), ROW_LOSSES: (np.asarray(y_test, float) - y_pred) ** 2}
+    proba = pipeline.predict_proba(X_test)
+    return {**bench_classification.scores(y_test, proba, pipeline.classes_),
+            ROW_LOSSES: bench_classification.row_log_losses(y_test, proba, pipeline.classes_)}
 
 
 def run_dataset(kind, name, load):
@@ -97,6 +127,8 @@ def run_dataset(kind, name, load):
             traceback.print_exc(file=sys.stderr)
             result = {"error": f"{type(error).__name__}: {error}"}
         entry["results"][model] = result
+    scale = -len(y_test) / np.sum((y_test - np.mean(y_test)) ** 2) if kind == "regression" else 1.0
+    entry["paired"] = bench_tabular.paired_differences(entry["results"], {"ensemble": {}}, scale)
     print(f"[{name}] {json.dumps(entry['results'])}", file=sys.stderr, flush=True)
     return entry
 

@@ -3,8 +3,10 @@
 Runs a panel of regression data sets through the same models and prints JSON
 with, per data set and model, the test R², the fit seconds and the predict
 seconds (for an ensemble also each member's seed, sparsity, weight and test
-R²), plus a summary (mean R² per model, best model per data set). A markdown
-table for the README goes to stderr.
+R²), each ensemble's R² minus every other model's with the standard error of
+that paired difference on the test rows ("paired": the test rows' own noise),
+plus a summary (mean R² per model, best model per data set). A markdown table
+for the README goes to stderr.
 
 Data sets (regression; "features" counts the columns before preprocessing):
 
@@ -91,12 +93,15 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 import ensembleprune
 from ensembleprune import PrunedEnsembleRegressor
+from ensembleprune.combiners import paired_difference
 
 QUICK_MAX_TRAIN_ROWS = 2000
 # Narrower members only: fewer epochs would leave the small data sets, one batch per epoch, undertrained.
 QUICK_ENSEMBLE_PARAMS = {"hidden_layer_sizes": [256, 256]}
 # In the markdown table, a model's column shows fit seconds when one of its fits took this long.
 SLOW_FIT_SECONDS = 5.0
+# A result's per-row test losses, kept until the paired differences are computed, then dropped from the JSON.
+ROW_LOSSES = "_row_losses"
 
 
 @dataclass
@@ -241,7 +246,8 @@ def run_model(name, ensemble_params, dataset, X_train, X_test, y_train, y_test):
     try:
         pipeline = make_pipeline(preprocessor(dataset), make_model(name, ensemble_params))
         y_pred, fit_seconds, predict_seconds = timed_fit_predict(pipeline, X_train, y_train, X_test)
-        result = {"r2": float(r2_score(y_test, y_pred)), "fit_s": fit_seconds, "predict_s": predict_seconds}
+        result = {"r2": float(r2_score(y_test, y_pred)), "fit_s": fit_seconds, "predict_s": predict_seconds,
+                  ROW_LOSSES: (np.asarray(y_test, float) - np.ravel(y_pred)) ** 2}
         return {**result, **training_cost(pipeline[-1]), **linear_member_evidence(pipeline[-1]),
                 **member_results(pipeline, X_test, y_test)}
     except Exception as error:  # noqa: BLE001 - recorded, and the run goes on
@@ -303,7 +309,31 @@ def run_dataset(name, models, ensemble_params, quick):
         entry["results"][model] = result
         shown = f"R2 {result['r2']:.4f}, fit {result['fit_s']:.1f} s" if "r2" in result else result["error"]
         print(f"[{name}] {model}: {shown}", file=sys.stderr, flush=True)
+    # R² is 1 - SSE / SST: a mean squared-error difference d of the n test rows moves it by -d * n / SST.
+    scale = -len(y_test) / np.sum((np.asarray(y_test, float) - np.mean(y_test)) ** 2)
+    entry["paired"] = paired_differences(entry["results"], ensemble_params, scale)
     return entry
+
+
+def paired_differences(results, ensemble_params, scale=1.0):
+    """Each ensemble's test score minus every other model's, with the standard error of that difference.
+
+    Both models are scored on the same test rows, so the row-by-row loss
+    differences cancel what the rows share (a hard row is hard for both), and
+    their spread says how far the comparison could move on other test rows of
+    the same kind (:func:`ensembleprune.combiners.paired_difference`). ``scale``
+    turns a mean loss difference into the metric's units (1 for log-loss; R²:
+    ``-n / SST``). Pops each result's per-row losses, which stay out of the
+    JSON. Returns ``{ensemble: {model: {"difference": ..., "standard_error": ...}}}``.
+    """
+    row_losses = {model: result.pop(ROW_LOSSES) for model, result in results.items() if ROW_LOSSES in result}
+    paired = {}
+    for ours in [model for model in row_losses if model in ensemble_params]:
+        paired[ours] = {}
+        for peer in [model for model in row_losses if model != ours]:
+            difference, standard_error = paired_difference(row_losses[ours], row_losses[peer])
+            paired[ours][peer] = {"difference": difference * scale, "standard_error": standard_error * abs(scale)}
+    return paired
 
 
 def summarize(datasets, models):
