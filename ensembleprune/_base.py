@@ -94,6 +94,41 @@ def _check_float32_range(values, name):
         )
 
 
+def _text_columns(X):
+    """The columns of ``X`` that hold no numbers (names for a DataFrame, indices otherwise), to name in an error."""
+    dtypes = getattr(X, "dtypes", None)
+    if hasattr(dtypes, "items"):  # a DataFrame: text, categories and dates have no numeric dtype kind
+        return [str(name) for name, dtype in dtypes.items() if getattr(dtype, "kind", "O") not in "biuf"]
+    try:
+        array = np.asarray(X)
+    except ValueError:  # ragged rows: validation's own message says so
+        return []
+    if array.ndim != 2 or array.dtype.kind in "biufc":  # numbers (complex ones get validation's own message)
+        return []
+    columns = []
+    for j in range(array.shape[1]):
+        try:
+            array[:, j].astype(np.float64)
+        except (TypeError, ValueError):
+            columns.append(str(j))
+    return columns
+
+
+def _validated_X(estimator, X, y=None, **checks):
+    """scikit-learn's ``validate_data``, whose error on text names the columns to encode and how."""
+    try:
+        return validate_data(estimator, X, *(() if y is None else (y,)), dtype=[np.float64, np.float32], **checks)
+    except ValueError as error:
+        columns = _text_columns(X)
+        if not columns:
+            raise
+        shown = ", ".join(columns[:10]) + (f" and {len(columns) - 10} more" if len(columns) > 10 else "")
+        raise ValueError(
+            f"X holds columns that are not numbers: {shown}. Encode them before the ensemble, e.g. "
+            "make_pipeline(make_column_transformer((OneHotEncoder(handle_unknown='ignore'), text_columns), "
+            "remainder=StandardScaler()), estimator)."
+        ) from error
+
 
 class _BasePrunedEnsemble(_SelectionMixin, _StackingMixin, BaseEstimator):
     """Ensemble of pruned MLPs: what the regressor and the classifier share. Not for direct use."""
@@ -190,7 +225,7 @@ class _BasePrunedEnsemble(_SelectionMixin, _StackingMixin, BaseEstimator):
         """Check the parameters and the data once, after forgetting any earlier fit."""
         self._validate_params()
         self._forget_previous_fit()
-        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], **target_checks)
+        X, y = _validated_X(self, X, y, **target_checks)
         _check_float32_range(X, "X")
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
@@ -301,7 +336,7 @@ class _BasePrunedEnsemble(_SelectionMixin, _StackingMixin, BaseEstimator):
         """
         check_is_fitted(self)
         if validate:
-            X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+            X = _validated_X(self, X, reset=False)
         # One pass over X for all members: each block of rows is converted once, in cache.
         return predict_all(self.members_, X).astype(np.float64)
 

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from ensembleprune import PrunedEnsembleRegressor
+from ensembleprune import PrunedEnsembleClassifier, PrunedEnsembleRegressor
 
 FAST = dict(combine="mean", early_stopping=False, n_members=2, sparsities=(0.5,), hidden_layer_sizes=(4,), epochs=2, batch_size=16, random_state=0)
 FUZZ = settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -130,7 +130,7 @@ def test_out_of_range_parameters(params):
 @pytest.mark.parametrize(
     "X, y, offending",
     [
-        (np.array([["a", "b"], ["c", "d"]]), [1.0, 2.0], "could not convert string to float: .*'a'"),
+        (np.array([["a", "1.5"], ["c", "2"]]), [1.0, 2.0], "columns that are not numbers: 0[.] Encode them"),
         (np.ones((3, 2), dtype=complex), [1.0, 2.0, 3.0], "Complex data not supported"),
         (np.ones((3, 2)), ["x", "y", "z"], "y holds strings.*PrunedEnsembleClassifier"),
         # scikit-learn's messages for these two name neither X nor a value, only what is wrong with it.
@@ -141,3 +141,16 @@ def test_out_of_range_parameters(params):
 def test_non_numeric_input_is_refused(X, y, offending):
     with pytest.raises((ValueError, TypeError), match=offending):
         PrunedEnsembleRegressor(**FAST).fit(X, y)
+
+
+@pytest.mark.parametrize("estimator", [PrunedEnsembleRegressor, PrunedEnsembleClassifier])
+def test_text_columns_are_named_with_how_to_encode_them(estimator):
+    pd = pytest.importorskip("pandas")
+    X = pd.DataFrame({"size": [1.0, 2.0, 3.0, 4.0], "colour": ["red", "blue", "red", "green"],
+                      "city": pd.Categorical(["a", "b", "a", "b"]), "flag": [True, False, True, False]})
+    with pytest.raises(ValueError, match=r"not numbers: colour, city\. .*OneHotEncoder") as caught:
+        estimator(**FAST).fit(X, [0, 1, 0, 1])
+    assert "size" not in str(caught.value) and "flag" not in str(caught.value)
+    fitted = estimator(**FAST).fit(X[["size", "flag"]], [0, 1, 0, 1])
+    with pytest.raises(ValueError, match="not numbers: size"):  # at predict too
+        fitted.predict(X[["size", "flag"]].assign(size=["big", "small", "big", "small"]))
