@@ -114,10 +114,10 @@ def _text_columns(X):
     return columns
 
 
-def _validated_X(estimator, X, y=None, **checks):
+def _validated_X(estimator, X, y="no_validation", **checks):
     """scikit-learn's ``validate_data``, whose error on text names the columns to encode and how."""
     try:
-        return validate_data(estimator, X, *(() if y is None else (y,)), dtype=[np.float64, np.float32], **checks)
+        return validate_data(estimator, X, y, dtype=[np.float64, np.float32], **checks)
     except ValueError as error:
         columns = _text_columns(X)
         if not columns:
