@@ -253,21 +253,29 @@ class _BasePrunedEnsemble(_SelectionMixin, _StackingMixin, BaseEstimator):
                 folds = self._selection_folds(Y, specs)
         checkpoint = self._checkpoint(X, Y, sample_weight)
         ledger = CostLedger()
+        if folds is not None:
+            evidence = self._judge_out_of_fold(X, Y, sample_weight, specs, checkpoint, folds, ledger)
+            if evidence is None:  # the linear member alone is the model: no full-data network is needed
+                return self
         trained = self._train(X, Y, sample_weight, specs, checkpoint, "full", ledger, validation_rows=validation_rows)
         kept, compact = self._drop_diverged(trained)
         # Stacking's linear member, fitted on all rows; the selection's evidence; the kept networks' logits in it.
         linear = out_of_fold = calibration_logits = None
-        if self.combine == "stack" or folds is not None:
+        if self.combine == "stack":
             # The fold members are the specs as given (a strategy derives its children from them again),
             # with the seed each member was trained with (a resumed member keeps its own).
             fold_specs = [dataclasses.replace(specs[k], seed=trained[k].spec.seed) for k in kept]
-        if self.combine == "stack":
             self.final_estimators_, kept, linear = self._fit_final_estimators(
                 X, Y, sample_weight, fold_specs, kept, checkpoint, splits, ledger
             )
         elif folds is not None:
-            out_of_fold, fold_logits, kept = self._out_of_fold(X, Y, sample_weight, fold_specs, kept, checkpoint,
-                                                               folds, ledger, "select-fold")
+            # The networks that trained well both on the folds and on every row.
+            columns = [j for j, k in enumerate(evidence[2]) if k in kept]
+            kept = [evidence[2][j] for j in columns]
+            if not kept:
+                raise MemberDivergedError("no member trained well both on the folds and on every row; no member "
+                                          "is left to combine. Lower learning_rate or the sparsities.")
+            out_of_fold, fold_logits = evidence[0][:, columns], evidence[1][:, columns]
         self.members_ = [compact[k] for k in kept]
         trained = [trained[k] for k in kept]
         self.member_layer_sparsity_ = [member.layer_sparsity for member in trained]

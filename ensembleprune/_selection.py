@@ -3,8 +3,11 @@
 A mixin of :class:`~ensembleprune._base._BasePrunedEnsemble`: it reads the
 estimator's parameters and uses its ``_linear_member``, ``_row_losses``,
 ``_append_linear_member``, ``_calibrate_members`` and ``_class_codes``, which
-the regressor and the classifier define for their kind of target.
+the regressor and the classifier define for their kind of target, and the
+stacking mixin's ``_out_of_fold`` and ``_linear_out_of_fold``.
 """
+
+import time
 
 import numpy as np
 from sklearn.model_selection import KFold, StratifiedKFold
@@ -40,15 +43,16 @@ def held_out_rows(held_out_weights, n_rows):
 class _SelectionMixin:
     """Greedy selection of the members on held-out rows (or out of fold), with the linear member judged beside them."""
 
-    def _fit_linear_alone(self, X, Y, sample_weight, evidence):
-        """The linear member alone, fitted on every row: no network is trained, too few rows would judge it.
+    def _fit_linear_alone(self, X, Y, sample_weight, evidence, ledger=None):
+        """The linear member alone, fitted on every row, and no full-data network.
 
         Fewer than ``MIN_ROWS`` rows in all (Kish's count under
         weights) could not show networks better than the linear member, held
         out or out of fold, so the selection would have to keep it alone;
-        training networks only to discard them would be time lost.
-        ``evidence`` (the held-out and all rows, counted) becomes
-        ``linear_member_evidence_``.
+        training networks only to discard them would be time lost. The same
+        holds where the fold members' out-of-fold evidence already kept it
+        alone. ``evidence`` becomes ``linear_member_evidence_``; ``ledger``
+        holds what the fold members cost, if any were trained.
         """
         self.members_, self.member_layer_sparsity_, self.history_ = [], [], []
         self.member_seeds_, self.member_sparsities_ = np.array([], dtype=np.int64), np.array([])
@@ -57,7 +61,7 @@ class _SelectionMixin:
         self.member_weights_ = np.ones(1)
         self.linear_member_evidence_ = evidence
         self._calibrate_members(X, Y, sample_weight, None)
-        self.training_cost_ = CostLedger().as_dict()
+        self.training_cost_ = (ledger or CostLedger()).as_dict()
         return self
 
     def _select(self, X, Y, sample_weight, validation_rows):
@@ -91,6 +95,25 @@ class _SelectionMixin:
             return list(StratifiedKFold(SELECTION_FOLDS, shuffle=True, random_state=seed).split(classes, classes))
         return list(KFold(SELECTION_FOLDS, shuffle=True, random_state=seed).split(Y))
 
+    def _judge_out_of_fold(self, X, Y, sample_weight, specs, checkpoint, folds, ledger):
+        """Train the fold members and judge them out of fold, before any network is trained on every row.
+
+        Returns the fold members' evidence (as :meth:`_out_of_fold` gives
+        it), or None where it keeps the linear member alone: then the linear
+        member, fitted on every row, is the model, and the full-data networks,
+        which would be discarded, are not trained. The fold members are the
+        specs as given (a strategy derives its children from them again).
+        """
+        evidence = self._out_of_fold(X, Y, sample_weight, specs, list(range(len(specs))), checkpoint, folds, ledger,
+                                     "select-fold")
+        start = time.perf_counter()
+        weights = self._out_of_fold_weights(X, Y, sample_weight, evidence[0], folds, int(evidence[3][0]))
+        if weights[:-1].any():
+            return evidence
+        ledger.add_seconds("selection", time.perf_counter() - start)
+        self._fit_linear_alone(X, Y, sample_weight, self.linear_member_evidence_, ledger)
+        return None
+
     def _select_out_of_fold(self, X, Y, sample_weight, out_of_fold, folds):
         """Weigh the members by greedy selection on out-of-fold predictions of every row; drop the unchosen.
 
@@ -101,30 +124,41 @@ class _SelectionMixin:
         networks among themselves, as before. Returns the indices kept, among
         the networks and then the linear member.
         """
-        predictions = np.moveaxis(out_of_fold, 1, 0)
+        weights = self._out_of_fold_weights(X, Y, sample_weight, out_of_fold, folds, int(self.member_seeds_[0]))
         self._append_linear_member(self._linear_member(X, Y, sample_weight, np.arange(len(X)))[0])
+        return self._keep(weights)
+
+    def _out_of_fold_weights(self, X, Y, sample_weight, out_of_fold, folds, seed):
+        """The weights of the networks (then the linear member) on out-of-fold predictions; records the evidence.
+
+        ``seed`` draws the selection's bootstrap resamples. Before the
+        full-data networks are trained, a weight of 1 on the linear member
+        says that none of them is needed.
+        """
         linear_out_of_fold = self._linear_out_of_fold(X, Y, sample_weight, folds)
         if linear_out_of_fold is None:
             # A fold's training rows lack a class (classifier): the linear member cannot be judged out of
             # fold, nor can the networks be shown better than it; in doubt it is the model.
             self.linear_member_evidence_ = {"held_out_rows": held_out_rows(sample_weight, len(X)),
                                             "folds": len(folds), "untried": "a fold's training rows lack a class"}
-            return self._keep(np.eye(len(self.members_))[-1])
-        predictions = np.concatenate([predictions, linear_out_of_fold[None]])
-        chosen = self._keep(self._weigh(predictions, Y, sample_weight, True, OUT_OF_FOLD_STANDARD_ERRORS))
+            return np.eye(out_of_fold.shape[1] + 1)[-1]
+        predictions = np.concatenate([np.moveaxis(out_of_fold, 1, 0), linear_out_of_fold[None]])
+        weights = self._weigh(predictions, Y, sample_weight, True, OUT_OF_FOLD_STANDARD_ERRORS, seed)
         self.linear_member_evidence_["folds"] = len(folds)
-        return chosen
+        return weights
 
-    def _weigh(self, predictions, Y, sample_weight, with_linear, standard_errors=None):
+    def _weigh(self, predictions, Y, sample_weight, with_linear, standard_errors=None, seed=None):
         """The members' weights by greedy selection on ``predictions`` of rows they did not learn from.
 
         With ``with_linear``, the last of ``predictions`` is the linear
         member's, and :meth:`_judge_linear` records the evidence against it
         and keeps it alone unless the selection beats it by more than
-        ``standard_errors`` (None: by ``linear_member``'s rule).
+        ``standard_errors`` (None: by ``linear_member``'s rule). ``seed``
+        (default: the first member's) draws the bootstrap resamples.
         """
+        seed = int(self.member_seeds_[0]) if seed is None else seed
         weights = greedy_selection(predictions, Y, loss=self._held_out_loss, sample_weight=sample_weight,
-                                   n_bags=SELECTION_BAGS, random_state=int(self.member_seeds_[0]))
+                                   n_bags=SELECTION_BAGS, random_state=seed)
         if with_linear:
             if standard_errors is None:
                 standard_errors = 1.0 if self.linear_member == "prefer" else None

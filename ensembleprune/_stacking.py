@@ -46,8 +46,8 @@ class _StackingMixin:
         indices of the members that did not diverge in any fold, and the linear
         member fitted on every row (None without one).
         """
-        out_of_fold, _, kept = self._out_of_fold(X, Y, sample_weight, specs, indices, checkpoint, splits, ledger,
-                                                 "fold")
+        out_of_fold, _, kept, _ = self._out_of_fold(X, Y, sample_weight, specs, indices, checkpoint, splits, ledger,
+                                                    "fold")
         start = time.perf_counter()
         linear = None
         linear_out_of_fold = self._linear_out_of_fold(X, Y, sample_weight, splits) if self.linear_member else None
@@ -65,17 +65,20 @@ class _StackingMixin:
         diverged in any fold is reported and left out. Returns the out-of-fold
         predictions and the same before the output layer's activation (logits,
         for the classifier's calibration), each of shape (n_samples,
-        n_members_left, n_outputs), and the indices of the members left.
-        ``stage`` names the folds' checkpoints.
+        n_members_left, n_outputs), the indices of the members left, and their
+        seeds (a member resumed from a checkpoint keeps the seed it was trained
+        with). ``stage`` names the folds' checkpoints.
         """
         out_of_fold = np.zeros((len(X), len(specs), Y.shape[1]))
         logits = np.zeros_like(out_of_fold)
+        seeds = [spec.seed for spec in specs]
         for fold, (train, test) in enumerate(splits):
             factory = self._fold_factory(len(X), len(train))
             fold_weights = None if sample_weight is None else sample_weight[train]
             fold_members = self._train(X[train], Y[train], fold_weights, specs, checkpoint, f"{stage}{fold}", ledger,
                                        factory)
             for k, member in enumerate(fold_members):
+                seeds[k] = member.spec.seed if fold == 0 else seeds[k]
                 compact = strip(member.model)
                 out_of_fold[test, k] = compact.predict(X[test])
                 logits[test, k] = compact.with_output_layer(activation="linear").predict(X[test])
@@ -84,7 +87,7 @@ class _StackingMixin:
             self._member_failed(indices[k], specs[k])
         if not finite:
             raise MemberDivergedError("every member diverged in cross-validation; no member is left to combine.")
-        return out_of_fold[:, finite], logits[:, finite], [indices[k] for k in finite]
+        return out_of_fold[:, finite], logits[:, finite], [indices[k] for k in finite], [seeds[k] for k in finite]
 
     def _linear_out_of_fold(self, X, Y, sample_weight, splits):
         """The linear member's out-of-fold predictions, or None where a fold's rows lack a class (classifier)."""

@@ -118,3 +118,6 @@ def test_members_judged_out_of_fold_are_calibrated_on_every_rows_out_of_fold_log
     assert ("folds" in model.linear_member_evidence_) == judged_out_of_fold
     rows = len(X) if judged_out_of_fold else int(round(validation_fraction * len(X)))
     assert calibrated_on == [rows] * n_networks
+    if judged_out_of_fold:  # judged first, then the networks trained on every row, as some are kept
+        folds = [f"select-fold{k} members" for k in range(5)]
+        assert model.training_cost_["phase"] == folds + ["full members", "selection"]

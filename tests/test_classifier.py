@@ -216,7 +216,9 @@ def test_out_of_fold_keeps_the_logistic_member_alone_where_a_fold_lacks_a_class(
     labels[folds[0][1][:2]] = "rare"
     model.fit(X, labels)
     assert model.linear_member_evidence_["untried"] == "a fold's training rows lack a class"
-    assert model.member_seeds_.tolist() == [LINEAR_MEMBER_SEED] and model.training_cost_["phase"][0] == "full members"
+    assert model.member_seeds_.tolist() == [LINEAR_MEMBER_SEED]
+    # Judged first: the fold members trained, then the logistic member alone, so no full-data network.
+    assert model.training_cost_["phase"][0] == "select-fold0 members" and "full members" not in model.training_cost_["phase"]
     np.testing.assert_allclose(model.predict_proba(X).sum(axis=1), 1.0, rtol=1e-6)
     save(model, tmp_path / "model.epz")
     assert cli_main(["inspect", str(tmp_path / "model.epz")]) == 0

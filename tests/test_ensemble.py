@@ -346,7 +346,9 @@ def test_fewer_than_a_hundred_held_out_rows_judge_the_members_out_of_fold(tiny_r
                                            epochs=2)).fit(X[:200], y[:200])
     evidence = model.linear_member_evidence_
     assert evidence["held_out_rows"] == 200 and evidence["folds"] == SELECTION_FOLDS == 5
-    assert model.training_cost_["phase"] == ["full members"] + [f"select-fold{k} members" for k in range(5)] + ["selection"]
+    # Judged first: the fold members' evidence keeps the ridge member alone, so no full-data network is trained.
+    assert model.training_cost_["phase"] == [f"select-fold{k} members" for k in range(5)] + ["selection"]
+    assert model.history_ == [{}] and model.member_weights_.tolist() == [1.0]
     assert np.isclose(model.member_weights_.sum(), 1.0)
     # Out of fold, networks replace the linear member only two standard errors ahead of it, whatever
     # linear_member says; trained 2 epochs, they are not, and the ridge member is the model.
