@@ -270,12 +270,13 @@ class _BasePrunedEnsemble(_SelectionMixin, _StackingMixin, BaseEstimator):
             )
         elif folds is not None:
             # The networks that trained well both on the folds and on every row.
-            columns = [j for j, k in enumerate(evidence[2]) if k in kept]
-            kept = [evidence[2][j] for j in columns]
+            fold_outputs, fold_logits, fold_kept, _ = evidence
+            columns = [j for j, k in enumerate(fold_kept) if k in kept]
+            kept = [fold_kept[j] for j in columns]
             if not kept:
                 raise MemberDivergedError("no member trained well both on the folds and on every row; no member "
                                           "is left to combine. Lower learning_rate or the sparsities.")
-            out_of_fold, fold_logits = evidence[0][:, columns], evidence[1][:, columns]
+            out_of_fold, fold_logits = fold_outputs[:, columns], fold_logits[:, columns]
         self.members_ = [compact[k] for k in kept]
         trained = [trained[k] for k in kept]
         self.member_layer_sparsity_ = [member.layer_sparsity for member in trained]

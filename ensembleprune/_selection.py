@@ -106,8 +106,9 @@ class _SelectionMixin:
         """
         evidence = self._out_of_fold(X, Y, sample_weight, specs, list(range(len(specs))), checkpoint, folds, ledger,
                                      "select-fold")
+        outputs, _, _, seeds = evidence
         start = time.perf_counter()
-        weights = self._out_of_fold_weights(X, Y, sample_weight, evidence[0], folds, int(evidence[3][0]))
+        weights = self._out_of_fold_weights(X, Y, sample_weight, outputs, folds, int(seeds[0]))
         if weights[:-1].any():
             return evidence
         ledger.add_seconds("selection", time.perf_counter() - start)
