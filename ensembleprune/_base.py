@@ -94,16 +94,20 @@ def _check_float32_range(values, name):
         )
 
 
+# numpy's dtype kinds of numbers: booleans, integers, unsigned integers, floats, complex.
+_NUMBER_KINDS = "biufc"
+
+
 def _text_columns(X):
     """The columns of ``X`` that hold no numbers (names for a DataFrame, indices otherwise), to name in an error."""
     dtypes = getattr(X, "dtypes", None)
     if hasattr(dtypes, "items"):  # a DataFrame: text, categories and dates have no numeric dtype kind
-        return [str(name) for name, dtype in dtypes.items() if getattr(dtype, "kind", "O") not in "biuf"]
+        return [str(name) for name, dtype in dtypes.items() if getattr(dtype, "kind", "O") not in _NUMBER_KINDS]
     try:
         array = np.asarray(X)
     except ValueError:  # ragged rows: validation's own message says so
         return []
-    if array.ndim != 2 or array.dtype.kind in "biufc":  # numbers (complex ones get validation's own message)
+    if array.ndim != 2 or array.dtype.kind in _NUMBER_KINDS:  # complex numbers get validation's own message
         return []
     columns = []
     for j in range(array.shape[1]):
@@ -254,8 +258,8 @@ class _BasePrunedEnsemble(_SelectionMixin, _StackingMixin, BaseEstimator):
         checkpoint = self._checkpoint(X, Y, sample_weight)
         ledger = CostLedger()
         if folds is not None:
-            evidence = self._judge_out_of_fold(X, Y, sample_weight, specs, checkpoint, folds, ledger)
-            if evidence is None:  # the linear member alone is the model: no full-data network is needed
+            judged = self._judge_out_of_fold(X, Y, sample_weight, specs, checkpoint, folds, ledger)
+            if judged is None:  # the linear member alone is the model: no full-data network is needed
                 return self
         trained = self._train(X, Y, sample_weight, specs, checkpoint, "full", ledger, validation_rows=validation_rows)
         kept, compact = self._drop_diverged(trained)
@@ -270,12 +274,14 @@ class _BasePrunedEnsemble(_SelectionMixin, _StackingMixin, BaseEstimator):
             )
         elif folds is not None:
             # The networks that trained well both on the folds and on every row.
-            fold_outputs, fold_logits, fold_kept, _ = evidence
+            (fold_outputs, fold_logits, fold_kept, _), judged_weights = judged
             columns = [j for j, k in enumerate(fold_kept) if k in kept]
-            kept = [fold_kept[j] for j in columns]
-            if not kept:
+            if not columns:
                 raise MemberDivergedError("no member trained well both on the folds and on every row; no member "
                                           "is left to combine. Lower learning_rate or the sparsities.")
+            if len(columns) < len(fold_kept):  # a network diverged on every row: the others are weighed again
+                judged_weights = None
+            kept = [fold_kept[j] for j in columns]
             out_of_fold, fold_logits = fold_outputs[:, columns], fold_logits[:, columns]
         self.members_ = [compact[k] for k in kept]
         trained = [trained[k] for k in kept]
@@ -290,7 +296,7 @@ class _BasePrunedEnsemble(_SelectionMixin, _StackingMixin, BaseEstimator):
             if folds is None:
                 self._select(X, Y, sample_weight, validation_rows)
             else:
-                chosen = self._select_out_of_fold(X, Y, sample_weight, out_of_fold, folds)
+                chosen = self._select_out_of_fold(X, Y, sample_weight, out_of_fold, folds, judged_weights)
                 calibration_logits = fold_logits[:, chosen[chosen < fold_logits.shape[1]]]
             ledger.add_seconds("selection", time.perf_counter() - start)
         # After the selection, which would trust members calibrated on its own rows more than they deserve;

@@ -99,10 +99,12 @@ class _SelectionMixin:
         """Train the fold members and judge them out of fold, before any network is trained on every row.
 
         Returns the fold members' evidence (as :meth:`_out_of_fold` gives
-        it), or None where it keeps the linear member alone: then the linear
-        member, fitted on every row, is the model, and the full-data networks,
-        which would be discarded, are not trained. The fold members are the
-        specs as given (a strategy derives its children from them again).
+        it) and the weights it gives the networks that trained well on the
+        folds (then the linear member), or None where it keeps the linear
+        member alone: then the linear member, fitted on every row, is the
+        model, and the full-data networks, which would be discarded, are not
+        trained. The fold members are the specs as given (a strategy derives
+        its children from them again).
         """
         evidence = self._out_of_fold(X, Y, sample_weight, specs, list(range(len(specs))), checkpoint, folds, ledger,
                                      "select-fold")
@@ -110,22 +112,25 @@ class _SelectionMixin:
         start = time.perf_counter()
         weights = self._out_of_fold_weights(X, Y, sample_weight, outputs, folds, int(seeds[0]))
         if weights[:-1].any():
-            return evidence
+            return evidence, weights
         ledger.add_seconds("selection", time.perf_counter() - start)
         self._fit_linear_alone(X, Y, sample_weight, self.linear_member_evidence_, ledger)
         return None
 
-    def _select_out_of_fold(self, X, Y, sample_weight, out_of_fold, folds):
+    def _select_out_of_fold(self, X, Y, sample_weight, out_of_fold, folds, weights=None):
         """Weigh the members by greedy selection on out-of-fold predictions of every row; drop the unchosen.
 
         ``out_of_fold`` holds the networks' fold members' predictions, of
         shape (n_samples, n_members, n_outputs); the linear member's come from
         its own fits on the same folds, and it is fitted on every row. Only
         with a linear member: without one, too few held-out rows judge the
-        networks among themselves, as before. Returns the indices kept, among
-        the networks and then the linear member.
+        networks among themselves, as before. ``weights``: those
+        :meth:`_judge_out_of_fold` gave these members (None: weigh them
+        again). Returns the indices kept, among the networks and then the
+        linear member.
         """
-        weights = self._out_of_fold_weights(X, Y, sample_weight, out_of_fold, folds, int(self.member_seeds_[0]))
+        if weights is None:
+            weights = self._out_of_fold_weights(X, Y, sample_weight, out_of_fold, folds, int(self.member_seeds_[0]))
         self._append_linear_member(self._linear_member(X, Y, sample_weight, np.arange(len(X)))[0])
         return self._keep(weights)
 

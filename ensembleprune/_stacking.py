@@ -71,14 +71,14 @@ class _StackingMixin:
         """
         out_of_fold = np.zeros((len(X), len(specs), Y.shape[1]))
         logits = np.zeros_like(out_of_fold)
-        seeds = [spec.seed for spec in specs]
         for fold, (train, test) in enumerate(splits):
             factory = self._fold_factory(len(X), len(train))
             fold_weights = None if sample_weight is None else sample_weight[train]
             fold_members = self._train(X[train], Y[train], fold_weights, specs, checkpoint, f"{stage}{fold}", ledger,
                                        factory)
+            if fold == 0:  # every fold trains the same specs; a resumed member keeps its own seed
+                seeds = [member.spec.seed for member in fold_members]
             for k, member in enumerate(fold_members):
-                seeds[k] = member.spec.seed if fold == 0 else seeds[k]
                 compact = strip(member.model)
                 out_of_fold[test, k] = compact.predict(X[test])
                 logits[test, k] = compact.with_output_layer(activation="linear").predict(X[test])
