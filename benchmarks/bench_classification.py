@@ -6,8 +6,9 @@ helpers). Prints JSON with, per data set and model, the test accuracy,
 log-loss, expected calibration error (ECE), fit and predict seconds, and for
 every PrunedEnsembleClassifier the same scores of each of its members and its
 log-loss minus every other model's, with the standard error of that paired
-difference on the test rows ("paired"); then a summary (best model per data set and metric, and the goals of issue 13). The
-markdown tables for the README go to stderr.
+difference on the test rows ("paired"); then a summary (best model per data set
+and metric, and the goals of issue 13). The markdown tables for the README go
+to stderr.
 
 Data sets (classification; "features" counts the columns before preprocessing):
 

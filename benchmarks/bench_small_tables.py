@@ -42,7 +42,6 @@ from sklearn.datasets import (
     make_regression,
     make_sparse_uncorrelated,
 )
-from sklearn.metrics import r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -102,8 +101,7 @@ def peers(kind):
 def score(kind, pipeline, X_test, y_test):
     """The test scores, with the per-row losses that :func:`bench_tabular.paired_differences` takes."""
     if kind == "regression":
-        y_pred = pipeline.predict(X_test)
-        return {"r2": float(r2_score(y_test, y_pred)), ROW_LOSSES: (np.asarray(y_test, float) - y_pred) ** 2}
+        return bench_tabular.regression_scores(y_test, pipeline.predict(X_test))
     proba = pipeline.predict_proba(X_test)
     return {**bench_classification.scores(y_test, proba, pipeline.classes_),
             ROW_LOSSES: bench_classification.row_log_losses(y_test, proba, pipeline.classes_)}
@@ -127,7 +125,7 @@ def run_dataset(kind, name, load):
             traceback.print_exc(file=sys.stderr)
             result = {"error": f"{type(error).__name__}: {error}"}
         entry["results"][model] = result
-    scale = -len(y_test) / np.sum((y_test - np.mean(y_test)) ** 2) if kind == "regression" else 1.0
+    scale = bench_tabular.r2_scale(y_test) if kind == "regression" else 1.0
     entry["paired"] = bench_tabular.paired_differences(entry["results"], {"ensemble": {}}, scale)
     print(f"[{name}] {json.dumps(entry['results'])}", file=sys.stderr, flush=True)
     return entry

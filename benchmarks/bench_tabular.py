@@ -93,7 +93,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 import ensembleprune
 from ensembleprune import PrunedEnsembleRegressor
-from ensembleprune.combiners import paired_difference
+from ensembleprune.combiners import paired_difference, squared_errors
 
 QUICK_MAX_TRAIN_ROWS = 2000
 # Narrower members only: fewer epochs would leave the small data sets, one batch per epoch, undertrained.
@@ -246,8 +246,7 @@ def run_model(name, ensemble_params, dataset, X_train, X_test, y_train, y_test):
     try:
         pipeline = make_pipeline(preprocessor(dataset), make_model(name, ensemble_params))
         y_pred, fit_seconds, predict_seconds = timed_fit_predict(pipeline, X_train, y_train, X_test)
-        result = {"r2": float(r2_score(y_test, y_pred)), "fit_s": fit_seconds, "predict_s": predict_seconds,
-                  ROW_LOSSES: (np.asarray(y_test, float) - np.ravel(y_pred)) ** 2}
+        result = {**regression_scores(y_test, y_pred), "fit_s": fit_seconds, "predict_s": predict_seconds}
         return {**result, **training_cost(pipeline[-1]), **linear_member_evidence(pipeline[-1]),
                 **member_results(pipeline, X_test, y_test)}
     except Exception as error:  # noqa: BLE001 - recorded, and the run goes on
@@ -309,10 +308,20 @@ def run_dataset(name, models, ensemble_params, quick):
         entry["results"][model] = result
         shown = f"R2 {result['r2']:.4f}, fit {result['fit_s']:.1f} s" if "r2" in result else result["error"]
         print(f"[{name}] {model}: {shown}", file=sys.stderr, flush=True)
-    # R² is 1 - SSE / SST: a mean squared-error difference d of the n test rows moves it by -d * n / SST.
-    scale = -len(y_test) / np.sum((np.asarray(y_test, float) - np.mean(y_test)) ** 2)
-    entry["paired"] = paired_differences(entry["results"], ensemble_params, scale)
+    entry["paired"] = paired_differences(entry["results"], ensemble_params, r2_scale(y_test))
     return entry
+
+
+def regression_scores(y_test, y_pred):
+    """Test R², with the per-row squared errors that :func:`paired_differences` takes."""
+    y_test, y_pred = (np.reshape(np.asarray(values, dtype=np.float64), (-1, 1)) for values in (y_test, y_pred))
+    return {"r2": float(r2_score(y_test, y_pred)), ROW_LOSSES: squared_errors(y_pred, y_test)}
+
+
+def r2_scale(y_test):
+    """R² is 1 - SSE / SST: a mean squared-error difference d over the n test rows moves it by -d * n / SST."""
+    y_test = np.asarray(y_test, dtype=np.float64)
+    return -len(y_test) / np.sum((y_test - y_test.mean()) ** 2)
 
 
 def paired_differences(results, ensemble_params, scale=1.0):

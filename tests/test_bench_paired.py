@@ -9,7 +9,7 @@ from sklearn.metrics import log_loss, r2_score
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), os.pardir, "benchmarks"))
 from bench_classification import row_log_losses  # noqa: E402
-from bench_tabular import ROW_LOSSES, paired_differences  # noqa: E402
+from bench_tabular import ROW_LOSSES, paired_differences, r2_scale, regression_scores  # noqa: E402
 
 
 def test_row_log_losses_average_to_log_loss_with_its_clipping():
@@ -28,9 +28,8 @@ def test_paired_r2_difference_is_the_difference_of_the_r2s():
     rng = np.random.default_rng(1)
     y = rng.normal(size=60)
     ours, theirs = y + rng.normal(scale=0.3, size=60), y + rng.normal(scale=0.6, size=60)
-    results = {"ensemble": {ROW_LOSSES: (y - ours) ** 2}, "ridge": {ROW_LOSSES: (y - theirs) ** 2}, "hgb": {}}
-    scale = -len(y) / np.sum((y - y.mean()) ** 2)
-    paired = paired_differences(results, {"ensemble": {}}, scale)
+    results = {"ensemble": regression_scores(y, ours), "ridge": regression_scores(y, theirs), "hgb": {}}
+    paired = paired_differences(results, {"ensemble": {}}, r2_scale(y))
     assert list(paired) == ["ensemble"] and list(paired["ensemble"]) == ["ridge"]  # hgb had no losses
     pair = paired["ensemble"]["ridge"]
     assert pair["difference"] == pytest.approx(r2_score(y, ours) - r2_score(y, theirs), rel=1e-12)
