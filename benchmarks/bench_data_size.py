@@ -1,0 +1,128 @@
+"""The defaults as the table grows: one generated problem from 2,000 to a million training rows.
+
+The panels' tables hold 100 to 16,000 training rows; "at least as good as what
+users pick, at any data size" also means the large end, where the "auto" budget
+of optimizer steps, not of epochs, decides how long a member trains. Each kind
+draws one generated data set once, keeps its last 20,000 rows as the test rows
+of every size, and fits every model on the first ``n`` rows, so the training
+sets are nested and the test rows are the same at every size:
+
+- regression: ``make_friedman1(n + 20000, n_features=20, noise=1,
+  random_state=7)``: 5 of 20 features informative (nonlinear); the noise caps
+  test R² near 0.96.
+- classification: ``make_hastie_10_2(n + 20000, random_state=7)``: two classes
+  split by a sphere in 10 Gaussian features, which no linear model separates.
+
+Models: the peers of ``bench_small_tables.py`` (the panels' ``RidgeCV`` /
+``LogisticRegression``, ``HistGradientBoosting*``, ``MLP*`` with early
+stopping) and the ensemble, ``PrunedEnsemble*(random_state=0)`` with every
+other parameter at its default, each in a ``StandardScaler`` pipeline; the
+panels' random forest (200 trees, ``n_jobs=2``) only up to ``--forest-rows``
+training rows (20,000 unless told): at a million rows it would take about an
+hour of this benchmark's 2 cores. Per size and model: test R² (log-loss,
+accuracy and ECE for classification), fit seconds, the ensemble's optimizer
+steps and epochs, and "paired": the ensemble's score minus each peer's with
+the standard error of that difference on the test rows. Prints one JSON
+object; a model that raises is recorded as an error.
+
+    python benchmarks/bench_data_size.py [--kind regression|classification] [--sizes 2000,20000]
+"""
+
+import argparse
+import json
+import sys
+import time
+import traceback
+
+import numpy as np
+from sklearn.datasets import make_friedman1, make_hastie_10_2
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+import bench_classification
+import bench_small_tables
+import bench_tabular
+
+TEST_ROWS = 20_000
+SIZES = (2_000, 20_000, 200_000, 1_000_000)
+GENERATORS = {
+    "regression": lambda n: make_friedman1(n, n_features=20, noise=1, random_state=7),
+    "classification": lambda n: make_hastie_10_2(n, random_state=7),
+}
+PANELS = {"regression": bench_tabular.BASE_MODELS, "classification": bench_classification.BASE_MODELS}
+
+
+def models_for(kind, n_train, forest_rows):
+    """``{name: estimator}`` for ``n_train`` training rows: the small tables' peers, the forest up to ``forest_rows``."""
+    models = bench_small_tables.peers(kind)
+    if n_train <= forest_rows:
+        models = {"rf": PANELS[kind]["rf"][1](), **models}
+    return models
+
+
+def ensemble_cost(model):
+    """Optimizer steps per member and epochs trained: how the budget in steps played out at this size."""
+    cost = model.training_cost_
+    members = max(int(sum(cost["members"])), 1)
+    return {"optimizer_steps_per_member": int(sum(cost["optimizer_steps"])) // members,
+            "epochs_trained": [len(history.get("loss", [])) for history in model.history_ if history]}
+
+
+def rows(X, y, n_train):
+    """``(X_train, y_train, X_test, y_test)``: the first ``n_train`` rows, and the last ``TEST_ROWS`` at every size."""
+    if n_train > len(X) - TEST_ROWS:
+        raise ValueError(f"{n_train} training rows and {TEST_ROWS} test rows need {n_train + TEST_ROWS} rows, "
+                         f"not {len(X)}")
+    return X[:n_train], y[:n_train], X[-TEST_ROWS:], y[-TEST_ROWS:]
+
+
+def run_size(kind, X, y, n_train, forest_rows):
+    """Every model fitted on the first ``n_train`` rows and scored on the last ``TEST_ROWS``."""
+    X_train, y_train, X_test, y_test = rows(X, y, n_train)
+    entry = {"n_train": n_train, "n_test": TEST_ROWS, "n_features": X.shape[1], "results": {}}
+    for name, estimator in models_for(kind, n_train, forest_rows).items():
+        print(f"[{kind} {n_train}] {name} ...", file=sys.stderr, flush=True)
+        try:
+            pipeline = make_pipeline(StandardScaler(), estimator)
+            start = time.perf_counter()
+            pipeline.fit(X_train, y_train)
+            result = {"fit_s": time.perf_counter() - start,
+                      **bench_small_tables.score(kind, pipeline, X_test, y_test)}
+            if name == "ensemble":
+                result.update(ensemble_cost(pipeline[-1]))
+        except Exception as error:  # noqa: BLE001 - recorded, and the run goes on
+            traceback.print_exc(file=sys.stderr)
+            result = {"error": f"{type(error).__name__}: {error}"}
+        entry["results"][name] = result
+        shown = {key: value for key, value in result.items() if key != bench_tabular.ROW_LOSSES}
+        print(f"[{kind} {n_train}] {name}: {json.dumps(shown)}", file=sys.stderr, flush=True)
+    scale = bench_tabular.r2_scale(y_test) if kind == "regression" else 1.0
+    entry["paired"] = bench_tabular.paired_differences(entry["results"], {"ensemble": {}}, scale)
+    return entry
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--kind", choices=tuple(GENERATORS), default=None, help="default: both")
+    parser.add_argument("--sizes", default=",".join(map(str, SIZES)), help="training rows, comma-separated")
+    parser.add_argument("--forest-rows", type=int, default=20_000, help="largest size the random forest runs at")
+    args = parser.parse_args(argv)
+    try:
+        sizes = sorted(int(size) for size in args.sizes.split(","))
+    except ValueError:
+        parser.error(f"--sizes takes whole numbers of rows separated by commas, not {args.sizes!r}")
+    if sizes[0] < 100:
+        parser.error(f"--sizes must be at least 100 rows, not {sizes[0]}")
+    from ensembleprune._tf import import_tf
+
+    import_tf()  # before any timing: no fit pays for importing TensorFlow
+    report = {"benchmark": "bench_data_size", "git": bench_tabular.git_state(), "test_rows": TEST_ROWS,
+              "forest_rows": args.forest_rows}
+    for kind in [args.kind] if args.kind else list(GENERATORS):
+        X, y = GENERATORS[kind](sizes[-1] + TEST_ROWS)
+        report[kind] = {str(n): run_size(kind, X, y, n, args.forest_rows) for n in sizes}
+    print(json.dumps(report, indent=1))
+
+
+if __name__ == "__main__":
+    main()
