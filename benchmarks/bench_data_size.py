@@ -25,7 +25,7 @@ steps and epochs, and "paired": the ensemble's score minus each peer's with
 the standard error of that difference on the test rows. Prints one JSON
 object; a model that raises is recorded as an error.
 
-    python benchmarks/bench_data_size.py [--kind regression|classification] [--sizes 2000,20000]
+    python benchmarks/bench_data_size.py [--kind regression|classification] [--sizes 2000,20000] [--models hgb,ensemble]
 """
 
 import argparse
@@ -76,11 +76,13 @@ def rows(X, y, n_train):
     return X[:n_train], y[:n_train], X[-TEST_ROWS:], y[-TEST_ROWS:]
 
 
-def run_size(kind, X, y, n_train, forest_rows):
-    """Every model fitted on the first ``n_train`` rows and scored on the last ``TEST_ROWS``."""
+def run_size(kind, X, y, n_train, forest_rows, chosen=None):
+    """Every model (or those ``chosen``) fitted on the first ``n_train`` rows and scored on the last ``TEST_ROWS``."""
     X_train, y_train, X_test, y_test = rows(X, y, n_train)
     entry = {"n_train": n_train, "n_test": TEST_ROWS, "n_features": X.shape[1], "results": {}}
     for name, estimator in models_for(kind, n_train, forest_rows).items():
+        if chosen is not None and name not in chosen:
+            continue
         print(f"[{kind} {n_train}] {name} ...", file=sys.stderr, flush=True)
         try:
             pipeline = make_pipeline(StandardScaler(), estimator)
@@ -106,7 +108,12 @@ def main(argv=None):
     parser.add_argument("--kind", choices=tuple(GENERATORS), default=None, help="default: both")
     parser.add_argument("--sizes", default=",".join(map(str, SIZES)), help="training rows, comma-separated")
     parser.add_argument("--forest-rows", type=int, default=20_000, help="largest size the random forest runs at")
+    parser.add_argument("--models", help="comma-separated, from rf, ridge, logreg, hgb, mlp, ensemble (default: all)")
     args = parser.parse_args(argv)
+    chosen = None if args.models is None else set(args.models.split(","))
+    unknown = (chosen or set()) - {"rf", "ridge", "logreg", "hgb", "mlp", "ensemble"}
+    if unknown:
+        parser.error(f"unknown models: {', '.join(sorted(unknown))}")
     try:
         sizes = sorted(int(size) for size in args.sizes.split(","))
     except ValueError:
@@ -120,7 +127,7 @@ def main(argv=None):
               "forest_rows": args.forest_rows}
     for kind in [args.kind] if args.kind else list(GENERATORS):
         X, y = GENERATORS[kind](sizes[-1] + TEST_ROWS)
-        report[kind] = {str(n): run_size(kind, X, y, n, args.forest_rows) for n in sizes}
+        report[kind] = {str(n): run_size(kind, X, y, n, args.forest_rows, chosen) for n in sizes}
     print(json.dumps(report, indent=1))
 
 

@@ -24,6 +24,8 @@ AUTO_BATCHES_PER_EPOCH = 32
 # At 32 batches per epoch the budget is about 190 epochs. Below about 1,000 rows the batches stop shrinking
 # (32 rows), so the same steps would be more passes over fewer rows, and the members memorized them; at most
 # 200 epochs keeps the passes that the budget was chosen with (docs/performance.md, "At most 200 epochs").
+# Above about 300,000 rows at least 20 passes are more steps than the budget, and they pay for their time: at a
+# million rows the budget alone (7 epochs) left the members behind (docs/performance.md, "A million rows").
 AUTO_MIN_EPOCHS, AUTO_MAX_EPOCHS = 20, 200
 # Distinct, fixed offsets give every layer of a member its own initializer seed.
 _LAYER_SEED_STRIDE = 7919
@@ -79,9 +81,10 @@ class PrunedMLPFactory:
     ``epochs`` and ``batch_size`` may be ``"auto"``: batches of about a 32nd
     of the rows (a power of two from 32 to 1024), and a budget of
     ``AUTO_STEPS`` optimizer steps within ``AUTO_MIN_EPOCHS`` and
-    ``AUTO_MAX_EPOCHS`` epochs: tables of a thousand rows or more get as many
-    steps as large ones, and smaller tables, whose batches cannot shrink below
-    32 rows, no more passes over their rows than that.
+    ``AUTO_MAX_EPOCHS`` epochs: tables of a thousand to about 300,000 rows
+    get the same steps, smaller tables, whose batches cannot shrink below 32
+    rows, no more passes over their rows than that, and larger ones at least
+    ``AUTO_MIN_EPOCHS`` passes, so more steps.
     """
 
     def __init__(self, **options):

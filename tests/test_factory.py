@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from ensembleprune import MemberSpec, PrunedEnsembleRegressor, PrunedMLPFactory, PruningSchedule
-from ensembleprune.factory import AUTO_MAX_EPOCHS
+from ensembleprune.factory import AUTO_MAX_EPOCHS, AUTO_MIN_EPOCHS
 
 # Layers of 12x64, 64x128 and 128x1 weights: 1 point of sparsity is representable in each.
 HIDDEN = (64, 128)
@@ -54,7 +54,7 @@ def test_layer_sparsities_keep_the_member_sparsity_overall(allocation):
         assert kept == pytest.approx(0.05 * sizes.sum(), rel=1e-3)
 
 
-def test_auto_batch_size_and_epochs_give_a_budget_of_steps_and_at_most_200_passes():
+def test_auto_batch_size_and_epochs_give_a_budget_of_steps_within_20_to_200_passes():
     factory = PrunedMLPFactory(epochs="auto", batch_size="auto")
     assert factory.batch_size_for(8000) == 256
     assert factory.batch_size_for(300) == 32
@@ -66,6 +66,9 @@ def test_auto_batch_size_and_epochs_give_a_budget_of_steps_and_at_most_200_passe
     # Below, batches stop shrinking: the passes over the rows are bounded instead, so fewer steps.
     assert factory.epochs_for(300) == AUTO_MAX_EPOCHS
     assert factory.steps_per_epoch(300) * factory.epochs_for(300) < 0.5 * steps[4000]
+    # Above, at least AUTO_MIN_EPOCHS passes: a million rows train for more steps than the budget.
+    assert factory.epochs_for(10**6) == AUTO_MIN_EPOCHS
+    assert factory.steps_per_epoch(10**6) * factory.epochs_for(10**6) > 2 * steps[100_000]
 
 
 def test_impossible_schedule_fails_before_training(tiny_regression):
