@@ -2,16 +2,21 @@
 
 The panels' tables hold 100 to 16,000 training rows; "at least as good as what
 users pick, at any data size" also means the large end, where the "auto" budget
-of optimizer steps, not of epochs, decides how long a member trains. Each kind
-draws one generated data set once, keeps its last 20,000 rows as the test rows
-of every size, and fits every model on the first ``n`` rows, so the training
-sets are nested and the test rows are the same at every size:
+of optimizer steps, not of epochs, decides how long a member trains. Each
+problem draws one generated data set once, keeps its last 20,000 rows as the
+test rows of every size, and fits every model on the first ``n`` rows, so the
+training sets are nested and the test rows are the same at every size:
 
-- regression: ``make_friedman1(n + 20000, n_features=20, noise=1,
+- ``regression``: ``make_friedman1(n + 20000, n_features=20, noise=1,
   random_state=7)``: 5 of 20 features informative (nonlinear); the noise caps
-  test R² near 0.96.
-- classification: ``make_hastie_10_2(n + 20000, random_state=7)``: two classes
-  split by a sphere in 10 Gaussian features, which no linear model separates.
+  test R² near 0.96. 2,000 to 1,000,000 training rows.
+- ``classification``: ``make_hastie_10_2(n + 20000, random_state=7)``: two
+  classes split by a sphere in 10 Gaussian features, which no linear model
+  separates. 2,000 to 1,000,000 training rows.
+- ``wide_regression``: ``make_friedman1(n + 20000, n_features=500, noise=1,
+  random_state=7)``: the regression panel's wide Friedman shape (5 of 500
+  features informative), 2,000 to 100,000 training rows (a million rows of 500
+  float64 features would take 4 GB).
 
 Models: the peers of ``bench_small_tables.py`` (the panels' ``RidgeCV`` /
 ``LogisticRegression``, ``HistGradientBoosting*``, ``MLP*`` with early
@@ -25,7 +30,8 @@ steps and epochs, and "paired": the ensemble's score minus each peer's with
 the standard error of that difference on the test rows. Prints one JSON
 object; a model that raises is recorded as an error.
 
-    python benchmarks/bench_data_size.py [--kind regression|classification] [--sizes 2000,20000] [--models hgb,ensemble]
+    python benchmarks/bench_data_size.py [--problems regression,wide_regression] [--sizes 2000,20000]
+        [--models hgb,ensemble]
 """
 
 import argparse
@@ -45,9 +51,12 @@ import bench_tabular
 
 TEST_ROWS = 20_000
 SIZES = (2_000, 20_000, 200_000, 1_000_000)
-GENERATORS = {
-    "regression": lambda n: make_friedman1(n, n_features=20, noise=1, random_state=7),
-    "classification": lambda n: make_hastie_10_2(n, random_state=7),
+# name: (task, generator of n rows, training sizes)
+PROBLEMS = {
+    "regression": ("regression", lambda n: make_friedman1(n, n_features=20, noise=1, random_state=7), SIZES),
+    "classification": ("classification", lambda n: make_hastie_10_2(n, random_state=7), SIZES),
+    "wide_regression": ("regression", lambda n: make_friedman1(n, n_features=500, noise=1, random_state=7),
+                        (2_000, 20_000, 100_000)),
 }
 PANELS = {"regression": bench_tabular.BASE_MODELS, "classification": bench_classification.BASE_MODELS}
 
@@ -83,7 +92,7 @@ def run_size(kind, X, y, n_train, forest_rows, chosen=None):
     for name, estimator in models_for(kind, n_train, forest_rows).items():
         if chosen is not None and name not in chosen:
             continue
-        print(f"[{kind} {n_train}] {name} ...", file=sys.stderr, flush=True)
+        print(f"[{kind} {n_train} × {X.shape[1]}] {name} ...", file=sys.stderr, flush=True)
         try:
             pipeline = make_pipeline(StandardScaler(), estimator)
             start = time.perf_counter()
@@ -97,7 +106,7 @@ def run_size(kind, X, y, n_train, forest_rows, chosen=None):
             result = {"error": f"{type(error).__name__}: {error}"}
         entry["results"][name] = result
         shown = {key: value for key, value in result.items() if key != bench_tabular.ROW_LOSSES}
-        print(f"[{kind} {n_train}] {name}: {json.dumps(shown)}", file=sys.stderr, flush=True)
+        print(f"[{kind} {n_train} × {X.shape[1]}] {name}: {json.dumps(shown)}", file=sys.stderr, flush=True)
     scale = bench_tabular.r2_scale(y_test) if kind == "regression" else 1.0
     entry["paired"] = bench_tabular.paired_differences(entry["results"], {"ensemble": {}}, scale)
     return entry
@@ -105,8 +114,8 @@ def run_size(kind, X, y, n_train, forest_rows, chosen=None):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--kind", choices=tuple(GENERATORS), default=None, help="default: both")
-    parser.add_argument("--sizes", default=",".join(map(str, SIZES)), help="training rows, comma-separated")
+    parser.add_argument("--problems", default=",".join(PROBLEMS), help="comma-separated (default: all)")
+    parser.add_argument("--sizes", help="training rows, comma-separated (default: each problem's)")
     parser.add_argument("--forest-rows", type=int, default=20_000, help="largest size the random forest runs at")
     parser.add_argument("--models", help="comma-separated, from rf, ridge, logreg, hgb, mlp, ensemble (default: all)")
     args = parser.parse_args(argv)
@@ -114,20 +123,24 @@ def main(argv=None):
     unknown = (chosen or set()) - {"rf", "ridge", "logreg", "hgb", "mlp", "ensemble"}
     if unknown:
         parser.error(f"unknown models: {', '.join(sorted(unknown))}")
+    problems = args.problems.split(",")
+    if set(problems) - set(PROBLEMS):
+        parser.error(f"unknown problems: {', '.join(sorted(set(problems) - set(PROBLEMS)))}")
     try:
-        sizes = sorted(int(size) for size in args.sizes.split(","))
+        sizes = None if args.sizes is None else sorted(int(size) for size in args.sizes.split(","))
     except ValueError:
         parser.error(f"--sizes takes whole numbers of rows separated by commas, not {args.sizes!r}")
-    if sizes[0] < 100:
+    if sizes and sizes[0] < 100:
         parser.error(f"--sizes must be at least 100 rows, not {sizes[0]}")
     from ensembleprune._tf import import_tf
 
     import_tf()  # before any timing: no fit pays for importing TensorFlow
     report = {"benchmark": "bench_data_size", "git": bench_tabular.git_state(), "test_rows": TEST_ROWS,
               "forest_rows": args.forest_rows}
-    for kind in [args.kind] if args.kind else list(GENERATORS):
-        X, y = GENERATORS[kind](sizes[-1] + TEST_ROWS)
-        report[kind] = {str(n): run_size(kind, X, y, n, args.forest_rows, chosen) for n in sizes}
+    for name in problems:
+        task, generate, default_sizes = PROBLEMS[name]
+        X, y = generate((sizes or default_sizes)[-1] + TEST_ROWS)
+        report[name] = {str(n): run_size(task, X, y, n, args.forest_rows, chosen) for n in sizes or default_sizes}
     print(json.dumps(report, indent=1))
 
 

@@ -12,7 +12,8 @@ import bench_data_size  # noqa: E402
 
 def test_every_size_is_scored_on_the_same_test_rows_that_no_size_trains_on(monkeypatch):
     monkeypatch.setattr(bench_data_size, "TEST_ROWS", 50)
-    X, y = bench_data_size.GENERATORS["classification"](300 + 50)
+    _, generate, _ = bench_data_size.PROBLEMS["classification"]
+    X, y = generate(300 + 50)
     X_small, y_small, X_test_small, y_test_small = bench_data_size.rows(X, y, 100)
     X_large, y_large, X_test, y_test = bench_data_size.rows(X, y, 300)
     assert np.array_equal(X_test_small, X_test) and np.array_equal(y_test_small, y_test) and len(y_test) == 50
