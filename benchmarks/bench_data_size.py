@@ -1,6 +1,6 @@
 """The defaults as the table grows: one generated problem from 2,000 to a million training rows.
 
-The panels' tables hold 100 to 16,000 training rows; "at least as good as what
+The panels' tables hold 142 to 16,152 training rows; "at least as good as what
 users pick, at any data size" also means the large end, where the "auto" budget
 of optimizer steps, not of epochs, decides how long a member trains. Each
 problem draws one generated data set once, keeps its last 20,000 rows as the
@@ -40,7 +40,6 @@ import sys
 import time
 import traceback
 
-import numpy as np
 from sklearn.datasets import make_friedman1, make_hastie_10_2
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
