@@ -37,12 +37,8 @@ object; a model that raises is recorded as an error.
 import argparse
 import json
 import sys
-import time
-import traceback
 
 from sklearn.datasets import make_friedman1, make_hastie_10_2
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 
 import bench_classification
 import bench_small_tables
@@ -92,22 +88,13 @@ def run_size(kind, X, y, n_train, forest_rows, chosen=None):
         if chosen is not None and name not in chosen:
             continue
         print(f"[{kind} {n_train} × {X.shape[1]}] {name} ...", file=sys.stderr, flush=True)
-        try:
-            pipeline = make_pipeline(StandardScaler(), estimator)
-            start = time.perf_counter()
-            pipeline.fit(X_train, y_train)
-            result = {"fit_s": time.perf_counter() - start,
-                      **bench_small_tables.score(kind, pipeline, X_test, y_test)}
-            if name == "ensemble":
-                result.update(ensemble_cost(pipeline[-1]))
-        except Exception as error:  # noqa: BLE001 - recorded, and the run goes on
-            traceback.print_exc(file=sys.stderr)
-            result = {"error": f"{type(error).__name__}: {error}"}
+        pipeline, result = bench_small_tables.fit_and_score(kind, estimator, X_train, y_train, X_test, y_test)
+        if name == "ensemble" and pipeline is not None:
+            result.update(ensemble_cost(pipeline[-1]))
         entry["results"][name] = result
         shown = {key: value for key, value in result.items() if key != bench_tabular.ROW_LOSSES}
         print(f"[{kind} {n_train} × {X.shape[1]}] {name}: {json.dumps(shown)}", file=sys.stderr, flush=True)
-    scale = bench_tabular.r2_scale(y_test) if kind == "regression" else 1.0
-    entry["paired"] = bench_tabular.paired_differences(entry["results"], {"ensemble": {}}, scale)
+    entry["paired"] = bench_small_tables.paired(kind, entry["results"], y_test)
     return entry
 
 

@@ -107,26 +107,39 @@ def score(kind, pipeline, X_test, y_test):
             ROW_LOSSES: bench_classification.row_log_losses(y_test, proba, pipeline.classes_)}
 
 
+def fit_and_score(kind, estimator, X_train, y_train, X_test, y_test):
+    """``(pipeline, result)``: ``estimator`` after a ``StandardScaler``, fitted, timed and scored on the test rows.
+
+    An exception is recorded as the result's error (the pipeline is then None), and the run goes on.
+    """
+    try:
+        pipeline = make_pipeline(StandardScaler(), estimator)
+        start = time.perf_counter()
+        pipeline.fit(X_train, y_train)
+        return pipeline, {**score(kind, pipeline, X_test, y_test), "fit_s": time.perf_counter() - start}
+    except Exception as error:  # noqa: BLE001 - recorded, and the run goes on
+        traceback.print_exc(file=sys.stderr)
+        return None, {"error": f"{type(error).__name__}: {error}"}
+
+
+def paired(kind, results, y_test):
+    """The ensemble's score minus each peer's on the test rows, with its standard error (pops the row losses)."""
+    scale = bench_tabular.r2_scale(y_test) if kind == "regression" else 1.0
+    return bench_tabular.paired_differences(results, {"ensemble": {}}, scale)
+
+
 def run_dataset(kind, name, load):
     X, y = load()
     X_train, X_test, y_train, y_test = train_test_split(
         np.asarray(X, float), y, test_size=0.2, random_state=0, stratify=y if kind == "classification" else None)
     entry = {"n_train": len(y_train), "n_test": len(y_test), "n_features": X.shape[1], "results": {}}
     for model, estimator in peers(kind).items():
-        try:
-            pipeline = make_pipeline(StandardScaler(), estimator)
-            start = time.perf_counter()
-            pipeline.fit(X_train, y_train)
-            result = {**score(kind, pipeline, X_test, y_test), "fit_s": time.perf_counter() - start}
-            if model == "ensemble":
-                result["linear_member_alone"] = bool(np.all(pipeline[-1].member_seeds_ == -1))
-                result.update(bench_tabular.linear_member_evidence(pipeline[-1]))
-        except Exception as error:  # noqa: BLE001 - recorded, and the run goes on
-            traceback.print_exc(file=sys.stderr)
-            result = {"error": f"{type(error).__name__}: {error}"}
+        pipeline, result = fit_and_score(kind, estimator, X_train, y_train, X_test, y_test)
+        if model == "ensemble" and pipeline is not None:
+            result["linear_member_alone"] = bool(np.all(pipeline[-1].member_seeds_ == -1))
+            result.update(bench_tabular.linear_member_evidence(pipeline[-1]))
         entry["results"][model] = result
-    scale = bench_tabular.r2_scale(y_test) if kind == "regression" else 1.0
-    entry["paired"] = bench_tabular.paired_differences(entry["results"], {"ensemble": {}}, scale)
+    entry["paired"] = paired(kind, entry["results"], y_test)
     print(f"[{name}] {json.dumps(entry['results'])}", file=sys.stderr, flush=True)
     return entry
 
