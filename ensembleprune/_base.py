@@ -28,7 +28,8 @@ from ._selection import MIN_HELD_OUT_ROWS, MIN_ROWS, _SelectionMixin, held_out_r
 from ._stacking import _StackingMixin
 from ._version import __version__
 from .checkpoint import MemberCheckpoint, fingerprint
-from .compact import predict_all, strip
+from .compact import CompactMLP, predict_all, strip
+from .encoding import encode, fit_encoding
 from .exceptions import MemberDivergedError, MemberDivergedWarning
 from .factory import PrunedMLPFactory
 from .ledger import CostLedger
@@ -144,6 +145,7 @@ class _BasePrunedEnsemble(_SelectionMixin, _StackingMixin, BaseEstimator):
         "activation": [StrOptions(set(HIDDEN_ACTIVATIONS))],
         "sparsity_allocation": [StrOptions(set(ALLOCATIONS))],
         "input_pruning": [StrOptions({*INPUT_PRUNINGS, "auto"}), list, tuple],
+        "input_encoding": [StrOptions({"auto"}), None],
         "initial_sparsity": [Interval(numbers.Real, 0, 1, closed="left")],
         "pruning_start": [Interval(numbers.Real, 0, 1, closed="left")],
         "pruning_end": [Interval(numbers.Real, 0, 1, closed="right")],
@@ -171,6 +173,7 @@ class _BasePrunedEnsemble(_SelectionMixin, _StackingMixin, BaseEstimator):
         learning_rate_schedule="constant",
         sparsity_allocation="erk",
         input_pruning="auto",
+        input_encoding="auto",
         initial_sparsity=0.0,
         pruning_start=0.1,
         pruning_end=0.6,
@@ -203,6 +206,7 @@ class _BasePrunedEnsemble(_SelectionMixin, _StackingMixin, BaseEstimator):
         self.learning_rate_schedule = learning_rate_schedule
         self.sparsity_allocation = sparsity_allocation
         self.input_pruning = input_pruning
+        self.input_encoding = input_encoding
         self.initial_sparsity = initial_sparsity
         self.pruning_start = pruning_start
         self.pruning_end = pruning_end
@@ -238,8 +242,13 @@ class _BasePrunedEnsemble(_SelectionMixin, _StackingMixin, BaseEstimator):
         return X, y, sample_weight
 
     def _fit(self, X, Y, sample_weight):
-        """Train the members on ``Y`` (the targets as members learn them) and fit the combiner."""
-        specs = self._member_specs(self._output_activation(Y), X.shape[1])
+        """Train the members on ``Y`` (the targets as members learn them) and fit the combiner.
+
+        From here on ``X`` is the members' inputs: the features, then their encoded columns (``input_encoding``).
+        """
+        self.input_encoding_ = fit_encoding(X) if self.input_encoding == "auto" else None
+        X = encode(X, self.input_encoding_)
+        specs = self._member_specs(self._output_activation(Y), self.n_features_in_)
         strategy_params(self.strategy, self.strategy_params)  # refuse bad strategy_params before training
         # Split before training, so that a splitter stacking cannot use fails before any member trains.
         splits = self._stacking_splits(X, Y) if self.combine == "stack" else None
@@ -335,6 +344,17 @@ class _BasePrunedEnsemble(_SelectionMixin, _StackingMixin, BaseEstimator):
         """The class of each row of ``Y``, for stratified folds; None for a regressor, whose folds are not stratified."""
         return None
 
+    def _linear_member(self, X, Y, sample_weight, rows):
+        """The linear member fitted on ``rows`` of the features as given, reading none of their encoded columns.
+
+        Returns the subclass's ``(model, penalty)``, the model reading the
+        members' inputs ``X`` (None where the subclass has none).
+        """
+        model, penalty = self._fit_linear_member(X[:, :self.n_features_in_], Y, sample_weight, rows)
+        if model is None or model.n_features_in_ == X.shape[1]:
+            return model, penalty
+        return CompactMLP(model.layers, model.used_features_, X.shape[1], model.architecture), penalty
+
     def _append_linear_member(self, linear):
         """Add the linear member to the members and their attributes (seed -1, sparsity 0, no history)."""
         self.members_.append(linear)
@@ -353,7 +373,7 @@ class _BasePrunedEnsemble(_SelectionMixin, _StackingMixin, BaseEstimator):
         if validate:
             X = _validated_X(self, X, reset=False)
         # One pass over X for all members: each block of rows is converted once, in cache.
-        return predict_all(self.members_, X).astype(np.float64)
+        return predict_all(self.members_, encode(X, self.input_encoding_)).astype(np.float64)
 
     def _combine_outputs(self, outputs):
         """The mean, weighted mean (selection) or median of the members' ``outputs``."""

@@ -39,6 +39,10 @@ def describe_model_file(path):
     if hasattr(model, "classes_"):
         lines.append(f"classifier of {len(model.classes_)} classes: {', '.join(map(str, model.classes_))}")
     if not isinstance(model, CompactMLP):
+        encoding = model.input_encoding_
+        if encoding is not None:
+            lines.append(f"input encoding: {model.n_features_in_} features, then {len(encoding['features'])} "
+                         f"piecewise-linear columns of {np.unique(encoding['features']).size} of them")
         lines.append(f"combine: {model.combine}")
         evidence = getattr(model, "linear_member_evidence_", None)
         if evidence is not None and "untried" in evidence:

@@ -28,6 +28,7 @@ from sklearn.model_selection import KFold, ShuffleSplit
 
 from ._archive import _ARRAY_NAME, ALLOWED_DTYPES, InvalidModelFileError, _expect
 from .compact import CompactLayer, CompactMLP, smallest_unsigned_dtype
+from .encoding import check_encoding, encoded_width
 
 # Meta-learners whose predict is ``X @ coef_ + intercept_`` (LogisticRegression's
 # predict_proba, a sigmoid or softmax of it): stored as class name, parameters
@@ -259,6 +260,9 @@ def _decode_ensemble(kind, manifest, members, arrays):
     attributes = _decode(_expect(section, "attributes", dict), arrays)
     if set(attributes) & {"members_", "final_estimators_"} or set(attributes) & set(estimator.get_params(deep=False)):
         raise InvalidModelFileError("estimator attributes repeat the members, the combiner or a parameter")
+    if "input_encoding" not in _expect(section, "params", dict):  # written before input_encoding existed: none
+        estimator.set_params(input_encoding=None)
+        attributes.setdefault("input_encoding_", None)
     _set_attributes(estimator, attributes, "estimator")
     estimator.members_ = members
     combiner = _expect(manifest, "combiner", dict)
@@ -272,7 +276,12 @@ def _decode_ensemble(kind, manifest, members, arrays):
 
 def _check_predicts(estimator):
     """A loaded ensemble must predict: catches parts that do not fit together."""
-    if any(member.n_features_in_ != estimator.n_features_in_ for member in estimator.members_):
+    try:
+        check_encoding(getattr(estimator, "input_encoding_", None), estimator.n_features_in_)
+    except ValueError as error:
+        raise InvalidModelFileError(f"its input encoding is malformed: {error}") from None
+    width = encoded_width(estimator.n_features_in_, estimator.input_encoding_)
+    if any(member.n_features_in_ != width for member in estimator.members_):
         raise InvalidModelFileError("its members and the estimator expect different numbers of features")
     try:
         with warnings.catch_warnings():

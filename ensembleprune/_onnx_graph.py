@@ -113,12 +113,24 @@ class GraphBuilder:
 
     # ------------------------------------------------------------ members
 
+    def encoded(self, model, X):
+        """The members' inputs from the float32 input ``X``: ``X`` and its encoded columns (``input_encoding_``)."""
+        encoding = model.input_encoding_
+        if encoding is None:
+            return X
+        columns = self.node("Gather", [X, self.constant(encoding["features"], "encoded_features")], axis=1)
+        scaled = self.node("Mul", [columns, self.constant(encoding["scale"], "encoding_scale")])
+        shifted = self.node("Add", [scaled, self.constant(encoding["offset"], "encoding_offset")])
+        clipped = self.node("Clip", [shifted, self.constant(np.float32(0), "zero"), self.constant(np.float32(1), "one")])
+        return self.node("Concat", [X, clipped], axis=1)
+
     def members_float64(self, model, X, sparse_one_row=True):
         """Every member's outputs on the float32 input ``X``, each cast to float64.
 
         With ``sparse_one_row`` and a layer stored as padded nonzeros, an ``If``
         runs one row through the gathers and other batches through ``Gemm``.
         """
+        X = self.encoded(model, X)
         stored = [[self._stored_layer(member, index, layer) for index, layer in enumerate(member.layers)]
                   for member in model.members_]
         if not (sparse_one_row and any(isinstance(arrays, tuple) for layers in stored for arrays in layers)):

@@ -207,7 +207,8 @@ class PrunedEnsembleClassifier(ClassifierMixin, _BasePrunedEnsemble):
         The class labels, sorted.
     members_ : list of CompactMLP
         The stripped members; each outputs the second class's probability (two
-        classes) or every class's (more).
+        classes) or every class's (more), from the features followed by their
+        encoded columns (``input_encoding_``, as the regressor's).
     member_weights_ : ndarray of shape (n_members,)
         The members' weights (``combine="select"`` only).
     linear_member_evidence_ : dict
@@ -257,6 +258,7 @@ class PrunedEnsembleClassifier(ClassifierMixin, _BasePrunedEnsemble):
         learning_rate_schedule="constant",
         sparsity_allocation="erk",
         input_pruning="auto",
+        input_encoding="auto",
         initial_sparsity=0.0,
         pruning_start=0.1,
         pruning_end=0.6,
@@ -285,7 +287,7 @@ class PrunedEnsembleClassifier(ClassifierMixin, _BasePrunedEnsemble):
             n_members=n_members, sparsities=sparsities, hidden_layer_sizes=hidden_layer_sizes,
             activation=activation, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
             learning_rate_schedule=learning_rate_schedule, sparsity_allocation=sparsity_allocation,
-            input_pruning=input_pruning,
+            input_pruning=input_pruning, input_encoding=input_encoding,
             initial_sparsity=initial_sparsity, pruning_start=pruning_start, pruning_end=pruning_end,
             pruning_frequency=pruning_frequency, combine=combine, linear_member=linear_member,
             final_estimator=final_estimator, cv=cv, strategy=strategy, strategy_params=strategy_params,
@@ -336,7 +338,7 @@ class PrunedEnsembleClassifier(ClassifierMixin, _BasePrunedEnsemble):
     def _output_activation(self, Y):
         return output_activation(len(self.classes_))
 
-    def _linear_member(self, X, Y, sample_weight, rows):
+    def _fit_linear_member(self, X, Y, sample_weight, rows):
         return logistic_member(X, Y, rows, sample_weight)
 
     _row_losses = staticmethod(log_losses)

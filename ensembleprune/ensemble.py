@@ -71,7 +71,17 @@ class PrunedEnsembleRegressor(RegressorMixin, _BasePrunedEnsemble):
         members, as ``sparsities`` is. ``"auto"``: features and weights by
         turns (the first member features) when ``X`` has more columns than the
         first hidden layer has units, weights otherwise; see
-        :func:`~ensembleprune._base.auto_input_pruning`.
+        :func:`~ensembleprune._base.auto_input_pruning` (which counts the
+        features, not their encoded columns).
+    input_encoding : {"auto"} or None, default="auto"
+        ``"auto"``: the network members read, beside the features, a
+        piecewise-linear encoding of each feature of more than two values
+        (Gorishniy et al., 2022): one column per quantile bin, 0 below it, 1
+        above it, linear in between, from up to 8 bins per feature and 512
+        columns in all (no encoding past 256 features); the linear member
+        reads the features only. Networks then fit thresholds of single
+        features as trees do. The bins come from the training rows;
+        ``input_encoding_`` holds them. ``None``: the features alone.
     initial_sparsity : float, default=0.0
         Sparsity when pruning starts (capped at each member's final sparsity).
     pruning_start, pruning_end : float, default=0.1, 0.6
@@ -191,7 +201,13 @@ class PrunedEnsembleRegressor(RegressorMixin, _BasePrunedEnsemble):
     Attributes
     ----------
     members_ : list of CompactMLP
-        The stripped members; each predicts in standardized target units.
+        The stripped members; each predicts in standardized target units, from
+        the features followed by their encoded columns
+        (:func:`~ensembleprune.encoding.encode`).
+    input_encoding_ : dict of ndarray or None
+        The encoded columns (``input_encoding``): for each, the feature it
+        encodes (``"features"``) and the ``"scale"`` and ``"offset"`` of
+        ``clip(x * scale + offset, 0, 1)``; None where nothing is encoded.
     member_sparsities_ : ndarray of shape (n_members,)
         Final sparsity each member was trained to.
     member_seeds_ : ndarray of shape (n_members,)
@@ -263,6 +279,7 @@ class PrunedEnsembleRegressor(RegressorMixin, _BasePrunedEnsemble):
         learning_rate_schedule="constant",
         sparsity_allocation="erk",
         input_pruning="auto",
+        input_encoding="auto",
         initial_sparsity=0.0,
         pruning_start=0.1,
         pruning_end=0.6,
@@ -291,7 +308,7 @@ class PrunedEnsembleRegressor(RegressorMixin, _BasePrunedEnsemble):
             n_members=n_members, sparsities=sparsities, hidden_layer_sizes=hidden_layer_sizes,
             activation=activation, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
             learning_rate_schedule=learning_rate_schedule, sparsity_allocation=sparsity_allocation,
-            input_pruning=input_pruning,
+            input_pruning=input_pruning, input_encoding=input_encoding,
             initial_sparsity=initial_sparsity, pruning_start=pruning_start, pruning_end=pruning_end,
             pruning_frequency=pruning_frequency, combine=combine, linear_member=linear_member,
             final_estimator=final_estimator, cv=cv, strategy=strategy, strategy_params=strategy_params,
@@ -365,7 +382,7 @@ class PrunedEnsembleRegressor(RegressorMixin, _BasePrunedEnsemble):
     def _output_activation(self, Y):
         return "linear"
 
-    def _linear_member(self, X, Y, sample_weight, rows):
+    def _fit_linear_member(self, X, Y, sample_weight, rows):
         return ridge_member(X, Y, rows, sample_weight)
 
     _row_losses = staticmethod(squared_errors)

@@ -33,6 +33,7 @@ ARTICLE_TRAINING = dict(
     learning_rate_schedule="constant",
     sparsity_allocation="uniform",
     input_pruning="weights",
+    input_encoding=None,
     early_stopping=False,
     linear_member=False,
 )

@@ -8,6 +8,7 @@ from sklearn.datasets import make_circles, make_classification
 from ensembleprune import PrunedEnsembleClassifier, load, save
 from ensembleprune import classifier as classifier_module
 from ensembleprune.classifier import TEMPERATURE_RANGE, fit_temperature, log_loss_of_average
+from ensembleprune.encoding import encode
 
 SMALL = dict(n_members=2, sparsities=(0.5, 0.7), hidden_layer_sizes=(32,), epochs=30, batch_size=32, learning_rate=1e-2,
              random_state=0)
@@ -62,6 +63,7 @@ def test_calibration_divides_each_members_logits_by_its_temperature(both_fits, b
     np.testing.assert_array_equal(as_trained.member_temperatures_, [1.0, 1.0])
     assert calibrated.member_temperatures_.shape == (2,)
     assert not np.allclose(calibrated.member_temperatures_, 1.0)
+    X = encode(X, calibrated.input_encoding_)  # what the members read
     for before, after, temperature in zip(as_trained.members_, calibrated.members_, calibrated.member_temperatures_):
         logits = before.with_output_layer(activation="linear").predict(X)
         np.testing.assert_allclose(after.predict(X), expit(logits / temperature), rtol=1e-4, atol=1e-6)
@@ -72,6 +74,7 @@ def test_calibrated_members_have_no_higher_held_out_log_loss(both_fits, binary):
     as_trained, calibrated = both_fits
     held_out = as_trained._factory().validation_rows(len(X), list(as_trained.member_seeds_))
     Y = y[held_out].reshape(-1, 1).astype(float)
+    X = encode(X, calibrated.input_encoding_)
     for before, after in zip(as_trained.members_, calibrated.members_):
         loss_before = log_loss_of_average(before.predict(X[held_out]), Y)
         assert log_loss_of_average(after.predict(X[held_out]), Y) <= loss_before + 1e-6

@@ -25,6 +25,7 @@ from ensembleprune import (
     save,
 )
 from ensembleprune._selection import MIN_ROWS
+from ensembleprune.encoding import encoded_width
 from ensembleprune.cli import main
 from ensembleprune.serialization import InvalidModelFileError, UnsafeToSaveError
 
@@ -127,9 +128,11 @@ def test_inspect_prints_each_members_layers(model_file, ensemble, capsys):
     assert main(["inspect", str(model_file)]) == 0
     out = capsys.readouterr().out
     assert "PrunedEnsembleRegressor" in out and "combine: mean" in out
+    n_inputs = encoded_width(12, ensemble.input_encoding_)
+    assert n_inputs > 12 and f"input encoding: 12 features, then {n_inputs - 12} piecewise-linear columns" in out
     for k, member in enumerate(ensemble.members_):
-        assert f"member {k}: 12 -> 16 -> 1" in out
-        assert f"used features {member.used_features_.size} of 12" in out
+        assert f"member {k}: {n_inputs} -> 16 -> 1" in out
+        assert f"used features {member.used_features_.size} of {n_inputs}" in out
         assert f"{member.nbytes:,} bytes" in out
     assert out.count("  layer 0:") == 2 and "density" in out and "nonzeros" in out
 

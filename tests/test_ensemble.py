@@ -164,7 +164,7 @@ def test_auto_input_pruning_prunes_features_and_weights_by_turns_only_on_wide_in
     rng = np.random.default_rng(0)
     X = rng.normal(size=(200, 40))
     y = X[:, 0] - X[:, 1] + 0.1 * rng.normal(size=200)
-    params = dict(TINY, n_members=2, sparsities=(0.5,), hidden_layer_sizes=(16,), epochs=4)
+    params = dict(TINY, n_members=2, sparsities=(0.5,), hidden_layer_sizes=(16,), epochs=4, input_encoding=None)
     # 40 inputs feed 16 units: the first member reads half of the features, the second single weights of all.
     wide = PrunedEnsembleRegressor(**params).fit(X, y)
     used = [member.used_features_.size for member in wide.members_]

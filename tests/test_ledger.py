@@ -5,6 +5,7 @@ import math
 import pytest
 
 from ensembleprune import PrunedEnsembleRegressor
+from ensembleprune.encoding import encoded_width
 from ensembleprune.ledger import CostLedger, dense_multiply_adds, member_cost
 
 
@@ -31,11 +32,12 @@ def test_a_fit_records_what_its_members_ran(tiny_regression):
     n_validation = round(len(X) / 3)
     n_train = len(X) - n_validation
     steps = 3 * math.ceil(n_train / 32)
-    forward = X.shape[1] * 8 + 8
+    n_inputs = encoded_width(X.shape[1], model.input_encoding_)  # the features and their encoded columns
+    forward = n_inputs * 8 + 8
     assert cost["members"] == [2, 0]
     assert cost["optimizer_steps"] == [2 * steps, 0]
     assert cost["examples"] == [2 * 3 * n_train, 0]
-    assert cost["multiply_adds"][0] == 2 * (3 * n_train * (3 * forward - X.shape[1] * 8) + 3 * n_validation * forward)
+    assert cost["multiply_adds"][0] == 2 * (3 * n_train * (3 * forward - n_inputs * 8) + 3 * n_validation * forward)
     assert all(seconds >= 0 for seconds in cost["seconds"]) and cost["seconds"][0] > 0
 
 

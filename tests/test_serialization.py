@@ -37,6 +37,7 @@ from ensembleprune import (
     load,
     save,
 )
+from ensembleprune.encoding import encoded_width
 
 
 @pytest.fixture(scope="module")
@@ -78,6 +79,9 @@ def test_ensemble_round_trip_keeps_params_attributes_and_exact_predictions(stack
     assert loaded.member_layer_sparsity_ == stacked.member_layer_sparsity_
     assert loaded.history_ == stacked.history_
     assert loaded.n_features_in_ == stacked.n_features_in_
+    for key, array in stacked.input_encoding_.items():
+        np.testing.assert_array_equal(loaded.input_encoding_[key], array)
+        assert loaded.input_encoding_[key].dtype == array.dtype
     for got, want in zip(loaded.members_, stacked.members_):
         assert got.architecture == want.architecture
         np.testing.assert_array_equal(got.used_features_, want.used_features_)
@@ -91,7 +95,11 @@ def test_manifest_declares_versions_architecture_combiner_and_every_array(stacke
     manifest = json.loads(entries["manifest.json"])
     assert (manifest["magic"], manifest["format_version"], manifest["package_version"]) == (
         "ensembleprune-model", 1, __version__)
-    assert [member["architecture"] for member in manifest["members"]] == [[12, 32, 16, 1]] * 2 + [[12, 1]]  # + linear
+    # The networks read the 12 features and their encoded columns; the linear member the features alone.
+    n_inputs = encoded_width(12, stacked.input_encoding_)
+    assert n_inputs > 12 and {"attributes/input_encoding_/features", "attributes/input_encoding_/scale"} <= set(
+        manifest["arrays"])
+    assert [member["architecture"] for member in manifest["members"]] == [[n_inputs, 32, 16, 1]] * 2 + [[12, 1]]
     assert manifest["combiner"]["method"] == "stack"
     assert manifest["combiner"]["meta_learners"][0]["class"] == "Ridge"
     assert set(entries) == {"manifest.json"} | {f"arrays/{name}.npy" for name in manifest["arrays"]}

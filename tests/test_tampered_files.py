@@ -163,7 +163,9 @@ TAMPERED = {
         calibration_residuals_={"__type__": "array", "name": "attributes/y_mean_"},
         calibration_spreads_={"__type__": "array", "name": "attributes/y_mean_"})), "conformal calibration"),
     "mismatched parts": (
-        _manifest(lambda m: m["estimator"]["attributes"].update(n_features_in_=5)), "different numbers of features"),
+        _manifest(lambda m: m["estimator"]["attributes"].update(input_encoding_=None)), "different numbers of features"),
+    "encoding of the wrong dtype": (_manifest(lambda m: m["estimator"]["attributes"]["input_encoding_"].update(
+        features={"__type__": "array", "name": "attributes/input_encoding_/scale"})), "input encoding is malformed"),
 }
 
 
