@@ -248,7 +248,9 @@ class _BasePrunedEnsemble(_SelectionMixin, _StackingMixin, BaseEstimator):
         """
         self.input_encoding_ = fit_encoding(X) if self.input_encoding == "auto" else None
         X = encode(X, self.input_encoding_)
-        specs = self._member_specs(self._output_activation(Y), self.n_features_in_)
+        # Members of the other strategies descend from one network, so they all read what it reads.
+        by_turns = self.input_encoding_ is not None and self.strategy == "independent"
+        specs = self._member_specs(self._output_activation(Y), self.n_features_in_, by_turns)
         strategy_params(self.strategy, self.strategy_params)  # refuse bad strategy_params before training
         # Split before training, so that a splitter stacking cannot use fails before any member trains.
         splits = self._stacking_splits(X, Y) if self.combine == "stack" else None
@@ -433,7 +435,14 @@ class _BasePrunedEnsemble(_SelectionMixin, _StackingMixin, BaseEstimator):
             raise MemberDivergedError(message)
         warnings.warn(message + " It is left out of the ensemble.", MemberDivergedWarning, stacklevel=4)
 
-    def _member_specs(self, output_activation, n_features):
+    def _member_specs(self, output_activation, n_features, encoded=False):
+        """The members' specs for ``n_features`` features; with ``encoded``, every other member reads them alone.
+
+        Where the features' encoded columns follow them (``input_encoding``),
+        the members read them by turns, the first member the encoded columns:
+        the encoding helps on some tables and costs on others (small tables,
+        many noise features), and the combiner weighs both kinds of member.
+        """
         if _is_auto(self.sparsities):
             sparsities = auto_sparsities(self.n_members)
         else:
@@ -461,7 +470,8 @@ class _BasePrunedEnsemble(_SelectionMixin, _StackingMixin, BaseEstimator):
             )
             specs.append(
                 MemberSpec(int(seed), schedule, hidden, self.activation, self.sparsity_allocation, output_activation,
-                           input_prunings[index % len(input_prunings)])
+                           input_prunings[index % len(input_prunings)],
+                           n_features if encoded and index % 2 else None)
             )
         return specs
 

@@ -72,6 +72,10 @@ class MemberSpec:
         by one, as in every other layer; or whole input features, the rows of
         its kernel of smallest mean magnitude (tfmot's block sparsity, one
         block per feature). The layer keeps the same fraction either way.
+    input_columns : int or None, default=None
+        The member reads only the first ``input_columns`` columns of its inputs
+        (the features, not their encoded columns: see ``input_encoding``);
+        None reads them all.
     """
 
     seed: int
@@ -81,6 +85,7 @@ class MemberSpec:
     sparsity_allocation: str = "uniform"
     output_activation: str = "linear"
     input_pruning: str = "weights"
+    input_columns: int = None
 
     def __post_init__(self):
         object.__setattr__(self, "hidden_layer_sizes", tuple(int(h) for h in self.hidden_layer_sizes))
@@ -98,6 +103,10 @@ class MemberSpec:
             raise ValueError(f"sparsity_allocation must be one of {ALLOCATIONS}, got {self.sparsity_allocation!r}")
         if self.input_pruning not in INPUT_PRUNINGS:
             raise ValueError(f"input_pruning must be one of {INPUT_PRUNINGS}, got {self.input_pruning!r}")
+        if self.input_columns is not None:
+            if int(self.input_columns) != self.input_columns or self.input_columns < 1:
+                raise ValueError(f"input_columns must be None or a positive integer, got {self.input_columns!r}")
+            object.__setattr__(self, "input_columns", int(self.input_columns))
 
     @property
     def final_sparsity(self):
@@ -112,6 +121,7 @@ class MemberSpec:
             "sparsity_allocation": self.sparsity_allocation,
             "output_activation": self.output_activation,
             "input_pruning": self.input_pruning,
+            "input_columns": self.input_columns,
         }
 
     @classmethod

@@ -1,5 +1,7 @@
 """input_encoding: the piecewise-linear columns the network members read beside the features."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -65,6 +67,8 @@ def test_the_networks_read_the_encoded_columns_and_the_linear_member_the_feature
     width = encoded_width(5, model.input_encoding_)
     assert width == 5 + 5 * MAX_BINS
     assert all(member.n_features_in_ == width for member in model.members_)
+    # By turns: the first member reads the encoded columns, the second the features alone.
+    assert model.members_[0].used_features_.max() >= 5 and model.members_[1].used_features_.max() < 5
     np.testing.assert_allclose(model.predict_members(X[:3])[0].ravel(),
                                model.members_[0].predict(encode(X[:3], model.input_encoding_)).ravel()
                                * model.y_scale_ + model.y_mean_, rtol=1e-6)
@@ -78,3 +82,14 @@ def test_the_networks_read_the_encoded_columns_and_the_linear_member_the_feature
     refit = model.fit(3 * X[:, :2], y)
     assert refit.input_encoding_["features"].max() == 1
     assert all(member.n_features_in_ == encoded_width(2, refit.input_encoding_) for member in refit.members_)
+
+
+def test_members_read_the_encoded_columns_by_turns_and_train_as_many_inputs():
+    model = PrunedEnsembleRegressor(**dict(TINY, n_members=3))
+    specs = model._member_specs("linear", 6, encoded=True)
+    assert [spec.input_columns for spec in specs] == [None, 6, None]
+    assert all(spec.input_columns is None for spec in model._member_specs("linear", 6))
+    from ensembleprune.factory import PrunedMLPFactory
+    # The member that reads the 6 features alone has a 6-row first layer, whatever its inputs' width.
+    assert PrunedMLPFactory.layer_finals(specs[1], 54, 1) == PrunedMLPFactory.layer_finals(
+        dataclasses.replace(specs[1], input_columns=None), 6, 1)

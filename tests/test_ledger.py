@@ -32,12 +32,15 @@ def test_a_fit_records_what_its_members_ran(tiny_regression):
     n_validation = round(len(X) / 3)
     n_train = len(X) - n_validation
     steps = 3 * math.ceil(n_train / 32)
-    n_inputs = encoded_width(X.shape[1], model.input_encoding_)  # the features and their encoded columns
-    forward = n_inputs * 8 + 8
+    # The first member reads the features and their encoded columns, the second the features alone.
+    member_inputs = [encoded_width(X.shape[1], model.input_encoding_), X.shape[1]]
+    assert member_inputs[0] > member_inputs[1]
+    forwards = [n_inputs * 8 + 8 for n_inputs in member_inputs]
     assert cost["members"] == [2, 0]
     assert cost["optimizer_steps"] == [2 * steps, 0]
     assert cost["examples"] == [2 * 3 * n_train, 0]
-    assert cost["multiply_adds"][0] == 2 * (3 * n_train * (3 * forward - n_inputs * 8) + 3 * n_validation * forward)
+    assert cost["multiply_adds"][0] == sum(3 * n_train * (3 * forward - n_inputs * 8) + 3 * n_validation * forward
+                                           for forward, n_inputs in zip(forwards, member_inputs))
     assert all(seconds >= 0 for seconds in cost["seconds"]) and cost["seconds"][0] > 0
 
 
