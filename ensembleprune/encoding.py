@@ -1,4 +1,4 @@
-"""input_encoding="auto": the piecewise-linear encoding of numeric features that the network members read.
+"""input_encoding="auto": the piecewise-linear encoding of numeric features that network members read.
 
 Each feature ``x`` with more than two distinct values is cut at its quantiles
 into bins ``[b_{t-1}, b_t]``, and each bin adds the column
@@ -7,7 +7,10 @@ into bins ``[b_{t-1}, b_t]``, and each bin adds the column
 tabular deep learning", NeurIPS 2022). A network then reads a step or a bend
 at a quantile of one feature from one weight, which plain ReLU units reach
 only by training their biases there; trees read such thresholds natively,
-which is much of their lead on tables of few features.
+which is much of their lead on tables of few features. It also adds inputs
+that encode noise where most features are noise, and capacity that a table of
+a hundred rows overfits: the estimator's members read it by turns
+(``MemberSpec.input_columns``), and the combiner weighs both kinds.
 
 The encoding is a dict of three flat arrays, one entry per added column:
 ``features`` (the feature it encodes), ``scale`` and ``offset`` (float32), so

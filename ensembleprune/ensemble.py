@@ -74,14 +74,18 @@ class PrunedEnsembleRegressor(RegressorMixin, _BasePrunedEnsemble):
         :func:`~ensembleprune._base.auto_input_pruning` (which counts the
         features, not their encoded columns).
     input_encoding : {"auto"} or None, default="auto"
-        ``"auto"``: the network members read, beside the features, a
+        ``"auto"``: network members read, beside the features, a
         piecewise-linear encoding of each feature of more than two values
         (Gorishniy et al., 2022): one column per quantile bin, 0 below it, 1
         above it, linear in between, from up to 8 bins per feature and 512
-        columns in all (no encoding past 256 features); the linear member
-        reads the features only. Networks then fit thresholds of single
-        features as trees do. The bins come from the training rows;
-        ``input_encoding_`` holds them. ``None``: the features alone.
+        columns in all (no encoding past 256 features). Networks then fit
+        thresholds of single features as trees do. With
+        ``strategy="independent"`` the members read it by turns (the first
+        member the encoded columns, the second the features alone, ...) and
+        the combiner weighs both kinds; with the other strategies every
+        member reads it. The linear member reads the features only. The bins
+        come from the training rows; ``input_encoding_`` holds them.
+        ``None``: the features alone.
     initial_sparsity : float, default=0.0
         Sparsity when pruning starts (capped at each member's final sparsity).
     pruning_start, pruning_end : float, default=0.1, 0.6
