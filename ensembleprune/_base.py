@@ -435,8 +435,8 @@ class _BasePrunedEnsemble(_SelectionMixin, _StackingMixin, BaseEstimator):
             raise MemberDivergedError(message)
         warnings.warn(message + " It is left out of the ensemble.", MemberDivergedWarning, stacklevel=4)
 
-    def _member_specs(self, output_activation, n_features, encoded=False):
-        """The members' specs for ``n_features`` features; with ``encoded``, every other member reads them alone.
+    def _member_specs(self, output_activation, n_features, by_turns=False):
+        """The members' specs for ``n_features`` features; with ``by_turns``, every other member reads them alone.
 
         Where the features' encoded columns follow them (``input_encoding``),
         the members read them by turns, the first member the encoded columns:
@@ -471,7 +471,7 @@ class _BasePrunedEnsemble(_SelectionMixin, _StackingMixin, BaseEstimator):
             specs.append(
                 MemberSpec(int(seed), schedule, hidden, self.activation, self.sparsity_allocation, output_activation,
                            input_prunings[index % len(input_prunings)],
-                           n_features if encoded and index % 2 else None)
+                           n_features if by_turns and index % 2 else None)
             )
         return specs
 

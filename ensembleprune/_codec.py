@@ -276,11 +276,12 @@ def _decode_ensemble(kind, manifest, members, arrays):
 
 def _check_predicts(estimator):
     """A loaded ensemble must predict: catches parts that do not fit together."""
+    encoding = getattr(estimator, "input_encoding_", None)
     try:
-        check_encoding(getattr(estimator, "input_encoding_", None), estimator.n_features_in_)
+        check_encoding(encoding, estimator.n_features_in_)
     except ValueError as error:
         raise InvalidModelFileError(f"its input encoding is malformed: {error}") from None
-    width = encoded_width(estimator.n_features_in_, estimator.input_encoding_)
+    width = encoded_width(estimator.n_features_in_, encoding)
     if any(member.n_features_in_ != width for member in estimator.members_):
         raise InvalidModelFileError("its members and the estimator expect different numbers of features")
     try:

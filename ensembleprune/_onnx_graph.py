@@ -121,7 +121,8 @@ class GraphBuilder:
         columns = self.node("Gather", [X, self.constant(encoding["features"], "encoded_features")], axis=1)
         scaled = self.node("Mul", [columns, self.constant(encoding["scale"], "encoding_scale")])
         shifted = self.node("Add", [scaled, self.constant(encoding["offset"], "encoding_offset")])
-        clipped = self.node("Clip", [shifted, self.constant(np.float32(0), "zero"), self.constant(np.float32(1), "one")])
+        bounds = [self.constant(np.float32(0), "zero"), self.constant(np.float32(1), "one")]
+        clipped = self.node("Clip", [shifted, *bounds])
         return self.node("Concat", [X, clipped], axis=1)
 
     def members_float64(self, model, X, sparse_one_row=True):

@@ -143,8 +143,7 @@ class PrunedMLPFactory:
     @staticmethod
     def layer_finals(spec, n_features, n_outputs):
         """The final sparsity of each layer of a member of ``spec`` on ``n_features`` inputs, input to output."""
-        widths = [int(n_features if spec.input_columns is None else spec.input_columns), *spec.hidden_layer_sizes,
-                  int(n_outputs)]
+        widths = [spec.n_inputs(n_features), *spec.hidden_layer_sizes, int(n_outputs)]
         return layer_sparsities(spec.final_sparsity, list(zip(widths[:-1], widths[1:])), spec.sparsity_allocation)
 
     def _branch(self, spec, inputs, n_outputs, n_samples, name, initial_layers=None):
@@ -410,8 +409,8 @@ class PrunedMLPFactory:
         if watch.log_key in fit_history:
             history["val_loss"] = fit_history[watch.log_key]
         # A fused fit runs every branch until the last member stops: its cost counts every epoch run.
-        cost = member_cost(spec.hidden_layer_sizes, spec.input_columns or model.input_shape[-1], model.output_shape[-1], n_train,
-                           n_validation, len(fit_history["loss"]), self.steps_per_epoch(n_train))
+        cost = member_cost(spec.hidden_layer_sizes, spec.n_inputs(model.input_shape[-1]), model.output_shape[-1],
+                           n_train, n_validation, len(fit_history["loss"]), self.steps_per_epoch(n_train))
         if self.early_stopping:
             history = {key: values[: watch.n_epochs] for key, values in history.items()}
         return TrainedMember(spec, model, _as_floats(history), kernel_sparsity(model), watch.best_epoch, cost)

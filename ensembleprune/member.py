@@ -108,6 +108,10 @@ class MemberSpec:
                 raise ValueError(f"input_columns must be None or a positive integer, got {self.input_columns!r}")
             object.__setattr__(self, "input_columns", int(self.input_columns))
 
+    def n_inputs(self, n_columns):
+        """How many of its ``n_columns`` input columns the member reads: ``input_columns``, else all."""
+        return int(n_columns if self.input_columns is None else self.input_columns)
+
     @property
     def final_sparsity(self):
         return self.schedule.final_sparsity

@@ -72,10 +72,9 @@ def test_the_networks_read_the_encoded_columns_and_the_linear_member_the_feature
     np.testing.assert_allclose(model.predict_members(X[:3])[0].ravel(),
                                model.members_[0].predict(encode(X[:3], model.input_encoding_)).ravel()
                                * model.y_scale_ + model.y_mean_, rtol=1e-6)
-    selected = PrunedEnsembleRegressor(**dict(TINY, epochs=1), validation_fraction=0.3).fit(X, y)
-    linear = selected.members_[list(selected.member_seeds_).index(-1)] if -1 in selected.member_seeds_ else None
-    if linear is not None:
-        assert linear.n_features_in_ == width and linear.used_features_.max() < 5
+    # The linear member, as the selection fits it: it reads the members' inputs but none of the encoded columns.
+    linear, _ = model._linear_member(encode(X, model.input_encoding_), y.reshape(-1, 1), None, np.arange(len(X)))
+    assert linear.n_features_in_ == width and linear.used_features_.max() < 5
     plain = PrunedEnsembleRegressor(**TINY, combine="mean", input_encoding=None).fit(X, y)
     assert plain.input_encoding_ is None and all(member.n_features_in_ == 5 for member in plain.members_)
     # A refit learns its own bins: nothing of the earlier fit stays.
@@ -84,9 +83,9 @@ def test_the_networks_read_the_encoded_columns_and_the_linear_member_the_feature
     assert all(member.n_features_in_ == encoded_width(2, refit.input_encoding_) for member in refit.members_)
 
 
-def test_members_read_the_encoded_columns_by_turns_and_train_as_many_inputs():
+def test_members_read_the_encoded_columns_by_turns_and_size_their_first_layer_by_what_they_read():
     model = PrunedEnsembleRegressor(**dict(TINY, n_members=3))
-    specs = model._member_specs("linear", 6, encoded=True)
+    specs = model._member_specs("linear", 6, by_turns=True)
     assert [spec.input_columns for spec in specs] == [None, 6, None]
     assert all(spec.input_columns is None for spec in model._member_specs("linear", 6))
     from ensembleprune.factory import PrunedMLPFactory
