@@ -28,7 +28,7 @@ from ._selection import MIN_HELD_OUT_ROWS, MIN_ROWS, _SelectionMixin, held_out_r
 from ._stacking import _StackingMixin
 from ._version import __version__
 from .checkpoint import MemberCheckpoint, fingerprint
-from .compact import CompactMLP, predict_all, strip
+from .compact import predict_all, strip
 from .encoding import encode, fit_encoding
 from .exceptions import MemberDivergedError, MemberDivergedWarning
 from .factory import PrunedMLPFactory
@@ -353,9 +353,7 @@ class _BasePrunedEnsemble(_SelectionMixin, _StackingMixin, BaseEstimator):
         members' inputs ``X`` (None where the subclass has none).
         """
         model, penalty = self._fit_linear_member(X[:, :self.n_features_in_], Y, sample_weight, rows)
-        if model is None or model.n_features_in_ == X.shape[1]:
-            return model, penalty
-        return CompactMLP(model.layers, model.used_features_, X.shape[1], model.architecture), penalty
+        return (None if model is None else model.reading_first_columns_of(X.shape[1])), penalty
 
     def _append_linear_member(self, linear):
         """Add the linear member to the members and their attributes (seed -1, sparsity 0, no history)."""

@@ -41,10 +41,8 @@ def strip(model):
         kernels.append(kernel)
         biases.append(bias)
         activations.append(activation)
-    n_inputs = model.input_shape[-1]
-    if kernels and kernels[0].shape[0] < n_inputs:  # a member that reads the first columns of its inputs only
-        kernels[0] = np.vstack([kernels[0], np.zeros((n_inputs - kernels[0].shape[0], kernels[0].shape[1]))])
-    return CompactMLP.from_weights(kernels, biases, activations)
+    # A member whose first layer reads the first columns of its inputs only (MemberSpec.input_columns).
+    return CompactMLP.from_weights(kernels, biases, activations).reading_first_columns_of(model.input_shape[-1])
 
 
 def to_keras(mlp):

@@ -348,6 +348,27 @@ class CompactMLP:
         output = CompactLayer(kernel, last.bias * np.float32(scale), activation or last.activation)
         return CompactMLP(self.layers[:-1] + [output], self.used_features_, self.n_features_in_, self.architecture)
 
+    def reading_first_columns_of(self, n_columns):
+        """This model for inputs of ``n_columns`` columns, of which it reads the first ``n_features_in_``.
+
+        A member that reads the features alone among features and their
+        encoded columns: the layers and ``architecture`` stay those it was
+        trained with (so :attr:`n_params` counts no weight it never had).
+
+        Parameters
+        ----------
+        n_columns : int
+            At least ``n_features_in_``.
+
+        Returns
+        -------
+        CompactMLP
+            ``self`` where ``n_columns`` is ``n_features_in_``.
+        """
+        if n_columns == self.n_features_in_:
+            return self
+        return CompactMLP(self.layers, self.used_features_, n_columns, self.architecture)
+
     def to_keras(self):
         """Rebuild a plain tf_keras model with the same predictions, for serving in TensorFlow.
 

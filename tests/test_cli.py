@@ -130,8 +130,9 @@ def test_inspect_prints_each_members_layers(model_file, ensemble, capsys):
     assert "PrunedEnsembleRegressor" in out and "combine: mean" in out
     n_inputs = encoded_width(12, ensemble.input_encoding_)
     assert n_inputs > 12 and f"input encoding: 12 features, then {n_inputs - 12} piecewise-linear columns" in out
-    for k, member in enumerate(ensemble.members_):
-        assert f"member {k}: {n_inputs} -> 16 -> 1" in out
+    # By turns: the first network reads the encoded columns too, the second the 12 features alone.
+    for k, (member, n_read) in enumerate(zip(ensemble.members_, [n_inputs, 12], strict=True)):
+        assert f"member {k}: {n_read} -> 16 -> 1" in out
         assert f"used features {member.used_features_.size} of {n_inputs}" in out
         assert f"{member.nbytes:,} bytes" in out
     assert out.count("  layer 0:") == 2 and "density" in out and "nonzeros" in out

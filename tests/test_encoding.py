@@ -69,6 +69,9 @@ def test_the_networks_read_the_encoded_columns_and_the_linear_member_the_feature
     assert all(member.n_features_in_ == width for member in model.members_)
     # By turns: the first member reads the encoded columns, the second the features alone.
     assert model.members_[0].used_features_.max() >= 5 and model.members_[1].used_features_.max() < 5
+    # Each reports the network it trained: the second's first layer had 5 inputs, not `width` (no zero rows).
+    assert [member.architecture for member in model.members_] == [(width, 8, 1), (5, 8, 1)]
+    assert model.members_[1].n_params == 5 * 8 + 8 + 8 + 1
     np.testing.assert_allclose(model.predict_members(X[:3])[0].ravel(),
                                model.members_[0].predict(encode(X[:3], model.input_encoding_)).ravel()
                                * model.y_scale_ + model.y_mean_, rtol=1e-6)

@@ -95,11 +95,12 @@ def test_manifest_declares_versions_architecture_combiner_and_every_array(stacke
     manifest = json.loads(entries["manifest.json"])
     assert (manifest["magic"], manifest["format_version"], manifest["package_version"]) == (
         "ensembleprune-model", 1, __version__)
-    # The networks read the 12 features and their encoded columns; the linear member the features alone.
+    # The first network reads the 12 features and their encoded columns; the second network (by turns) and the
+    # linear member the features alone: each architecture is that of the weights it trained.
     n_inputs = encoded_width(12, stacked.input_encoding_)
     assert n_inputs > 12 and {"attributes/input_encoding_/features", "attributes/input_encoding_/scale"} <= set(
         manifest["arrays"])
-    assert [member["architecture"] for member in manifest["members"]] == [[n_inputs, 32, 16, 1]] * 2 + [[12, 1]]
+    assert [member["architecture"] for member in manifest["members"]] == [[n_inputs, 32, 16, 1], [12, 32, 16, 1], [12, 1]]
     assert manifest["combiner"]["method"] == "stack"
     assert manifest["combiner"]["meta_learners"][0]["class"] == "Ridge"
     assert set(entries) == {"manifest.json"} | {f"arrays/{name}.npy" for name in manifest["arrays"]}
