@@ -4,10 +4,10 @@ An independent check of "at least as good as RidgeCV / LogisticRegression and
 MLP at any size": the regression and classification data sets that ship with
 statsmodels and scikit-learn and that ``bench_tabular.py`` and
 ``bench_classification.py`` do not use, most of them of 12 to 200 training
-rows, plus generated ones: five small, and seven of 800 to 2,400 training rows
+rows, plus generated ones: five small, and nine of 800 to 2,400 training rows
 in shapes the panels lack (few features with a nonlinear target, a target
 linear in a few of them, imbalanced classes, classes that no linear model
-separates). Every model is a ``StandardScaler`` pipeline,
+separates, 200 features of which few inform). Every model is a ``StandardScaler`` pipeline,
 fitted on an 80/20 split (``random_state=0``, another split than the panels';
 stratified for classification) and scored on the test rows: R² for
 regression; log-loss, accuracy and ECE for classification; "paired": the
@@ -73,6 +73,8 @@ REGRESSION = {
     "friedman1_2500x10": lambda: make_friedman1(2500, 10, noise=1, random_state=5),
     "friedman3_1000": lambda: make_friedman3(1000, noise=0.1, random_state=5),
     "sparse_uncorrelated_1000x20": lambda: make_sparse_uncorrelated(1000, 20, random_state=5),  # linear in 4
+    # Between the panels' narrow and wide tables: 200 features (encoded, 2 bins each), 5 informative.
+    "friedman1_3000x200": lambda: make_friedman1(3000, 200, noise=1, random_state=11),
 }
 CLASSIFICATION = {
     "iris": lambda: load_iris(return_X_y=True),
@@ -87,6 +89,7 @@ CLASSIFICATION = {
                                                       random_state=5),  # 5% positives
     "gaussian_quantiles_1500x6": lambda: make_gaussian_quantiles(n_samples=1500, n_features=6, n_classes=3,
                                                                  random_state=5),
+    "make_classification_3000x200": lambda: make_classification(3000, 200, n_informative=10, random_state=11),
 }
 
 
