@@ -75,8 +75,7 @@ def validation_row_intervals(ensemble, Xt_fit, y_fit, y_pred, y_test):
     ``Xt_fit, y_fit`` are the rows the ensemble trained on (the calibration
     rows removed); its validation rows are drawn again from its members' seeds.
     """
-    seeds = [spec.seed for spec in ensemble._member_specs("linear")]
-    rows = ensemble._factory().validation_rows(len(y_fit), seeds)
+    rows = ensemble._validation_rows(len(y_fit), ensemble._member_specs("linear", ensemble.n_features_in_), None)
     residuals = np.abs(y_fit[rows] - ensemble.predict(Xt_fit[rows]))[:, None]
     width = half_widths(residuals, np.zeros_like(residuals), np.zeros((len(y_test), 1)), CONFIDENCE)[:, 0]
     return interval_scores(y_test, y_pred, width)
