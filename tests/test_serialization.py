@@ -100,7 +100,8 @@ def test_manifest_declares_versions_architecture_combiner_and_every_array(stacke
     n_inputs = encoded_width(12, stacked.input_encoding_)
     assert n_inputs > 12 and {"attributes/input_encoding_/features", "attributes/input_encoding_/scale"} <= set(
         manifest["arrays"])
-    assert [member["architecture"] for member in manifest["members"]] == [[n_inputs, 32, 16, 1], [12, 32, 16, 1], [12, 1]]
+    architectures = [member["architecture"] for member in manifest["members"]]
+    assert architectures == [[n_inputs, 32, 16, 1], [12, 32, 16, 1], [12, 1]]
     assert manifest["combiner"]["method"] == "stack"
     assert manifest["combiner"]["meta_learners"][0]["class"] == "Ridge"
     assert set(entries) == {"manifest.json"} | {f"arrays/{name}.npy" for name in manifest["arrays"]}
