@@ -44,6 +44,8 @@ _MAX_SEED = 2**31 - 1
 LINEAR_MEMBER_SEED = -1
 # sparsities="auto": member densities spaced geometrically between these.
 AUTO_DENSITIES = (0.2, 0.005)
+# n_members="auto": members per reading of the inputs.
+AUTO_N_MEMBERS = 4
 
 
 def _is_auto(value):
@@ -60,6 +62,13 @@ def auto_sparsities(n_members):
     if n_members == 1:
         return np.array([1 - np.sqrt(AUTO_DENSITIES[0] * AUTO_DENSITIES[1])])
     return np.round(1 - np.geomspace(*AUTO_DENSITIES, num=n_members), 4)
+
+
+def _n_members(n_members, by_turns):
+    """``n_members="auto"``: four members, eight where they read the encoded columns by turns (each sparsity both ways)."""
+    if _is_auto(n_members):
+        return AUTO_N_MEMBERS * (2 if by_turns else 1)
+    return n_members
 
 
 def auto_input_pruning(n_features, first_width):
@@ -139,7 +148,7 @@ class _BasePrunedEnsemble(_SelectionMixin, _StackingMixin, BaseEstimator):
     """Ensemble of pruned MLPs: what the regressor and the classifier share. Not for direct use."""
 
     _parameter_constraints = {
-        "n_members": [Interval(numbers.Integral, 1, None, closed="left")],
+        "n_members": [Interval(numbers.Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "sparsities": ["array-like", StrOptions({"auto"})],
         "hidden_layer_sizes": ["array-like", Interval(numbers.Integral, 1, None, closed="left")],
         "activation": [StrOptions(set(HIDDEN_ACTIVATIONS))],
@@ -163,7 +172,7 @@ class _BasePrunedEnsemble(_SelectionMixin, _StackingMixin, BaseEstimator):
 
     def __init__(
         self,
-        n_members=4,
+        n_members="auto",
         sparsities="auto",
         hidden_layer_sizes=(256, 256),
         activation="relu",
@@ -437,12 +446,17 @@ class _BasePrunedEnsemble(_SelectionMixin, _StackingMixin, BaseEstimator):
         """The members' specs for ``n_features`` features; with ``by_turns``, every other member reads them alone.
 
         Where the features' encoded columns follow them (``input_encoding``),
-        the members read them by turns, the first member the encoded columns:
-        the encoding helps on some tables and costs on others (small tables,
-        many noise features), and the combiner weighs both kinds of member.
+        the members read them by turns, the first member the encoded columns,
+        and ``sparsities="auto"`` gives each sparsity to two members in a row,
+        so that it is read both ways: which reading suits a sparsity depends on
+        the table (small tables, many noise features), and the combiner weighs
+        them all.
         """
-        if _is_auto(self.sparsities):
-            sparsities = auto_sparsities(self.n_members)
+        n_members = _n_members(self.n_members, by_turns)
+        if _is_auto(self.sparsities) and by_turns:
+            sparsities = np.repeat(auto_sparsities(-(-n_members // 2)), 2)[:n_members]
+        elif _is_auto(self.sparsities):
+            sparsities = auto_sparsities(n_members)
         else:
             sparsities = check_sparsities(self.sparsities)
         if self.pruning_start >= self.pruning_end:
@@ -455,7 +469,7 @@ class _BasePrunedEnsemble(_SelectionMixin, _StackingMixin, BaseEstimator):
         else:
             input_prunings = check_input_pruning(self.input_pruning)
         rng = check_random_state(self.random_state)
-        seeds = rng.randint(0, _MAX_SEED, size=self.n_members)
+        seeds = rng.randint(0, _MAX_SEED, size=n_members)
         specs = []
         for index, seed in enumerate(seeds):
             final = float(sparsities[index % sparsities.size])

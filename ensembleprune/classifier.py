@@ -248,7 +248,7 @@ class PrunedEnsembleClassifier(ClassifierMixin, _BasePrunedEnsemble):
 
     def __init__(
         self,
-        n_members=4,
+        n_members="auto",
         sparsities="auto",
         hidden_layer_sizes=(256, 256),
         activation="relu",

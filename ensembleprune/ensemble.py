@@ -35,13 +35,17 @@ class PrunedEnsembleRegressor(RegressorMixin, _BasePrunedEnsemble):
 
     Parameters
     ----------
-    n_members : int, default=4
-        Number of members.
+    n_members : int or "auto", default="auto"
+        Number of network members. ``"auto"``: 4, or 8 where they read the
+        encoded columns by turns (``input_encoding``), so that each of the
+        four automatic sparsities is read both with and without them.
     sparsities : sequence of float or "auto", default="auto"
         Final sparsities in [0, 1); member ``i`` gets ``sparsities[i % len(sparsities)]``.
         ``"auto"`` spaces the members' densities geometrically from 0.2 to
         0.005 (sparsities 0.8 to 0.995), so that the very sparse members that
-        win on wide data are there, and lets the combiner weigh them.
+        win on wide data are there, and lets the combiner weigh them; where
+        the members read the encoded columns by turns, each sparsity goes to
+        two members in a row (one of each reading).
     hidden_layer_sizes : tuple of int, default=(256, 256)
         Hidden layer widths of every member (the article's are (1024, 1024)).
     activation : {"relu", "tanh", "sigmoid", "elu", "linear"}, default="relu"
@@ -81,8 +85,8 @@ class PrunedEnsembleRegressor(RegressorMixin, _BasePrunedEnsemble):
         columns in all (no encoding past 256 features). Networks then fit
         thresholds of single features as trees do. With
         ``strategy="independent"`` the members read it by turns (the first
-        member the encoded columns, the second the features alone, ...) and
-        the combiner weighs both kinds; with the other strategies every
+        member the encoded columns, the second the features alone, ...), each
+        automatic sparsity both ways, and the combiner weighs both kinds; with the other strategies every
         member reads it. The linear member reads the features only. The bins
         come from the training rows; ``input_encoding_`` holds them.
         ``None``: the features alone.
@@ -273,7 +277,7 @@ class PrunedEnsembleRegressor(RegressorMixin, _BasePrunedEnsemble):
 
     def __init__(
         self,
-        n_members=4,
+        n_members="auto",
         sparsities="auto",
         hidden_layer_sizes=(256, 256),
         activation="relu",

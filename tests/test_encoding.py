@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from ensembleprune import PrunedEnsembleRegressor
+from ensembleprune._base import auto_sparsities
 from ensembleprune.encoding import (MAX_BINS, MAX_COLUMNS, bins_per_feature, check_encoding, encode, encoded_width,
                                     fit_encoding)
 
@@ -95,3 +96,20 @@ def test_members_read_the_encoded_columns_by_turns_and_size_their_first_layer_by
     # The member that reads the 6 features alone has a 6-row first layer, whatever its inputs' width.
     assert PrunedMLPFactory.layer_finals(specs[1], 54, 1) == PrunedMLPFactory.layer_finals(
         dataclasses.replace(specs[1], input_columns=None), 6, 1)
+
+
+def test_automatic_members_read_each_automatic_sparsity_both_ways_where_the_encoding_is_read_by_turns():
+    model = PrunedEnsembleRegressor(random_state=0)  # n_members and sparsities "auto"
+    by_turns = model._member_specs("linear", 6, by_turns=True)
+    pairs = [(spec.schedule.final_sparsity, spec.input_columns) for spec in by_turns]
+    assert pairs == [(s, columns) for s in auto_sparsities(4) for columns in (None, 6)]
+    # Without the encoding read by turns, four members of four sparsities, as before.
+    alone = model._member_specs("linear", 6)
+    assert [spec.schedule.final_sparsity for spec in alone] == list(auto_sparsities(4))
+    # Explicit members and sparsities keep their meaning: member i gets sparsities[i % len(sparsities)].
+    model.set_params(n_members=4, sparsities=[0.5, 0.7, 0.9])
+    assert [spec.schedule.final_sparsity for spec in model._member_specs("linear", 6, by_turns=True)] == [
+        0.5, 0.7, 0.9, 0.5]
+    model.set_params(n_members=3, sparsities="auto")
+    assert [spec.schedule.final_sparsity for spec in model._member_specs("linear", 6, by_turns=True)] == [
+        0.8, 0.8, 0.995]
