@@ -65,7 +65,7 @@ def auto_sparsities(n_members):
 
 
 def _n_members(n_members, by_turns):
-    """``n_members="auto"``: four members, eight where they read the encoded columns by turns (each sparsity both ways)."""
+    """``n_members="auto"``: four members, or eight where they read the encoded columns by turns."""
     if _is_auto(n_members):
         return AUTO_N_MEMBERS * (2 if by_turns else 1)
     return n_members

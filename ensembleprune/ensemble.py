@@ -86,8 +86,8 @@ class PrunedEnsembleRegressor(RegressorMixin, _BasePrunedEnsemble):
         thresholds of single features as trees do. With
         ``strategy="independent"`` the members read it by turns (the first
         member the encoded columns, the second the features alone, ...), each
-        automatic sparsity both ways, and the combiner weighs both kinds; with the other strategies every
-        member reads it. The linear member reads the features only. The bins
+        automatic sparsity both ways, and the combiner weighs both kinds; with
+        the other strategies every member reads it. The linear member reads the features only. The bins
         come from the training rows; ``input_encoding_`` holds them.
         ``None``: the features alone.
     initial_sparsity : float, default=0.0
