@@ -75,7 +75,8 @@ def validation_row_intervals(ensemble, Xt_fit, y_fit, y_pred, y_test):
     ``Xt_fit, y_fit`` are the rows the ensemble trained on (the calibration
     rows removed); its validation rows are drawn again from its members' seeds.
     """
-    rows = ensemble._validation_rows(len(y_fit), ensemble._member_specs("linear", ensemble.n_features_in_), None)
+    specs = ensemble._member_specs("linear", ensemble.n_features_in_, ensemble._reads_by_turns())
+    rows = ensemble._validation_rows(len(y_fit), specs, None)
     residuals = np.abs(y_fit[rows] - ensemble.predict(Xt_fit[rows]))[:, None]
     width = half_widths(residuals, np.zeros_like(residuals), np.zeros((len(y_test), 1)), CONFIDENCE)[:, 0]
     return interval_scores(y_test, y_pred, width)

@@ -257,9 +257,7 @@ class _BasePrunedEnsemble(_SelectionMixin, _StackingMixin, BaseEstimator):
         """
         self.input_encoding_ = fit_encoding(X) if self.input_encoding == "auto" else None
         X = encode(X, self.input_encoding_)
-        # Members of the other strategies descend from one network, so they all read what it reads.
-        by_turns = self.input_encoding_ is not None and self.strategy == "independent"
-        specs = self._member_specs(self._output_activation(Y), self.n_features_in_, by_turns)
+        specs = self._member_specs(self._output_activation(Y), self.n_features_in_, self._reads_by_turns())
         strategy_params(self.strategy, self.strategy_params)  # refuse bad strategy_params before training
         # Split before training, so that a splitter stacking cannot use fails before any member trains.
         splits = self._stacking_splits(X, Y) if self.combine == "stack" else None
@@ -441,6 +439,11 @@ class _BasePrunedEnsemble(_SelectionMixin, _StackingMixin, BaseEstimator):
         if self.on_member_failure == "raise":
             raise MemberDivergedError(message)
         warnings.warn(message + " It is left out of the ensemble.", MemberDivergedWarning, stacklevel=4)
+
+    def _reads_by_turns(self):
+        """Whether the fitted members read the encoded columns by turns (else all read the same inputs)."""
+        # Members of the other strategies descend from one network, so they all read what it reads.
+        return self.input_encoding_ is not None and self.strategy == "independent"
 
     def _member_specs(self, output_activation, n_features, by_turns=False):
         """The members' specs for ``n_features`` features; with ``by_turns``, every other member reads them alone.
