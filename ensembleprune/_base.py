@@ -93,6 +93,24 @@ def auto_input_pruning(n_features, first_width):
     return ("weights",)
 
 
+def feature_standardization(X):
+    """The ``(center, scale)`` that standardize each column of ``X`` as the members read it.
+
+    Each column's mean and standard deviation (scale 1 where a column is
+    constant), so that the networks and the linear member learn the same from
+    a table whatever its units, with or without a ``StandardScaler`` before
+    them: what a scaler fitted on the same rows gave comes back as (about) 0
+    and 1. Indicator columns, all 0 or 1 (one-hot, booleans), are read as they
+    are, ``(0, 1)``: they are already on the networks' scale, and a rare one
+    standardized would reach ten or more.
+    """
+    indicators = np.all((X == 0) | (X == 1), axis=0)
+    with np.errstate(over="ignore", invalid="ignore"):
+        center, scale = X.mean(axis=0, dtype=np.float64), X.std(axis=0, dtype=np.float64)
+    center[indicators], scale[indicators] = 0.0, 1.0
+    return center, np.where(scale > 0, scale, 1.0)
+
+
 def _check_float32_range(values, name):
     # Members train in float32: larger values would become infinite there.
     # max and min rather than abs().max(): no temporary copy of a large X.
@@ -253,10 +271,25 @@ class _BasePrunedEnsemble(_SelectionMixin, _StackingMixin, BaseEstimator):
     def _fit(self, X, Y, sample_weight):
         """Train the members on ``Y`` (the targets as members learn them) and fit the combiner.
 
-        From here on ``X`` is the members' inputs: the features, then their encoded columns (``input_encoding``).
+        The members learn from the features standardized (``feature_standardization``), then their encoded
+        columns (``input_encoding``, fitted on ``X`` as given). Once fitted, each member's first layer takes the
+        standardization in, so that members read ``X`` as given and no file, ONNX graph or Keras model needs
+        a step for it.
         """
         self.input_encoding_ = fit_encoding(X) if self.input_encoding == "auto" else None
-        X = encode(X, self.input_encoding_)
+        center, scale = feature_standardization(X)
+        inputs, standardized = encode(X, self.input_encoding_), (X - center) / scale
+        if inputs is X:
+            inputs = standardized
+        else:
+            inputs[:, :self.n_features_in_] = standardized
+        del standardized
+        self._fit_members(inputs, Y, sample_weight)
+        self.members_ = [member.reading_unstandardized(center, scale) for member in self.members_]
+        return self
+
+    def _fit_members(self, X, Y, sample_weight):
+        """``_fit`` on ``X``, the members' inputs: the features standardized, then their encoded columns."""
         specs = self._member_specs(self._output_activation(Y), self.n_features_in_, self._reads_by_turns())
         strategy_params(self.strategy, self.strategy_params)  # refuse bad strategy_params before training
         # Split before training, so that a splitter stacking cannot use fails before any member trains.

@@ -348,6 +348,39 @@ class CompactMLP:
         output = CompactLayer(kernel, last.bias * np.float32(scale), activation or last.activation)
         return CompactMLP(self.layers[:-1] + [output], self.used_features_, self.n_features_in_, self.architecture)
 
+    def reading_unstandardized(self, center, scale):
+        """This model for inputs whose first ``len(center)`` columns are not yet standardized.
+
+        The copy computes on ``x`` what this model computes on ``x`` with those
+        columns replaced by ``(x - center) / scale``: the first layer's weights
+        of those columns are divided by ``scale``, and what ``center`` subtracts
+        moves into the first layer's bias (computed in float64, stored in
+        float32). A zero weight stays zero, so the sparsity is unchanged. The
+        other layers are shared, not copied.
+
+        Parameters
+        ----------
+        center, scale : array-like of shape (n_columns,)
+            ``n_columns`` at most ``n_features_in_``; ``scale`` positive.
+
+        Returns
+        -------
+        CompactMLP
+        """
+        center, scale = np.asarray(center, np.float64), np.asarray(scale, np.float64)
+        if center.shape != scale.shape or center.ndim != 1 or center.size > self.n_features_in_:
+            raise ValueError(f"center and scale must be two 1-D arrays of one length, at most {self.n_features_in_}")
+        first = self.layers[0]
+        inputs = self.used_features_ < center.size  # the first layer's inputs among the standardized columns
+        input_center, input_scale = np.zeros(inputs.size), np.ones(inputs.size)
+        input_center[inputs], input_scale[inputs] = center[self.used_features_[inputs]], scale[
+            self.used_features_[inputs]]
+        kernel_t = first._kernel_t.astype(np.float64)  # (n_units, n_inputs), CSR or dense
+        kernel_t = kernel_t @ sparse.diags(1 / input_scale) if first.is_sparse else kernel_t / input_scale
+        bias = first.bias - kernel_t @ input_center
+        layer = CompactLayer(kernel_t.T, bias, first.activation)
+        return CompactMLP([layer] + self.layers[1:], self.used_features_, self.n_features_in_, self.architecture)
+
     def reading_first_columns_of(self, n_columns):
         """This model for inputs of ``n_columns`` columns, of which it reads the first ``n_features_in_``.
 

@@ -198,3 +198,26 @@ def test_with_output_layer_scales_the_logits_and_shares_the_hidden_layers(output
     assert softened.layers[0] is model.layers[0] and softened.layers[-1].activation == "softmax"
     assert softened.used_features_.tolist() == model.used_features_.tolist() and softened.n_params == model.n_params
     np.testing.assert_array_equal(model.with_output_layer().predict(X), model.predict(X))
+
+
+@pytest.mark.parametrize("density", [1.0, 0.3])
+def test_reading_unstandardized_takes_the_standardization_into_the_first_layer(density):
+    rng = np.random.default_rng(4)
+    kernels, biases = sparse_weights(rng, (9, 30, 2), density=density)
+    kernels[0][2] = 0  # an input no weight reads: left out of used_features_
+    model = CompactMLP.from_weights(kernels, biases, ["relu", "linear"]).reading_first_columns_of(12)
+    center, scale = rng.normal(size=6) * 100, rng.uniform(1, 50, size=6)  # the first 6 of 12 columns
+    raw = rng.normal(size=(40, 12)).astype(np.float32)
+    raw[:, :6] = raw[:, :6] * scale + center
+    standardized = raw.astype(np.float64)
+    standardized[:, :6] = (standardized[:, :6] - center) / scale
+    folded = model.reading_unstandardized(center, scale)
+    np.testing.assert_allclose(folded.predict(raw), model.predict(standardized.astype(np.float32)),
+                               rtol=1e-4, atol=1e-4)
+    assert folded.nnz == model.nnz and folded.layers[0].is_sparse == model.layers[0].is_sparse
+    assert folded.layers[1] is model.layers[1] and folded.used_features_.tolist() == model.used_features_.tolist()
+    assert folded.n_features_in_ == 12 and folded.n_params == model.n_params
+    np.testing.assert_array_equal(model.reading_unstandardized(np.zeros(12), np.ones(12)).predict(raw),
+                                  model.predict(raw))
+    with pytest.raises(ValueError, match="at most 12"):
+        model.reading_unstandardized(np.zeros(13), np.ones(13))
