@@ -63,7 +63,8 @@ CLASSIFICATION = {
 def models(kind):
     """``{name: estimator}``: the peers and the ensemble on the raw rows, and the ensemble after a scaler."""
     ensemble = PrunedEnsembleRegressor if kind == "regression" else PrunedEnsembleClassifier
-    return {**bench_small_tables.peers(kind), "ensemble_scaled": make_pipeline(StandardScaler(), ensemble(random_state=0))}
+    scaled = make_pipeline(StandardScaler(), ensemble(random_state=0))
+    return {**bench_small_tables.peers(kind), "ensemble_scaled": scaled}
 
 
 def fit_and_score(kind, estimator, X_train, y_train, X_test, y_test):
@@ -95,22 +96,15 @@ def run_dataset(kind, name, load, chosen_models):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--kind", choices=("regression", "classification"), default=None, help="default: both")
-    parser.add_argument("--datasets", help="comma-separated names (default: all of the kind)")
+    bench_small_tables.add_table_arguments(parser)
     parser.add_argument("--models", help="comma-separated names (default: all; 'ensemble' is the one on raw rows)")
     args = parser.parse_args(argv)
-    kinds = [args.kind] if args.kind else ["regression", "classification"]
-    chosen = None if args.datasets is None else set(args.datasets.split(","))
-    unknown = (chosen or set()) - set(REGRESSION) - set(CLASSIFICATION)
-    if unknown:
-        parser.error(f"unknown data sets: {', '.join(sorted(unknown))}")
+    tables = bench_small_tables.chosen_tables(parser, args, REGRESSION, CLASSIFICATION)
     chosen_models = None if args.models is None else set(args.models.split(","))
     report = {"benchmark": "bench_feature_scale", "git": git_state(), "split": "80/20, random_state=0",
               "scaler": "none but ensemble_scaled's StandardScaler"}
-    for kind in kinds:
-        table = REGRESSION if kind == "regression" else CLASSIFICATION
-        report[kind] = {name: run_dataset(kind, name, load, chosen_models) for name, load in table.items()
-                        if chosen is None or name in chosen}
+    for kind, table in tables.items():
+        report[kind] = {name: run_dataset(kind, name, load, chosen_models) for name, load in table.items()}
     print(json.dumps(report, indent=1))
 
 

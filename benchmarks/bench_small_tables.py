@@ -147,21 +147,31 @@ def run_dataset(kind, name, load):
     return entry
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def add_table_arguments(parser):
+    """``--kind`` and ``--datasets``, read by :func:`chosen_tables`."""
     parser.add_argument("--kind", choices=("regression", "classification"), default=None, help="default: both")
     parser.add_argument("--datasets", help="comma-separated names (default: all of the kind)")
-    args = parser.parse_args(argv)
-    kinds = [args.kind] if args.kind else ["regression", "classification"]
+
+
+def chosen_tables(parser, args, regression, classification):
+    """``{kind: {name: load}}``: the tables of ``regression`` and ``classification`` that the arguments chose."""
     chosen = None if args.datasets is None else set(args.datasets.split(","))
-    unknown = (chosen or set()) - set(REGRESSION) - set(CLASSIFICATION)
+    unknown = (chosen or set()) - set(regression) - set(classification)
     if unknown:
         parser.error(f"unknown data sets: {', '.join(sorted(unknown))}")
+    kinds = {"regression": regression, "classification": classification}
+    return {kind: {name: load for name, load in kinds[kind].items() if chosen is None or name in chosen}
+            for kind in ([args.kind] if args.kind else kinds)}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_table_arguments(parser)
+    args = parser.parse_args(argv)
+    tables = chosen_tables(parser, args, REGRESSION, CLASSIFICATION)
     report = {"benchmark": "bench_small_tables", "git": git_state(), "split": "80/20, random_state=0"}
-    for kind in kinds:
-        table = REGRESSION if kind == "regression" else CLASSIFICATION
-        report[kind] = {name: run_dataset(kind, name, load) for name, load in table.items()
-                        if chosen is None or name in chosen}
+    for kind, table in tables.items():
+        report[kind] = {name: run_dataset(kind, name, load) for name, load in table.items()}
     print(json.dumps(report, indent=1))
 
 

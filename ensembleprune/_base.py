@@ -451,7 +451,7 @@ class _BasePrunedEnsemble(_SelectionMixin, _StackingMixin, BaseEstimator):
         if not kept:
             raise MemberDivergedError(
                 "every member diverged or ended constant, so the ensemble has no member left. Lower "
-                "learning_rate or the sparsities, and scale X (e.g. with StandardScaler)."
+                "learning_rate or the sparsities, and check X for extreme values far from the rest of their column."
             )
         return kept, compact
 
@@ -466,8 +466,8 @@ class _BasePrunedEnsemble(_SelectionMixin, _StackingMixin, BaseEstimator):
         else:
             message = (
                 f"{described}, learning_rate {self.learning_rate}) diverged: its training loss or weights became "
-                "NaN or infinite. Lower learning_rate, or scale X and check it for extreme values (e.g. with "
-                "StandardScaler)."
+                "NaN or infinite. Lower learning_rate, or check X for extreme values far from the rest of their "
+                "column."
             )
         if self.on_member_failure == "raise":
             raise MemberDivergedError(message)

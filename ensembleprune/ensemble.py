@@ -253,7 +253,12 @@ class PrunedEnsembleRegressor(RegressorMixin, _BasePrunedEnsemble):
     Notes
     -----
     The target is standardized before training so that the network's learning
-    rate and loss scale do not depend on the units of ``y``.
+    rate and loss scale do not depend on the units of ``y``; so are the
+    features (each column to mean 0 and standard deviation 1, columns of 0s
+    and 1s as they are), so that the fit does not depend on the units of
+    ``X``: a ``StandardScaler`` before the estimator changes nothing. Once
+    fitted, each member's first layer takes the features' standardization
+    in, so ``members_`` read ``X`` as given.
 
     Examples
     --------

@@ -327,10 +327,13 @@ def test_fewer_than_thirty_rows_keep_the_linear_member_alone(tiny_regression, li
     assert model.member_seeds_.tolist() == [base_module.LINEAR_MEMBER_SEED] and model.history_ == [{}]
     assert model.linear_member_evidence_ == {"held_out_rows": 2.0, "rows": 25.0}
     assert model.training_cost_["phase"] == []
-    # The user gets the ridge member fitted on every row, its penalty chosen by leave-one-out on them.
+    # The user gets the ridge member fitted on every row of the standardized features, its penalty chosen by
+    # leave-one-out on them; the standardization folded into it (float32).
     Y = ((y[:25] - model.y_mean_) / model.y_scale_).reshape(-1, 1)
-    ridge, _ = ridge_member(X[:25], Y, np.arange(25))
-    np.testing.assert_allclose(model.predict(X), ridge.predict(X)[:, 0] * model.y_scale_ + model.y_mean_)
+    center, scale = base_module.feature_standardization(X[:25])
+    ridge, _ = ridge_member((X[:25] - center) / scale, Y, np.arange(25))
+    expected = ridge.predict((X - center) / scale)[:, 0] * model.y_scale_ + model.y_mean_
+    np.testing.assert_allclose(model.predict(X), expected, rtol=1e-5, atol=1e-5 * y.std())
     # Weighted rows count as Kish's effective number: 50 rows of weights 1 and 10 by turns count as 29.95.
     weights = np.where(np.arange(50) % 2 == 0, 1.0, 10.0)
     weighted = clone(model).fit(X[:50], y[:50], sample_weight=weights)
