@@ -93,20 +93,27 @@ def auto_input_pruning(n_features, first_width):
     return ("weights",)
 
 
-def feature_standardization(X):
+def feature_standardization(X, sample_weight=None):
     """The ``(center, scale)`` that standardize each column of ``X`` as the members read it.
 
-    Each column's mean and standard deviation (scale 1 where a column is
-    constant), so that the networks and the linear member learn the same from
-    a table whatever its units, with or without a ``StandardScaler`` before
-    them: what a scaler fitted on the same rows gave comes back as (about) 0
-    and 1. Indicator columns, all 0 or 1 (one-hot, booleans), are read as they
-    are, ``(0, 1)``: they are already on the networks' scale, and a rare one
-    standardized would reach ten or more.
+    Each column's mean and standard deviation, weighted by ``sample_weight``
+    as repeated rows would weigh (scale 1 where a column is constant), so that
+    the networks and the linear member learn the same from a table whatever
+    its units, with or without a ``StandardScaler`` before them: what a scaler
+    fitted on the same rows gave comes back as (about) 0 and 1. Indicator
+    columns, all 0 or 1 (one-hot, booleans) on the rows of positive weight,
+    are read as they are, ``(0, 1)``: they are already on the networks' scale,
+    and a rare one standardized would reach ten or more.
     """
+    if sample_weight is not None and not np.all(sample_weight > 0):
+        X, sample_weight = X[sample_weight > 0], sample_weight[sample_weight > 0]
     indicators = np.all((X == 0) | (X == 1), axis=0)
     with np.errstate(over="ignore", invalid="ignore"):
-        center, scale = X.mean(axis=0, dtype=np.float64), X.std(axis=0, dtype=np.float64)
+        if sample_weight is None:
+            center, scale = X.mean(axis=0, dtype=np.float64), X.std(axis=0, dtype=np.float64)
+        else:
+            center = np.average(X, axis=0, weights=sample_weight).astype(np.float64)
+            scale = np.sqrt(np.average((X - center) ** 2, axis=0, weights=sample_weight))
     center[indicators], scale[indicators] = 0.0, 1.0
     return center, np.where(scale > 0, scale, 1.0)
 
@@ -277,7 +284,7 @@ class _BasePrunedEnsemble(_SelectionMixin, _StackingMixin, BaseEstimator):
         a step for it.
         """
         self.input_encoding_ = fit_encoding(X) if self.input_encoding == "auto" else None
-        center, scale = feature_standardization(X)
+        center, scale = feature_standardization(X, sample_weight)
         inputs, standardized = encode(X, self.input_encoding_), (X - center) / scale
         if inputs is X:
             inputs = standardized

@@ -57,3 +57,15 @@ def test_the_classifier_predicts_the_same_probabilities_whatever_the_units():
     rescaled = PrunedEnsembleClassifier(combine="mean", **SMALL).fit(X[:800] * UNITS + OFFSETS, labels[:800])
     np.testing.assert_allclose(rescaled.predict_proba(X[800:] * UNITS + OFFSETS), as_is.predict_proba(X[800:]),
                                atol=1e-3)
+
+
+def test_weights_standardize_as_repeated_rows_would_and_zero_weights_as_removed_rows():
+    X, _ = table(n_rows=60)
+    X = X * UNITS + OFFSETS
+    counts = np.arange(60) % 3  # a third of the rows weigh 0
+    X[counts == 0, 4] = 5.0  # not an indicator on those rows only: it still is one where rows count
+    repeated = feature_standardization(np.repeat(X, counts, axis=0))
+    weighted = feature_standardization(X, counts.astype(float))
+    for expected, got in zip(repeated, weighted):
+        np.testing.assert_allclose(got, expected, rtol=1e-10)
+    assert (weighted[0][4], weighted[1][4]) == (0.0, 1.0)
