@@ -372,9 +372,9 @@ class CompactMLP:
             raise ValueError(f"center and scale must be two 1-D arrays of one length, at most {self.n_features_in_}")
         first = self.layers[0]
         inputs = self.used_features_ < center.size  # the first layer's inputs among the standardized columns
+        columns = self.used_features_[inputs]
         input_center, input_scale = np.zeros(inputs.size), np.ones(inputs.size)
-        input_center[inputs], input_scale[inputs] = center[self.used_features_[inputs]], scale[
-            self.used_features_[inputs]]
+        input_center[inputs], input_scale[inputs] = center[columns], scale[columns]
         kernel_t = first._kernel_t.astype(np.float64)  # (n_units, n_inputs), CSR or dense
         kernel_t = kernel_t @ sparse.diags(1 / input_scale) if first.is_sparse else kernel_t / input_scale
         bias = first.bias - kernel_t @ input_center

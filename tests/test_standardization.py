@@ -38,11 +38,11 @@ def test_standardization_centers_and_scales_each_column_but_indicators_and_const
 
 @pytest.mark.parametrize("combine", ["select", "mean"])
 def test_the_regressor_predicts_the_same_whatever_the_units_of_the_features(combine):
-    X, y = table()
-    as_is = PrunedEnsembleRegressor(combine=combine, **SMALL).fit(X[:800], y[:800])
-    rescaled = PrunedEnsembleRegressor(combine=combine, **SMALL).fit(X[:800] * UNITS + OFFSETS, y[:800])
-    expected = as_is.predict(X[800:])
-    np.testing.assert_allclose(rescaled.predict(X[800:] * UNITS + OFFSETS), expected, atol=1e-3 * y.std())
+    X, y = table(n_rows=1300)  # 1,100 rows hold out 110: the selection is judged on them, not out of fold
+    as_is = PrunedEnsembleRegressor(combine=combine, **SMALL).fit(X[:1100], y[:1100])
+    rescaled = PrunedEnsembleRegressor(combine=combine, **SMALL).fit(X[:1100] * UNITS + OFFSETS, y[:1100])
+    expected = as_is.predict(X[1100:])
+    np.testing.assert_allclose(rescaled.predict(X[1100:] * UNITS + OFFSETS), expected, atol=1e-3 * y.std())
     np.testing.assert_array_equal(rescaled.member_seeds_, as_is.member_seeds_)
     np.testing.assert_allclose(rescaled.member_weights_ if combine == "select" else 0,
                                as_is.member_weights_ if combine == "select" else 0, atol=1e-6)
