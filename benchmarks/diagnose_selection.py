@@ -36,6 +36,7 @@ from ensembleprune.classifier import (  # noqa: E402
     member_proba,
 )
 from ensembleprune.combiners import greedy_selection, paired_difference  # noqa: E402
+from ensembleprune.encoding import encode  # noqa: E402
 from ensembleprune.compact import predict_all  # noqa: E402
 from ensembleprune.factory import PrunedMLPFactory  # noqa: E402
 from ensembleprune.options import options_of  # noqa: E402
@@ -52,9 +53,11 @@ def diagnose(name):
     codes_test = np.searchsorted(model.classes_, y_test)
     held_out = PrunedMLPFactory(**options_of(model)).validation_rows(len(X_train), list(model.member_seeds_))
     linear, _ = logistic_member(X_train, Y, np.setdiff1d(np.arange(len(X_train)), held_out))
-    members = list(model.members_) + [linear]
-    outputs = predict_all(members, X_train[held_out]).astype(float)
-    test = member_proba(predict_all(members, X_test).astype(float))
+    # The members' inputs: the features and their encoded columns, of which the linear member reads the first.
+    inputs_train, inputs_test = (encode(X, model.input_encoding_) for X in (X_train, X_test))
+    members = list(model.members_) + [linear.reading_first_columns_of(inputs_train.shape[1])]
+    outputs = predict_all(members, inputs_train[held_out]).astype(float)
+    test = member_proba(predict_all(members, inputs_test).astype(float))
     weights = greedy_selection(outputs, Y[held_out], loss=log_loss_of_average, n_bags=SELECTION_BAGS,
                                random_state=int(model.member_seeds_[0]))
     excess, standard_error = paired_difference(
