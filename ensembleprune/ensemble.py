@@ -256,7 +256,7 @@ class PrunedEnsembleRegressor(RegressorMixin, _BasePrunedEnsemble):
     rate and loss scale do not depend on the units of ``y``; so are the
     features (each column to mean 0 and standard deviation 1, columns of 0s
     and 1s as they are), so that the fit does not depend on the units of
-    ``X``: a ``StandardScaler`` before the estimator changes nothing. Once
+    ``X``: a ``StandardScaler`` before the estimator is not needed. Once
     fitted, each member's first layer takes the features' standardization
     in, so ``members_`` read ``X`` as given.
 
