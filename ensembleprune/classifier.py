@@ -308,8 +308,9 @@ class PrunedEnsembleClassifier(ClassifierMixin, _BasePrunedEnsemble):
         y : array-like of shape (n_samples,)
             Class labels: strings, integers or booleans.
         sample_weight : array-like of shape (n_samples,), default=None
-            Weighs each row in the members' loss, the selection and the
-            meta-learner (times ``class_weight``).
+            Weighs each row (times ``class_weight``) in the members' loss,
+            the selection, the meta-learner and the features'
+            standardization.
 
         Returns
         -------

@@ -346,8 +346,8 @@ class PrunedEnsembleRegressor(RegressorMixin, _BasePrunedEnsemble):
         X : array-like of shape (n_samples, n_features)
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
         sample_weight : array-like of shape (n_samples,), default=None
-            Weighs each row in the members' loss, the selection and the
-            stacking meta-learner.
+            Weighs each row in the members' loss, the selection, the
+            stacking meta-learner and the features' standardization.
 
         Returns
         -------
