@@ -68,6 +68,15 @@ def test_regressor_parity(regressor, diabetes):
         assert_regression_parity(run_onnx(regressor, rows)[0], regressor, rows)
 
 
+def test_parity_on_features_in_their_own_units():
+    # Raw diabetes (ages in years, blood pressure in mm Hg, serum measurements): the standardization the
+    # members learnt under lives in their first layers, and the graph computes it as the compact runtime does.
+    X, y = load_diabetes(return_X_y=True, scaled=False)
+    model = PrunedEnsembleRegressor(combine="select", **TINY).fit(X, y)
+    for rows in (X, wider_random_rows(X)):
+        assert_regression_parity(run_onnx(model, rows)[0], model, rows)
+
+
 def test_regressor_output_is_named_like_skl2onnx_regressors(regressor):
     proto = to_onnx(regressor)
     assert [node.name for node in proto.graph.input] == ["X"]
