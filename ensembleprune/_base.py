@@ -112,7 +112,7 @@ def feature_standardization(X, sample_weight=None):
         if sample_weight is None:
             center, scale = X.mean(axis=0, dtype=np.float64), X.std(axis=0, dtype=np.float64)
         else:
-            center = np.average(X, axis=0, weights=sample_weight).astype(np.float64)
+            center = np.average(X, axis=0, weights=sample_weight)  # float64: the weights are
             scale = np.sqrt(np.average((X - center) ** 2, axis=0, weights=sample_weight))
     center[indicators], scale[indicators] = 0.0, 1.0
     return center, np.where(scale > 0, scale, 1.0)
@@ -285,13 +285,9 @@ class _BasePrunedEnsemble(_SelectionMixin, _StackingMixin, BaseEstimator):
         """
         self.input_encoding_ = fit_encoding(X) if self.input_encoding == "auto" else None
         center, scale = feature_standardization(X, sample_weight)
-        inputs, standardized = encode(X, self.input_encoding_), (X - center) / scale
-        if inputs is X:
-            inputs = standardized
-        else:
-            inputs[:, :self.n_features_in_] = standardized
-        del standardized
-        self._fit_members(inputs, Y, sample_weight)
+        # In X's dtype, and no name kept for it: the standardized copy lives only until encode has stacked it.
+        self._fit_members(encode(X, self.input_encoding_, ((X - center) / scale).astype(X.dtype, copy=False)),
+                          Y, sample_weight)
         self.members_ = [member.reading_unstandardized(center, scale) for member in self.members_]
         return self
 

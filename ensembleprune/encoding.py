@@ -74,16 +74,18 @@ def encoded_width(n_features, encoding):
     return n_features + (0 if encoding is None else len(encoding["features"]))
 
 
-def encode(X, encoding):
+def encode(X, encoding, features=None):
     """``X`` with its encoded columns beside it: the members' inputs. ``encoding`` None returns ``X``.
 
     The added columns are computed in float32, as the members and the ONNX graph compute them.
+    ``features``, of ``X``'s shape, stands in for ``X`` before them (the estimator's standardized features).
     """
+    features = X if features is None else features
     if encoding is None:
-        return X
+        return features
     with np.errstate(over="ignore"):  # values far past the last bin overflow float32 to inf, which clips to 1
         columns = X[:, encoding["features"]].astype(np.float32) * encoding["scale"] + encoding["offset"]
-    return np.hstack([X, np.clip(columns, 0, 1, out=columns)])
+    return np.hstack([features, np.clip(columns, 0, 1, out=columns)])
 
 
 def check_encoding(encoding, n_features):
