@@ -23,8 +23,6 @@ error of that paired difference on the test rows. Prints one JSON object.
 import argparse
 import json
 import sys
-import time
-import traceback
 
 import numpy as np
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_wine, make_friedman1
@@ -67,18 +65,6 @@ def models(kind):
     return {**bench_small_tables.peers(kind), "ensemble_scaled": scaled}
 
 
-def fit_and_score(kind, estimator, X_train, y_train, X_test, y_test):
-    """``estimator`` fitted on the rows as they are, timed and scored; an exception is recorded, the run goes on."""
-    try:
-        start = time.perf_counter()
-        estimator.fit(X_train, y_train)
-        seconds = time.perf_counter() - start
-        return {**bench_small_tables.score(kind, estimator, X_test, y_test), "fit_s": seconds}
-    except Exception as error:  # noqa: BLE001 - recorded, and the run goes on
-        traceback.print_exc(file=sys.stderr)
-        return {"error": f"{type(error).__name__}: {error}"}
-
-
 def run_dataset(kind, name, load, chosen_models):
     X, y = load()
     X_train, X_test, y_train, y_test = train_test_split(
@@ -88,7 +74,8 @@ def run_dataset(kind, name, load, chosen_models):
              "results": {}}
     for model, estimator in models(kind).items():
         if chosen_models is None or model in chosen_models:
-            entry["results"][model] = fit_and_score(kind, estimator, X_train, y_train, X_test, y_test)
+            _, entry["results"][model] = bench_small_tables.fit_and_score_as_given(
+                kind, estimator, X_train, y_train, X_test, y_test)
     entry["paired"] = bench_small_tables.paired(kind, entry["results"], y_test)
     print(f"[{name}] {json.dumps(entry['results'])}", file=sys.stderr, flush=True)
     return entry

@@ -115,11 +115,15 @@ def fit_and_score(kind, estimator, X_train, y_train, X_test, y_test):
 
     An exception is recorded as the result's error (the pipeline is then None), and the run goes on.
     """
+    return fit_and_score_as_given(kind, make_pipeline(StandardScaler(), estimator), X_train, y_train, X_test, y_test)
+
+
+def fit_and_score_as_given(kind, model, X_train, y_train, X_test, y_test):
+    """``(model, result)``: ``model`` fitted on the rows as they are, timed and scored; on an exception, ``None``."""
     try:
-        pipeline = make_pipeline(StandardScaler(), estimator)
         start = time.perf_counter()
-        pipeline.fit(X_train, y_train)
-        return pipeline, {**score(kind, pipeline, X_test, y_test), "fit_s": time.perf_counter() - start}
+        model.fit(X_train, y_train)
+        return model, {**score(kind, model, X_test, y_test), "fit_s": time.perf_counter() - start}
     except Exception as error:  # noqa: BLE001 - recorded, and the run goes on
         traceback.print_exc(file=sys.stderr)
         return None, {"error": f"{type(error).__name__}: {error}"}
