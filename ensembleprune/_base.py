@@ -108,14 +108,18 @@ def feature_standardization(X, sample_weight=None):
     if sample_weight is not None and not np.all(sample_weight > 0):
         X, sample_weight = X[sample_weight > 0], sample_weight[sample_weight > 0]
     indicators = np.all((X == 0) | (X == 1), axis=0)
-    with np.errstate(over="ignore", invalid="ignore"):
-        if sample_weight is None:
-            center, scale = X.mean(axis=0, dtype=np.float64), X.std(axis=0, dtype=np.float64)
-        else:
-            center = np.average(X, axis=0, weights=sample_weight)  # float64: the weights are
-            scale = np.sqrt(np.average((X - center) ** 2, axis=0, weights=sample_weight))
+    center, scale = weighted_mean_and_std(X, sample_weight)
     center[indicators], scale[indicators] = 0.0, 1.0
     return center, np.where(scale > 0, scale, 1.0)
+
+
+def weighted_mean_and_std(values, sample_weight=None):
+    """Each column's mean and standard deviation in float64, weighted as repeated rows would weigh."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        if sample_weight is None:
+            return values.mean(axis=0, dtype=np.float64), values.std(axis=0, dtype=np.float64)
+        center = np.average(values, axis=0, weights=sample_weight)  # float64: the weights are
+        return center, np.sqrt(np.average((values - center) ** 2, axis=0, weights=sample_weight))
 
 
 def _check_float32_range(values, name):

@@ -21,6 +21,7 @@ from ._base import (  # noqa: F401 - the names users and older code import from 
     MemberDivergedWarning,
     _BasePrunedEnsemble,
     auto_sparsities,
+    weighted_mean_and_std,
 )
 from .combiners import convex_meta_learner, ridge_member, squared_errors
 from .conformal import calibration_split, check_confidence, half_widths
@@ -243,6 +244,7 @@ class PrunedEnsembleRegressor(RegressorMixin, _BasePrunedEnsemble):
         ``pandas.DataFrame(model.training_cost_)`` shows it as a table.
     y_mean_, y_scale_ : ndarray of shape (n_outputs,)
         The members learn ``(y - y_mean_) / y_scale_``; predictions are mapped back.
+        Weighted by ``sample_weight`` as repeated rows would weigh.
     calibration_residuals_, calibration_spreads_ : ndarray of shape (n_calibration, n_outputs)
         With ``conformal``: ``|y - ŷ|`` and the members' spread on the
         calibration rows (out-of-fold for ``"cv+"``), in the units of ``y``.
@@ -378,14 +380,13 @@ class PrunedEnsembleRegressor(RegressorMixin, _BasePrunedEnsemble):
         if self.conformal == "split":
             # Rows the model never learns from, not even their mean: the split conformal guarantee needs that.
             train, calibration = calibration_split(len(X), self.validation_fraction, self.random_state)
-        with np.errstate(over="ignore", invalid="ignore"):
-            self.y_mean_ = Y[train].mean(axis=0)
-            scale = Y[train].std(axis=0)
+        weights = None if sample_weight is None else sample_weight[train]
+        mean, scale = weighted_mean_and_std(Y[train], weights)
         if not np.all(np.isfinite(scale)):
+            self._forget_previous_fit()
             raise ValueError("y holds values so large that their variance overflows float64; rescale y.")
-        self.y_scale_ = np.where(scale > 0, scale, 1.0)
-        self._fit(X[train], (Y[train] - self.y_mean_) / self.y_scale_,
-                  None if sample_weight is None else sample_weight[train])
+        self.y_mean_, self.y_scale_ = mean, np.where(scale > 0, scale, 1.0)
+        self._fit(X[train], (Y[train] - self.y_mean_) / self.y_scale_, weights)
         if self.conformal == "split":
             members = self._member_outputs(X[calibration], validate=False) * self.y_scale_ + self.y_mean_
             self.calibration_residuals_ = np.abs(Y[calibration] - self._combined(members).reshape(members.shape[1], -1))

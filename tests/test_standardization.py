@@ -69,3 +69,15 @@ def test_weights_standardize_as_repeated_rows_would_and_zero_weights_as_removed_
     for expected, got in zip(repeated, weighted):
         np.testing.assert_allclose(got, expected, rtol=1e-10)
     assert (weighted[0][4], weighted[1][4]) == (0.0, 1.0)
+
+
+def test_the_regressor_scales_the_target_as_repeated_rows_would():
+    X, y = table(n_rows=200)
+    y = 40 * y + 1e3
+    counts = np.arange(200) % 3
+    y[counts == 0] += 1e4  # rows of weight 0: their targets must not move the members' scale
+    settings = dict(SMALL, epochs=1, combine="mean")
+    weighted = PrunedEnsembleRegressor(**settings).fit(X, y, sample_weight=counts.astype(float))
+    repeated = PrunedEnsembleRegressor(**settings).fit(np.repeat(X, counts, axis=0), np.repeat(y, counts))
+    np.testing.assert_allclose(weighted.y_mean_, repeated.y_mean_, rtol=1e-12)
+    np.testing.assert_allclose(weighted.y_scale_, repeated.y_scale_, rtol=1e-12)
