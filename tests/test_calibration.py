@@ -82,8 +82,9 @@ def test_calibrated_members_have_no_higher_held_out_log_loss(both_fits, binary):
 
 def test_selection_weighs_the_members_as_trained_then_calibrates_the_chosen(binary, tmp_path):
     X, y = binary
-    model = PrunedEnsembleClassifier(**SMALL).fit(X, y)
-    as_trained = PrunedEnsembleClassifier(**SMALL, member_calibration=None).fit(X, y)
+    held_out = dict(SMALL, validation_fraction=0.34)  # 102 rows: judged there, not out of fold (six fits)
+    model = PrunedEnsembleClassifier(**held_out).fit(X, y)
+    as_trained = PrunedEnsembleClassifier(**held_out, member_calibration=None).fit(X, y)
     np.testing.assert_array_equal(model.member_weights_, as_trained.member_weights_)
     np.testing.assert_array_equal(model.member_seeds_, as_trained.member_seeds_)
     assert model.member_temperatures_.shape == model.member_weights_.shape == (len(model.members_),)
