@@ -19,6 +19,7 @@ import time
 import warnings
 
 import numpy as np
+from scipy import sparse
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -158,9 +159,15 @@ def _text_columns(X):
 
 
 def _validated_X(estimator, X, y="no_validation", **checks):
-    """scikit-learn's ``validate_data``, whose error on text names the columns to encode and how."""
+    """scikit-learn's ``validate_data``, whose error on text names the columns to encode and how.
+
+    A sparse ``X`` (``OneHotEncoder``'s output, and ``ColumnTransformer``'s
+    where most of its columns are one-hot) comes back as the dense array it
+    stands for: the members are dense networks, trained by Keras and run by
+    the compact runtime on dense rows.
+    """
     try:
-        return validate_data(estimator, X, y, dtype=[np.float64, np.float32], **checks)
+        validated = validate_data(estimator, X, y, accept_sparse=True, dtype=[np.float64, np.float32], **checks)
     except ValueError as error:
         columns = _text_columns(X)
         if not columns:
@@ -171,6 +178,13 @@ def _validated_X(estimator, X, y="no_validation", **checks):
             "make_pipeline(make_column_transformer((OneHotEncoder(handle_unknown='ignore'), text_columns), "
             "remainder=StandardScaler()), estimator)."
         ) from error
+    if isinstance(validated, tuple):
+        return (_dense(validated[0]), *validated[1:])
+    return _dense(validated)
+
+
+def _dense(X):
+    return X.toarray() if sparse.issparse(X) else X
 
 
 class _BasePrunedEnsemble(_SelectionMixin, _StackingMixin, BaseEstimator):
@@ -266,6 +280,11 @@ class _BasePrunedEnsemble(_SelectionMixin, _StackingMixin, BaseEstimator):
         self.checkpoint_dir = checkpoint_dir
         self.random_state = random_state
         self.verbose = verbose
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True  # made dense by _validated_X
+        return tags
 
     def _validate_inputs(self, X, y, sample_weight, **target_checks):
         """Check the parameters and the data once, after forgetting any earlier fit."""

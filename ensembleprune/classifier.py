@@ -304,7 +304,10 @@ class PrunedEnsembleClassifier(ClassifierMixin, _BasePrunedEnsemble):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            A sparse matrix (one-hot columns) is made dense first: the
+            members are dense networks, so it takes ``n_samples * n_features``
+            values of memory, as a dense ``X`` would.
         y : array-like of shape (n_samples,)
             Class labels: strings, integers or booleans.
         sample_weight : array-like of shape (n_samples,), default=None
@@ -386,7 +389,7 @@ class PrunedEnsembleClassifier(ClassifierMixin, _BasePrunedEnsemble):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
         return_std : bool, default=False
             Also return the standard deviation of the members' probabilities.
 

@@ -345,7 +345,10 @@ class PrunedEnsembleRegressor(RegressorMixin, _BasePrunedEnsemble):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            A sparse matrix (one-hot columns) is made dense first: the
+            members are dense networks, so it takes ``n_samples * n_features``
+            values of memory, as a dense ``X`` would.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
         sample_weight : array-like of shape (n_samples,), default=None
             Weighs each row in the members' loss, the selection, the
@@ -431,7 +434,7 @@ class PrunedEnsembleRegressor(RegressorMixin, _BasePrunedEnsemble):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
         return_std : bool, default=False
             Also return the standard deviation of the members' predictions.
         return_interval : float in (0, 1), default=None
@@ -471,7 +474,7 @@ class PrunedEnsembleRegressor(RegressorMixin, _BasePrunedEnsemble):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
         confidence : float in (0, 1), default=0.9
 
         Returns
