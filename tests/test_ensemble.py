@@ -205,7 +205,9 @@ def test_select_weighs_members_on_held_out_rows_and_saves(tiny_regression, tmp_p
     from ensembleprune import load, save
 
     X, y = tiny_regression
-    model = PrunedEnsembleRegressor(**dict(TINY, combine="select")).fit(X, y)
+    # 102 held-out rows: judged there, not out of fold (six fits)
+    model = PrunedEnsembleRegressor(**dict(TINY, combine="select", validation_fraction=0.34)).fit(X, y)
+    assert model.linear_member_evidence_["held_out_rows"] == 102 and "folds" not in model.linear_member_evidence_
     weights = model.member_weights_
     assert len(weights) == len(model.members_) and np.all(weights > 0) and weights.sum() == pytest.approx(1.0)
     np.testing.assert_allclose(model.predict(X), np.tensordot(weights, model.predict_members(X), axes=1))
