@@ -224,7 +224,7 @@ def test_a_fit_in_a_process_worker_gives_tensorflow_the_threads_joblib_gives_nat
 def test_verbose_zero_is_silent_and_verbose_one_shows_one_bar(tiny_regression, capfd, training):
     X, y = tiny_regression
     estimator = dict(n_members=2, sparsities=(0.5,), hidden_layer_sizes=(8,), epochs=3, batch_size=64,
-                     training=training, random_state=0)
+                     training=training, combine="mean", random_state=0)  # one fit (the selection's: six here)
     import_tf()  # TensorFlow prints start-up notes on first import; they are not the estimator's.
     capfd.readouterr()
     PrunedEnsembleRegressor(verbose=0, **estimator).fit(X, y)
