@@ -167,7 +167,9 @@ def _validated_X(estimator, X, y="no_validation", **checks):
     the compact runtime on dense rows.
     """
     try:
-        validated = validate_data(estimator, X, y, accept_sparse=True, dtype=[np.float64, np.float32], **checks)
+        # Other sparse formats become CSR first: scikit-learn cannot check DOK or LIL for NaN and infinity.
+        validated = validate_data(estimator, X, y, accept_sparse=("csr", "csc", "coo"),
+                                  dtype=[np.float64, np.float32], **checks)
     except ValueError as error:
         columns = _text_columns(X)
         if not columns:

@@ -52,3 +52,11 @@ def test_sparse_rows_fit_and_predict_as_their_dense_array(estimator, tmp_path):
     save(with_sparse, tmp_path / "model.epz")
     np.testing.assert_allclose(getattr(load(tmp_path / "model.epz"), predict)(frame[300:]), expected,
                                rtol=1e-6, atol=1e-7)
+
+
+def test_a_missing_value_in_any_sparse_format_is_refused_as_in_a_dense_x():
+    X = np.random.default_rng(0).normal(size=(40, 3))
+    X[5, 1] = np.nan
+    for layout in ("csr", "dok", "lil"):  # scikit-learn checks DOK and LIL for NaN only once made CSR
+        with pytest.raises(ValueError, match="Input X contains NaN"):
+            PrunedEnsembleRegressor(**SMALL).fit(sparse.csr_matrix(X).asformat(layout), np.ones(40))
