@@ -15,7 +15,7 @@ from ensembleprune import PrunedEnsembleRegressor, make_wide_friedman
 
 def main(tiny=False):
     # Friedman #1: 5 informative features hidden among many noise features.
-    data = make_wide_friedman(n_samples=600 if tiny else 5000, n_features=50 if tiny else 200)
+    data = make_wide_friedman(n_samples=1300 if tiny else 5000, n_features=50 if tiny else 200)
     # Every parameter at its default, but the size when tiny: the batch size and the
     # training budget adapt to the data, and the members are chosen on held-out rows.
     ensemble = PrunedEnsembleRegressor(n_members=2, hidden_layer_sizes=(32, 32)) if tiny else PrunedEnsembleRegressor()

@@ -78,7 +78,9 @@ def test_one_class_is_refused_with_a_clear_message():
 
 def test_selection_weighs_members_on_held_out_log_loss(three_classes):
     X, y = three_classes
-    model = PrunedEnsembleClassifier(**SMALL, combine="select").fit(X, y)
+    # 108 held-out rows: judged on them (below 100, out of fold: tests/test_calibration.py)
+    model = PrunedEnsembleClassifier(**SMALL, combine="select", validation_fraction=0.3).fit(X, y)
+    assert model.linear_member_evidence_["held_out_rows"] == 108 and "folds" not in model.linear_member_evidence_
     assert model.member_weights_.sum() == pytest.approx(1.0) and np.all(model.member_weights_ > 0)
     members = model.predict_members_proba(X)
     np.testing.assert_allclose(model.predict_proba(X), np.tensordot(model.member_weights_, members, axes=1))
@@ -143,7 +145,8 @@ def test_compact_softmax_member_predicts_as_the_keras_member():
 @pytest.mark.parametrize("combine", ["select", "stack"])
 def test_save_and_load_keep_classes_and_probabilities(three_classes, tmp_path, combine):
     X, y = three_classes
-    model = PrunedEnsembleClassifier(**SMALL, combine=combine, cv=2).fit(X, y)
+    # 108 held-out rows: the selection is judged on them, not out of fold (six fits)
+    model = PrunedEnsembleClassifier(**SMALL, combine=combine, cv=2, validation_fraction=0.3).fit(X, y)
     save(model, tmp_path / "model.epz")
     loaded = load(tmp_path / "model.epz")
     assert type(loaded) is PrunedEnsembleClassifier
