@@ -292,6 +292,29 @@ def robustness_report(
     perturbations = Perturbations([("noise", level) for level in noise_levels]
                                   + [("dropout", fraction) for fraction in dropout_fractions],
                                   n_repeats, X_train.std(axis=0), random_state)
+    clean, scores, diagnostics, kept, intervals = _run_seeds(
+        task, seeds, (X_train, y_train, X_test, y_test), linear, sparsities, cv, common, perturbations, coef, verbose)
+    config = dict(n_train=len(X_train), n_test=len(X_test), n_features=X_train.shape[1],
+                  sparsities=sparsities, seeds=seeds, cv=cv, n_repeats=n_repeats,
+                  noise_unit="training standard deviation of each feature", **_task_config(task, linear, classes),
+                  **dict(common, hidden_layer_sizes=list(hidden_layer_sizes)))
+    report = _assemble_report(task, config, clean, scores, noise_levels, dropout_fractions, diagnostics,
+                              kept if coef is not None else None)
+    if intervals:
+        report["intervals"] = assemble_intervals(intervals, noise_levels, dropout_fractions, _spread)
+    if output_dir is not None:
+        _write_report(report, output_dir)
+    return report
+
+
+def _run_seeds(task, seeds, data, linear, sparsities, cv, common, perturbations, coef, verbose):
+    """Every seed's models scored and gathered: clean and perturbed scores, diagnostics, kept features, intervals.
+
+    The diagnostics are the ambiguity decomposition (regression) or the
+    members' disagreement (classification), per seed; the intervals, per seed,
+    for regression only; the kept features only with ``coef``.
+    """
+    X_train, y_train, X_test, y_test = data
     clean, scores, diagnostics, kept, intervals = {}, {}, [], [], []
     for seed in _progress(seeds, verbose):
         seed_clean, seed_perturbed, stacked = _score_seed(task, seed, X_train, y_train, X_test, y_test, linear,
@@ -307,18 +330,7 @@ def robustness_report(
             diagnostics.append(member_disagreements(stacked, X_test, perturbations))
         if coef is not None:
             kept.extend(_kept_features(stacked, coef, seed))
-
-    config = dict(n_train=len(X_train), n_test=len(X_test), n_features=X_train.shape[1],
-                  sparsities=sparsities, seeds=seeds, cv=cv, n_repeats=n_repeats,
-                  noise_unit="training standard deviation of each feature", **_task_config(task, linear, classes),
-                  **dict(common, hidden_layer_sizes=list(hidden_layer_sizes)))
-    report = _assemble_report(task, config, clean, scores, noise_levels, dropout_fractions, diagnostics,
-                              kept if coef is not None else None)
-    if intervals:
-        report["intervals"] = assemble_intervals(intervals, noise_levels, dropout_fractions, _spread)
-    if output_dir is not None:
-        _write_report(report, output_dir)
-    return report
+    return clean, scores, diagnostics, kept, intervals
 
 
 def _score_seed(task, seed, X_train, y_train, X_test, y_test, linear, sparsities, cv, common, perturbations):

@@ -11,8 +11,8 @@ folder (``_SweepFolder``), so a sweep killed half-way resumes where it stopped.
 The steps of :func:`sparsity_sweep`: ``_sweep_data`` (validation split),
 ``_pair_specs`` (one MemberSpec per pair, schedules checked before any training),
 ``_sweep_settings`` (what the folder's fingerprint covers), ``_found_pairs``
-(pairs already in the folder), ``_train_pending`` (the others, saved as they
-finish), then :meth:`SweepResult.from_pairs` and ``_write_outputs``.
+(pairs already in the folder), ``_pairs_to_train`` (the others), ``_train_pending``
+(training them, each saved as it finishes), then :meth:`SweepResult.from_pairs` and ``_write_outputs``.
 """
 
 import json
@@ -291,17 +291,12 @@ def sparsity_sweep(
     factory_config = dict(epochs=int(epochs), batch_size=batch_size, learning_rate=float(learning_rate), verbose=0)
     output = "linear" if classes is None else output_activation(len(classes))
     specs = _pair_specs(template, sparsities, seeds, hidden_layer_sizes, activation, output, factory_config, len(X))
-    settings = _sweep_settings(X, y, X_val, template, specs[sparsities[0], seeds[0]], activation, factory_config)
-    if classes is not None:  # a regression sweep's settings, and so its folder's fingerprint, stay as they were
-        settings.update(task=task, classes=classes.tolist())
-    if strategy != "independent":  # likewise: an independent sweep's folder keeps its fingerprint
-        settings["strategy"] = strategy
+    settings = _sweep_settings(X, y, X_val, template, specs[sparsities[0], seeds[0]], activation, factory_config,
+                               task, classes, strategy)
     folder, found = None, {}
     if output_dir is not None:
         folder, found = _found_pairs(output_dir, [X, y, X_val, y_val], settings, specs)
-    pending = [key for key in specs if key not in found]
-    if strategy != "independent":  # a family trains from one network: a seed with a pair missing trains whole
-        pending = [key for key in specs if key[1] in {seed for _, seed in pending}]
+    pending = _pairs_to_train(specs, found, strategy)
     if verbose and found:
         print(f"sparsity_sweep: {len(found)} of {len(specs)} pairs found in {output_dir}; training the other {len(pending)}")
     trained = _train_pending(factory_config, (X, y, X_val, y_val), [specs[key] for key in pending], folder,
@@ -331,17 +326,38 @@ def _pair_specs(template, sparsities, seeds, hidden_layer_sizes, activation, out
     return specs
 
 
-def _sweep_settings(X, y, X_val, template, spec, activation, factory_config):
+def _sweep_settings(X, y, X_val, template, spec, activation, factory_config, task, classes, strategy):
     """The data sizes and training settings of a sweep: recorded in its result and in its folder's fingerprint.
 
-    Sparsities and seeds are left out: a sweep may grow in its folder.
+    Sparsities and seeds are left out: a sweep may grow in its folder. The
+    task and classes are recorded for classification only, and the strategy
+    when it is not ``"independent"``, so that the folders of regression
+    sweeps and independent ones keep the fingerprints they had before those
+    settings existed.
     """
     schedule_config = {k: v for k, v in template.get_config().items() if k != "final_sparsity"}
-    return dict(
+    settings = dict(
         n_train=len(X), n_val=len(X_val), n_features=X.shape[1], n_outputs=y.shape[1],
         hidden_layer_sizes=list(spec.hidden_layer_sizes), activation=activation,
         schedule=schedule_config, **{k: v for k, v in factory_config.items() if k != "verbose"},
     )
+    if classes is not None:
+        settings.update(task=task, classes=classes.tolist())
+    if strategy != "independent":
+        settings["strategy"] = strategy
+    return settings
+
+
+def _pairs_to_train(specs, found, strategy):
+    """The keys of ``specs`` to train: those not ``found``; for a family strategy, every pair of such a seed.
+
+    A family trains a seed's pairs from one network, so a seed with a pair
+    missing trains whole.
+    """
+    pending = [key for key in specs if key not in found]
+    if strategy != "independent":
+        pending = [key for key in specs if key[1] in {seed for _, seed in pending}]
+    return pending
 
 
 def _found_pairs(output_dir, arrays, settings, keys):
