@@ -11,6 +11,7 @@ import time
 import numpy as np
 from sklearn.model_selection import check_cv
 
+from ._fused_cache import FusedModelCache
 from .compact import strip
 from .exceptions import MemberDivergedError
 
@@ -71,8 +72,12 @@ class _StackingMixin:
         """
         out_of_fold = np.zeros((len(X), len(specs), Y.shape[1]))
         logits = np.zeros_like(out_of_fold)
+        # Folds of equal size train one fused model, traced once; each fold's members are stripped below,
+        # before the next fold trains the model again.
+        fused_cache = FusedModelCache()
         for fold, (train, test) in enumerate(splits):
             factory = self._fold_factory(len(X), len(train))
+            factory.fused_cache = fused_cache
             fold_weights = None if sample_weight is None else sample_weight[train]
             fold_members = self._train(X[train], Y[train], fold_weights, specs, checkpoint, f"{stage}{fold}", ledger,
                                        factory)

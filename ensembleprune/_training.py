@@ -12,12 +12,36 @@ from tqdm.auto import tqdm
 
 from ._tf import import_tf
 
-tf, keras, _ = import_tf()
+tf, keras, tfmot = import_tf()
 
 # tfmot's public API has no hook for the mask update. The dependency pins
 # tensorflow-model-optimization < 0.9, and tests/test_training.py checks these
 # masks against tfmot's own.
 from tensorflow_model_optimization.python.core.sparsity.keras import pruning_impl, pruning_wrapper  # noqa: E402
+
+
+class UpdatePruningStep(tfmot.UpdatePruningStep):
+    """tfmot's ``UpdatePruningStep``, re-masking every pruned layer at the end of an epoch in one traced call.
+
+    tfmot re-masks the weights at the end of every epoch with one eager call
+    per layer, which on a fused model of a few hundred rows cost more than the
+    epoch's held-out pass. One ``tf.function`` runs the same multiplications
+    by the masks, so the weights are the same.
+    """
+
+    def on_train_begin(self, logs=None):
+        super().on_train_begin(logs)
+        layers = [layer for layer in self.prunable_layers if isinstance(layer, pruning_wrapper.PruneLowMagnitude)]
+
+        @tf.function
+        def remask():
+            for layer in layers:
+                layer.pruning_obj.weight_mask_op()
+
+        self._remask = remask
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._remask()
 
 
 class MemberEarlyStopping(keras.callbacks.Callback):
@@ -91,19 +115,30 @@ class ValidationLosses(keras.callbacks.Callback):
         members), in the order of ``log_keys``; None for a model with one.
     weights : ndarray of shape (n_samples, len(log_keys)), default=None
         Each row's weight in each output's loss.
+    function : callable, default=None
+        The pass traced by an earlier callback of the same model, outputs
+        and losses (its ``function`` attribute), used instead of tracing it
+        again.
+
+    Attributes
+    ----------
+    function : callable
+        The traced pass, once training has begun.
     """
 
     BLOCK_ROWS = 4096
 
-    def __init__(self, X, y, log_keys, losses, names=None, weights=None):
+    def __init__(self, X, y, log_keys, losses, names=None, weights=None, function=None):
         super().__init__()
         self.X, self.y = X, y
         self.weights = np.ones((len(X), len(log_keys)), np.float32) if weights is None else weights
         self.log_keys, self.names = log_keys, names
         self.loss_functions = [keras.losses.get(loss) for loss in losses]
-        self._losses = None
+        self.function = function
 
     def on_train_begin(self, logs=None):
+        if self.function is not None:
+            return
         # Any number of rows: the last, partial block of rows does not trace the function again.
         signature = [tf.TensorSpec((None, *array.shape[1:]), tf.float32) for array in (self.X, self.y)]
         signature.append(tf.TensorSpec((None, len(self.log_keys)), tf.float32))
@@ -115,13 +150,13 @@ class ValidationLosses(keras.callbacks.Callback):
             return tf.stack([tf.reduce_sum(weights[:, k] * tf.cast(loss(y, output), tf.float32))
                              for k, (loss, output) in enumerate(zip(self.loss_functions, outputs))])
 
-        self._losses = summed_losses
+        self.function = summed_losses
 
     def on_epoch_end(self, epoch, logs=None):
         totals = np.zeros(len(self.log_keys))
         for start in range(0, len(self.X), self.BLOCK_ROWS):
             rows = slice(start, start + self.BLOCK_ROWS)
-            totals += self._losses(self.X[rows], self.y[rows], self.weights[rows]).numpy()
+            totals += self.function(self.X[rows], self.y[rows], self.weights[rows]).numpy()
         losses = totals / len(self.X)
         if logs is not None:
             logs.update(zip(self.log_keys, losses.tolist()))

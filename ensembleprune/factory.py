@@ -10,6 +10,7 @@ or *independent* (one ``fit`` per member, spread over processes with joblib, so
 import numpy as np
 from joblib import Parallel, delayed
 
+from ._fused_cache import FusedModel
 from ._tf import import_tf, training_settings
 from .ledger import member_cost
 from .member import OUTPUT_LOSSES, MemberSpec, layer_sparsities
@@ -85,6 +86,13 @@ class PrunedMLPFactory:
     get the same steps, smaller tables, whose batches cannot shrink below 32
     rows, no more passes over their rows than that, and larger ones at least
     ``AUTO_MIN_EPOCHS`` passes, so more steps.
+
+    Attributes
+    ----------
+    fused_cache : FusedModelCache or None
+        Where set, fused fits keep their model there and a later fit of the
+        same members on data of the same shape trains it again instead of
+        building and tracing a new one (:mod:`ensembleprune._fused_cache`).
     """
 
     def __init__(self, **options):
@@ -94,6 +102,8 @@ class PrunedMLPFactory:
         declared = TrainingOptions(**options)
         for name in option_names():
             setattr(self, name, getattr(declared, name))
+        # Not an option: set by the callers that train the same members several times (cross-validation).
+        self.fused_cache = None
 
     def _params(self):
         """The constructor arguments, to rebuild this factory in a worker process."""
@@ -333,10 +343,9 @@ class PrunedMLPFactory:
         ``validation`` (a :class:`~ensembleprune._training.ValidationLosses`)
         comes next, so that early stopping and the progress bar read its losses.
         """
-        _, _, tfmot = import_tf()
         from . import _training
 
-        callbacks = [tfmot.UpdatePruningStep()]
+        callbacks = [_training.UpdatePruningStep()]
         if validation is not None:
             callbacks.append(validation)
         if self.early_stopping:
@@ -348,30 +357,12 @@ class PrunedMLPFactory:
     def _train_fused(self, X, y, members, weights, validation_data, on_trained, parents=None, parent_masks="magnitude"):
         _, keras, _ = import_tf()
         keras.utils.set_random_seed(members[0].seed)
-        inputs = keras.Input(shape=(X.shape[1],), name="features")
-        names = [f"member_{i}" for i in range(len(members))]
-        starts = self._starting_sparsities(members, parents, parent_masks, X.shape[1], y.shape[1])
-        outputs = {
-            name: keras.layers.Identity(name=name)(self._branch(spec, inputs, y.shape[1], len(X), name, start))
-            for name, spec, start in zip(names, members, starts)
-        }
-        fused = keras.Model(inputs, outputs)
-        # Each branch has its own Adam slots, so one optimizer over the fused model
-        # updates every member exactly as its own optimizer would. Neither
-        # jit_compile (XLA) nor steps_per_execution is used: on CPU both measured
-        # slower or no faster (docs/performance.md, "Training options tried").
-        fused.compile(optimizer=self._optimizer(len(X)), loss={n: OUTPUT_LOSSES[spec.output_activation] for n, spec in zip(names, members)})
-        member_models = [keras.Model(inputs, outputs[name]) for name in names]
-        if parents is not None:
-            from ._training import inherit
-
-            for spec, model, parent, start in zip(members, member_models, parents, starts):
-                seed = spec.seed if parent_masks == "random" else None
-                inherit(_pruned_layers(parent.model), _pruned_layers(model), start, seed)
+        fused = self._fused_model(X.shape[1], y.shape[1], len(X), members, parents, parent_masks)
+        names = fused.names
         watches = [
             _MemberWatch(_log_key(name, len(names), validation=True), _pruned_layers(model),
                          self._pruning_end_epoch(spec, len(X)))
-            for name, spec, model in zip(names, members, member_models)
+            for name, spec, model in zip(names, members, fused.member_models)
         ]
         targets = [y]
         if any(w is not None for w in weights):
@@ -384,9 +375,9 @@ class PrunedMLPFactory:
 
         batches = X.dataset(targets, self.batch_size_for(len(X)), members[0].seed, structure=per_member)
         validation = _validation_losses(validation_data, [watch.log_key for watch in watches],
-                                        [OUTPUT_LOSSES[spec.output_activation] for spec in members], names)
-        _create_training_variables(fused)
-        result = fused.fit(
+                                        [OUTPUT_LOSSES[spec.output_activation] for spec in members], names,
+                                        fused.validation_function)
+        result = fused.model.fit(
             batches.repeat(),
             callbacks=self._callbacks(
                 watches, f"training {len(members)} fused members" if len(members) > 1 else "training 1 member", len(X),
@@ -394,14 +385,59 @@ class PrunedMLPFactory:
             ),
             **self._fit_kwargs(len(X)),
         )
+        if validation is not None:
+            fused.validation_function = validation.function
         n_validation = 0 if validation_data is None else len(validation_data[0])
         trained = [
             self._trained_member(spec, model, result.history, name, len(names), watch, len(X), n_validation)
-            for name, spec, model, watch in zip(names, members, member_models, watches)
+            for name, spec, model, watch in zip(names, members, fused.member_models, watches)
         ]
         for index, member in enumerate(trained):
             on_trained(index, member)
         return trained
+
+    def _fused_model(self, n_features, n_outputs, n_samples, members, parents, parent_masks):
+        """The fused model of ``members``: built and compiled, or ``fused_cache``'s, reset, where it fits.
+
+        Members with parents start from their parents' weights, so they are
+        always built anew.
+        """
+        key = None
+        if self.fused_cache is not None and parents is None:
+            # Everything the traced graph holds as a constant: the specs (schedules, seeds, losses), the shapes,
+            # the schedules' steps and the optimizer's settings.
+            key = (list(members), n_features, n_outputs, self.steps_per_epoch(n_samples), self.epochs_for(n_samples),
+                   self.learning_rate, self.learning_rate_schedule)
+            fused = self.fused_cache.reuse(key)
+            if fused is not None:
+                return fused
+        _, keras, _ = import_tf()
+        inputs = keras.Input(shape=(n_features,), name="features")
+        names = [f"member_{i}" for i in range(len(members))]
+        starts = self._starting_sparsities(members, parents, parent_masks, n_features, n_outputs)
+        outputs = {
+            name: keras.layers.Identity(name=name)(self._branch(spec, inputs, n_outputs, n_samples, name, start))
+            for name, spec, start in zip(names, members, starts)
+        }
+        model = keras.Model(inputs, outputs)
+        # Each branch has its own Adam slots, so one optimizer over the fused model
+        # updates every member exactly as its own optimizer would. Neither
+        # jit_compile (XLA) nor steps_per_execution is used: on CPU both measured
+        # slower or no faster (docs/performance.md, "Training options tried").
+        model.compile(optimizer=self._optimizer(n_samples),
+                      loss={n: OUTPUT_LOSSES[spec.output_activation] for n, spec in zip(names, members)})
+        member_models = [keras.Model(inputs, outputs[name]) for name in names]
+        if parents is not None:
+            from ._training import inherit
+
+            for spec, member_model, parent, start in zip(members, member_models, parents, starts):
+                seed = spec.seed if parent_masks == "random" else None
+                inherit(_pruned_layers(parent.model), _pruned_layers(member_model), start, seed)
+        _create_training_variables(model)
+        fused = FusedModel(model, names, member_models, model.get_weights())
+        if key is not None:
+            self.fused_cache.keep(key, fused)
+        return fused
 
     def _trained_member(self, spec, model, fit_history, name, n_branches, watch, n_train, n_validation):
         """The TrainedMember of one branch, its history cut where it stopped early, with its cost."""
@@ -463,7 +499,7 @@ def _member_validation(validation_data, index):
     return X_val, y_val, weights[:, index]
 
 
-def _validation_losses(validation_data, log_keys, losses, names=None):
+def _validation_losses(validation_data, log_keys, losses, names=None, function=None):
     """The ValidationLosses callback of ``validation_data`` (None without validation data)."""
     if validation_data is None:
         return None
@@ -471,7 +507,7 @@ def _validation_losses(validation_data, log_keys, losses, names=None):
 
     X_val, y_val, *weights = validation_data
     weights = np.asarray(weights[0], np.float32).reshape(len(X_val), -1) if weights else None
-    return ValidationLosses(X_val, y_val, log_keys, losses, names, weights)
+    return ValidationLosses(X_val, y_val, log_keys, losses, names, weights, function)
 
 
 def _train_member_in_worker(factory_params, X, y, spec, sample_weight, validation_data):

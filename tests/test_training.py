@@ -271,7 +271,7 @@ def test_validation_losses_are_what_keras_evaluate_gives(tiny_regression, output
         expected = member.model.evaluate(X[rows].astype(np.float32), Y[rows], sample_weight=weights[k, rows],
                                          batch_size=10, verbose=0)
         np.testing.assert_allclose(member.history["val_loss"][-1], expected, rtol=1e-5)
-    assert created and all(callback._losses.experimental_get_tracing_count() == 1 for callback in created)
+    assert created and all(callback.function.experimental_get_tracing_count() == 1 for callback in created)
 
 
 @pytest.mark.parametrize("training", ["fused", "independent"])
