@@ -22,6 +22,10 @@ seconds (on a shared machine other jobs only ever add time), every round's
 seconds, the epochs run and seconds per epoch, and the ratio baseline / current.
 
     python benchmarks/bench_fit_time.py [--sizes 200,700,3000] [--rounds 2] [--baseline DIR] [--config defaults]
+                                        [--n-jobs 2]
+
+``--n-jobs N`` also times this repository's fits with ``n_jobs=N`` (with
+fused members, the default, the folds then train in N worker processes).
 """
 
 import argparse
@@ -55,10 +59,11 @@ print(json.dumps({{"seconds": seconds, "epochs": epochs, "phases": len(model.tra
 CONFIGS = {"networks": {"linear_member": False, "combine": "mean"}, "defaults": {}}
 
 
-def timed_fit(source, n_samples, config="networks"):
+def timed_fit(source, n_samples, config="networks", n_jobs=None):
     """One fit in a fresh process with the package from ``source``: its seconds, epochs, digest and package path."""
     environment = dict(os.environ, PYTHONPATH=str(source))
-    code = FIT.format(source=str(source), n_samples=n_samples, parameters=CONFIGS[config])
+    parameters = dict(CONFIGS[config], **({} if n_jobs is None else {"n_jobs": n_jobs}))
+    code = FIT.format(source=str(source), n_samples=n_samples, parameters=parameters)
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=environment, check=True)
     return json.loads(result.stdout.strip().splitlines()[-1])
 
@@ -78,6 +83,7 @@ def parse_args(argv=None):
     parser.add_argument("--baseline", type=pathlib.Path, help="a checkout of another commit to compare with")
     parser.add_argument("--config", choices=sorted(CONFIGS), default="networks",
                         help="networks: mean of the networks alone (the default); defaults: every parameter at its default")
+    parser.add_argument("--n-jobs", type=int, help="also time this repository's fits with this n_jobs ('n_jobs')")
     args = parser.parse_args(argv)
     if args.baseline is not None and not (args.baseline / "ensembleprune" / "__init__.py").is_file():
         parser.error(f"--baseline {args.baseline} holds no ensembleprune package (ensembleprune/__init__.py)")
@@ -86,20 +92,25 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    versions = {"current": REPOSITORY}
+    versions = {"current": (REPOSITORY, None)}
     if args.baseline is not None:
-        versions["baseline"] = args.baseline.resolve()
+        versions["baseline"] = (args.baseline.resolve(), None)
+    if args.n_jobs is not None:
+        versions["n_jobs"] = (REPOSITORY, args.n_jobs)
     sizes = [int(size) for size in args.sizes.split(",")]
     runs = {name: {size: [] for size in sizes} for name in versions}
     for _ in range(args.rounds):
         for size in sizes:
-            for name, source in versions.items():
-                runs[name][size].append(timed_fit(source, size, args.config))
-    report = {"benchmark": "fit_time", "config": args.config, "rounds": args.rounds, "cpu_count": os.cpu_count(),
+            for name, (source, n_jobs) in versions.items():
+                runs[name][size].append(timed_fit(source, size, args.config, n_jobs))
+    report = {"benchmark": "fit_time", "config": args.config, "n_jobs": args.n_jobs, "rounds": args.rounds,
+              "cpu_count": os.cpu_count(),
               "results": {name: {str(size): summarize(runs[name][size]) for size in sizes} for name in versions}}
-    if args.baseline is not None:
-        report["baseline_over_current"] = {
-            str(size): report["results"]["baseline"][str(size)]["seconds"] / report["results"]["current"][str(size)]["seconds"]
+    for name in versions.keys() - {"current"}:
+        # baseline / current: how much faster this repository is; current / n_jobs: how much n_jobs speeds it up.
+        numerator, denominator = ("baseline", "current") if name == "baseline" else ("current", name)
+        report[f"{numerator}_over_{denominator}"] = {
+            str(size): report["results"][numerator][str(size)]["seconds"] / report["results"][denominator][str(size)]["seconds"]
             for size in sizes
         }
     print(json.dumps(report, indent=2))

@@ -9,10 +9,12 @@ defined by the regressor and the classifier for their kind of target).
 import time
 
 import numpy as np
+from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.model_selection import check_cv
 
 from ._fused_cache import FusedModelCache
 from .compact import strip
+from .ledger import CostLedger
 from .exceptions import MemberDivergedError
 
 
@@ -72,27 +74,50 @@ class _StackingMixin:
         """
         out_of_fold = np.zeros((len(X), len(specs), Y.shape[1]))
         logits = np.zeros_like(out_of_fold)
-        # Folds of equal size train one fused model, traced once; each fold's members are stripped below,
-        # before the next fold trains the model again.
-        fused_cache = FusedModelCache()
-        for fold, (train, test) in enumerate(splits):
-            factory = self._fold_factory(len(X), len(train))
-            factory.fused_cache = fused_cache
-            fold_weights = None if sample_weight is None else sample_weight[train]
-            fold_members = self._train(X[train], Y[train], fold_weights, specs, checkpoint, f"{stage}{fold}", ledger,
-                                       factory)
+        jobs = [(self._fold_factory(len(X), len(train)), train, test) for train, test in splits]
+        if self.training == "fused" and effective_n_jobs(self.n_jobs) > 1 and len(jobs) > 1:
+            # Fused members leave n_jobs unused: the folds train in parallel instead, each worker with its
+            # share of the cores (folds of a few hundred rows keep one core as busy as two).
+            results = Parallel(n_jobs=self.n_jobs)(
+                delayed(self._fold_outputs)(X, Y, sample_weight, specs, checkpoint, f"{stage}{fold}", *job)
+                for fold, job in enumerate(jobs)
+            )
+        else:
+            # Folds of equal size train one fused model, traced once; each fold's members are stripped
+            # before the next fold trains the model again.
+            fused_cache = FusedModelCache()
+            results = (self._fold_outputs(X, Y, sample_weight, specs, checkpoint, f"{stage}{fold}", *job, fused_cache)
+                       for fold, job in enumerate(jobs))
+        for fold, ((_, _, test), (fold_outputs, fold_logits, fold_seeds, fold_ledger)) in enumerate(zip(jobs, results)):
+            out_of_fold[test], logits[test] = fold_outputs, fold_logits
             if fold == 0:  # every fold trains the same specs; a resumed member keeps its own seed
-                seeds = [member.spec.seed for member in fold_members]
-            for k, member in enumerate(fold_members):
-                compact = strip(member.model)
-                out_of_fold[test, k] = compact.predict(X[test])
-                logits[test, k] = compact.with_output_layer(activation="linear").predict(X[test])
+                seeds = fold_seeds
+            ledger.extend(fold_ledger)
         finite = [k for k in range(len(specs)) if np.all(np.isfinite(out_of_fold[:, k]))]
         for k in sorted(set(range(len(specs))) - set(finite)):
             self._member_failed(indices[k], specs[k])
         if not finite:
             raise MemberDivergedError("every member diverged in cross-validation; no member is left to combine.")
         return out_of_fold[:, finite], logits[:, finite], [indices[k] for k in finite], [seeds[k] for k in finite]
+
+    def _fold_outputs(self, X, Y, sample_weight, specs, checkpoint, stage, factory, train, test, fused_cache=None):
+        """One fold's members, trained on its ``train`` rows: their outputs and logits on its ``test`` rows.
+
+        Returns arrays of shape (len(test), n_members, n_outputs), the
+        members' seeds and the fold's own ledger (a fold may run in a worker
+        process).
+        """
+        factory.fused_cache = fused_cache
+        fold_weights = None if sample_weight is None else sample_weight[train]
+        ledger = CostLedger()
+        members = self._train(X[train], Y[train], fold_weights, specs, checkpoint, stage, ledger, factory)
+        outputs = np.zeros((len(test), len(specs), Y.shape[1]))
+        logits = np.zeros_like(outputs)
+        for k, member in enumerate(members):
+            compact = strip(member.model)
+            outputs[:, k] = compact.predict(X[test])
+            logits[:, k] = compact.with_output_layer(activation="linear").predict(X[test])
+        return outputs, logits, [member.spec.seed for member in members], ledger
 
     def _linear_out_of_fold(self, X, Y, sample_weight, splits):
         """The linear member's out-of-fold predictions, or None where a fold's rows lack a class (classifier)."""

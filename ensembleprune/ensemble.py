@@ -155,7 +155,11 @@ class PrunedEnsembleRegressor(RegressorMixin, _BasePrunedEnsemble):
         See :class:`~ensembleprune.factory.PrunedMLPFactory`. Children of a
         parent always train fused.
     n_jobs : int, default=None
-        Processes for ``training="independent"``.
+        Processes (joblib; ``None`` means 1, ``-1`` all cores). With
+        ``training="independent"`` the members train in them; with fused
+        members, the folds where members train again on cross-validation
+        folds (``combine="stack"``, and the selection's out-of-fold evidence
+        below 100 held-out rows). The model is the same as in one process.
     bootstrap : bool, default=False
         Train each member on its own bootstrap sample of the rows, drawn from
         the member's seed (as per-row weights, so fused training still works).

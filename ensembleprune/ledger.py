@@ -76,6 +76,10 @@ class CostLedger:
         self._rows.append({"phase": phase, "members": 0, "optimizer_steps": 0, "examples": 0, "multiply_adds": 0,
                            "seconds": float(seconds)})
 
+    def extend(self, other):
+        """Append the rows of ``other``, a ledger of phases run elsewhere (a fold in a worker process)."""
+        self._rows.extend(other._rows)
+
     def as_dict(self):
         """Columns of equal length, one entry per phase (``pandas.DataFrame(ledger)`` makes the table)."""
         return {column: [row[column] for row in self._rows] for column in COLUMNS}

@@ -1,6 +1,7 @@
-"""One fused model trained again for the same members (cross-validation's folds): traced once, learning as fresh."""
+"""How cross-validation's folds train: one fused model traced once and reset between folds, or folds in processes."""
 
 import numpy as np
+import pytest
 
 from ensembleprune import MemberSpec, PrunedEnsembleRegressor, PrunedMLPFactory, PruningSchedule
 from ensembleprune._fused_cache import FusedModelCache
@@ -73,3 +74,27 @@ def test_the_folds_of_the_out_of_fold_selection_build_one_model(monkeypatch):
     model = PrunedEnsembleRegressor(n_members=2, hidden_layer_sizes=(16,), epochs=4, random_state=0).fit(X, y)
     assert sum(phase.startswith("select-fold") for phase in model.training_cost_["phase"]) == 5
     assert len(built) == 1
+
+
+@pytest.mark.slow
+def test_folds_train_in_worker_processes_with_n_jobs_and_give_the_same_model(monkeypatch):
+    """Fused members leave n_jobs unused, so the folds take it; each fold's members are those of a fit in one process."""
+    import joblib
+
+    from ensembleprune import _stacking
+
+    workers = []
+    monkeypatch.setattr(_stacking, "Parallel", lambda n_jobs: workers.append(n_jobs) or joblib.Parallel(n_jobs=n_jobs))
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(150, 4))
+    y = X[:, 0] + np.sin(2 * X[:, 1]) + 0.1 * rng.normal(size=len(X))
+    params = dict(n_members=2, hidden_layer_sizes=(16,), epochs=4, combine="stack", cv=3, random_state=0)
+    one = PrunedEnsembleRegressor(**params).fit(X, y)
+    assert workers == []
+    parallel = PrunedEnsembleRegressor(n_jobs=2, **params).fit(X, y)
+    assert workers == [2]
+    np.testing.assert_array_equal(parallel.predict(X), one.predict(X))
+    for a, b in zip(parallel.final_estimators_, one.final_estimators_):
+        np.testing.assert_array_equal(a.coef_, b.coef_)
+    assert parallel.training_cost_["phase"] == one.training_cost_["phase"]
+    assert parallel.training_cost_["optimizer_steps"] == one.training_cost_["optimizer_steps"]
