@@ -15,7 +15,7 @@ def _factory(**options):
     return PrunedMLPFactory(epochs=6, batch_size=16, early_stopping=True, n_iter_no_change=2, **options)
 
 
-def _folds(n_folds=3, n_rows=90, n_features=5):
+def _folds(n_folds=2, n_rows=90, n_features=5):
     rng = np.random.default_rng(0)
     X = rng.normal(size=(n_rows * n_folds, n_features)).astype(np.float32)
     y = X[:, 0] - 2 * X[:, 1] + 0.1 * rng.normal(size=len(X))
@@ -50,7 +50,7 @@ def test_members_trained_through_the_cache_equal_fresh_ones_and_the_train_step_i
 
 def test_a_fit_of_other_members_or_schedule_builds_a_new_model():
     cache = FusedModelCache()
-    (X, y), (X2, y2) = _folds(n_folds=2)
+    (X, y), (X2, y2) = _folds()
     first = _factory()
     first.fused_cache = cache
     model = first.train(X, y, _specs())[0].model
