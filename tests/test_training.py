@@ -236,6 +236,23 @@ def test_verbose_zero_is_silent_and_verbose_one_shows_one_bar(tiny_regression, c
     assert "Epoch 1/3" not in out
 
 
+def test_one_traced_remasking_gives_the_weights_of_tfmots_callback(tiny_regression, monkeypatch):
+    # The end-of-epoch re-masking runs as one tf.function instead of tfmot's eager call per layer.
+    from ensembleprune import _training
+
+    X, y = tiny_regression
+    specs = _specs([0.5, 0.9], hidden=(16,))
+    factory = PrunedMLPFactory(epochs=3, batch_size=64)
+    ours = factory.train(X, y, specs)
+    monkeypatch.setattr(_training, "UpdatePruningStep", import_tf()[2].UpdatePruningStep)
+    tfmots = factory.train(X, y, specs)
+    for a, b in zip(ours, tfmots):
+        for weights, expected in zip(a.model.get_weights(), b.model.get_weights(), strict=True):
+            np.testing.assert_array_equal(weights, expected)
+    kernel, mask = ours[1].model.layers[1].weights[:3:2]  # kernel, bias, mask: masked at the last epoch's end
+    assert "mask" in mask.name and np.all(kernel.numpy()[mask.numpy() == 0] == 0)
+
+
 def test_fit_traces_its_train_step_once(tiny_regression):
     # A train step that created variables on its first call would be traced twice;
     # the partial last batch (240 training rows, batch 64) must not cause a retrace either.
