@@ -106,13 +106,14 @@ def main(argv=None):
     report = {"benchmark": "fit_time", "config": args.config, "n_jobs": args.n_jobs, "rounds": args.rounds,
               "cpu_count": os.cpu_count(),
               "results": {name: {str(size): summarize(runs[name][size]) for size in sizes} for name in versions}}
-    for name in versions.keys() - {"current"}:
-        # baseline / current: how much faster this repository is; current / n_jobs: how much n_jobs speeds it up.
-        numerator, denominator = ("baseline", "current") if name == "baseline" else ("current", name)
-        report[f"{numerator}_over_{denominator}"] = {
-            str(size): report["results"][numerator][str(size)]["seconds"] / report["results"][denominator][str(size)]["seconds"]
-            for size in sizes
-        }
+    # baseline / current: how much faster this repository is; current / n_jobs: how much n_jobs speeds it up.
+    for numerator, denominator in [("baseline", "current"), ("current", "n_jobs")]:
+        if numerator in versions and denominator in versions:
+            report[f"{numerator}_over_{denominator}"] = {
+                str(size): report["results"][numerator][str(size)]["seconds"]
+                / report["results"][denominator][str(size)]["seconds"]
+                for size in sizes
+            }
     print(json.dumps(report, indent=2))
 
 

@@ -14,8 +14,8 @@ from sklearn.model_selection import check_cv
 
 from ._fused_cache import FusedModelCache
 from .compact import strip
-from .ledger import CostLedger
 from .exceptions import MemberDivergedError
+from .ledger import CostLedger
 
 
 class _StackingMixin:
