@@ -42,7 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_tabular import DATASETS, environment, split  # noqa: E402
 
 from ensembleprune import PrunedEnsembleRegressor, make_article_regression  # noqa: E402
-from ensembleprune._base import auto_sparsities  # noqa: E402
+from ensembleprune._auto_members import auto_sparsities  # noqa: E402
 from ensembleprune.presets import ARTICLE, QUICK  # noqa: E402
 
 N_MEMBERS = 4

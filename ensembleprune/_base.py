@@ -19,12 +19,13 @@ import time
 import warnings
 
 import numpy as np
-from scipy import sparse
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
+from ._auto_members import auto_input_pruning, auto_sparsities, is_auto, n_members_for
+from ._inputs import check_float32_range, feature_standardization, validated_X
 from ._selection import MIN_HELD_OUT_ROWS, MIN_ROWS, _SelectionMixin, held_out_rows
 from ._stacking import _StackingMixin
 from ._version import __version__
@@ -43,150 +44,6 @@ from .strategies import STRATEGIES, MemberStore, strategy_params, train_members
 _MAX_SEED = 2**31 - 1
 # member_seeds_ of the linear member, which has no seed.
 LINEAR_MEMBER_SEED = -1
-# sparsities="auto": member densities spaced geometrically between these.
-AUTO_DENSITIES = (0.2, 0.005)
-# n_members="auto": members per reading of the inputs.
-AUTO_N_MEMBERS = 4
-
-
-def _is_auto(value):
-    return isinstance(value, str) and value == "auto"
-
-
-def auto_sparsities(n_members):
-    """``n_members`` final sparsities whose densities are spaced geometrically from 0.2 to 0.005.
-
-    Wide data with few informative features is fitted best by very sparse
-    members (0.98 and beyond) and other data by denser ones; the spread covers
-    both, and the combiner weighs the members on held-out rows.
-    """
-    if n_members == 1:
-        return np.array([1 - np.sqrt(AUTO_DENSITIES[0] * AUTO_DENSITIES[1])])
-    return np.round(1 - np.geomspace(*AUTO_DENSITIES, num=n_members), 4)
-
-
-def _n_members(n_members, by_turns):
-    """``n_members="auto"``: four members, or eight where they read the encoded columns by turns."""
-    if _is_auto(n_members):
-        return AUTO_N_MEMBERS * (2 if by_turns else 1)
-    return n_members
-
-
-def auto_input_pruning(n_features, first_width):
-    """``input_pruning="auto"``: what each member's input layer prunes, cycled over the members.
-
-    Where the inputs outnumber the first layer's units, members prune whole
-    features and single weights by turns, the first member features. Single
-    weights fail there when few inputs are informative: the floor of live
-    weights keeps about one weight per input, so even the sparsest member
-    reads about half of the inputs (docs/performance.md, "Pruning whole input
-    features"). Wide inputs also start with small weights (He initialization
-    scales them by ``1 / sqrt(n_features)``), so training lifts the rows of
-    informative features above the rest and magnitude can rank features;
-    narrower inputs, whose initial weights outweigh what training adds, keep
-    single-weight pruning in every member. With the "auto" sparsities the
-    feature members are the densest and the third: the sparsest would keep
-    too few features to be of use (2 of 500), and the weight members keep a
-    path for data whose signal is spread over many inputs.
-    """
-    if n_features > first_width:
-        return ("features", "weights")
-    return ("weights",)
-
-
-def feature_standardization(X, sample_weight=None):
-    """The ``(center, scale)`` that standardize each column of ``X`` as the members read it.
-
-    Each column's mean and standard deviation, weighted by ``sample_weight``
-    as repeated rows would weigh (scale 1 where a column is constant), so that
-    the networks and the linear member learn the same from a table whatever
-    its units, with or without a ``StandardScaler`` before them: what a scaler
-    fitted on the same rows gave comes back as (about) 0 and 1. Indicator
-    columns, all 0 or 1 (one-hot, booleans) on the rows of positive weight,
-    are read as they are, ``(0, 1)``: they are already on the networks' scale,
-    and a rare one standardized would reach ten or more.
-    """
-    if sample_weight is not None and not np.all(sample_weight > 0):
-        X, sample_weight = X[sample_weight > 0], sample_weight[sample_weight > 0]
-    indicators = np.all((X == 0) | (X == 1), axis=0)
-    center, scale = weighted_mean_and_std(X, sample_weight)
-    center[indicators], scale[indicators] = 0.0, 1.0
-    return center, np.where(scale > 0, scale, 1.0)
-
-
-def weighted_mean_and_std(values, sample_weight=None):
-    """Each column's mean and standard deviation in float64, weighted as repeated rows would weigh."""
-    with np.errstate(over="ignore", invalid="ignore"):
-        if sample_weight is None:
-            return values.mean(axis=0, dtype=np.float64), values.std(axis=0, dtype=np.float64)
-        center = np.average(values, axis=0, weights=sample_weight)  # float64: the weights are
-        return center, np.sqrt(np.average((values - center) ** 2, axis=0, weights=sample_weight))
-
-
-def _check_float32_range(values, name):
-    # Members train in float32: larger values would become infinite there.
-    # max and min rather than abs().max(): no temporary copy of a large X.
-    largest = max(abs(float(values.max(initial=0.0))), abs(float(values.min(initial=0.0))))
-    if largest > np.finfo(np.float32).max / 1e6:
-        raise ValueError(
-            f"{name} holds values too large to train on in float32 (largest |value| {largest:.3g}); "
-            f"rescale {name}, for example with StandardScaler."
-        )
-
-
-# numpy's dtype kinds of numbers: booleans, integers, unsigned integers, floats, complex.
-_NUMBER_KINDS = "biufc"
-
-
-def _text_columns(X):
-    """The columns of ``X`` that hold no numbers (names for a DataFrame, indices otherwise), to name in an error."""
-    dtypes = getattr(X, "dtypes", None)
-    if hasattr(dtypes, "items"):  # a DataFrame: text, categories and dates have no numeric dtype kind
-        return [str(name) for name, dtype in dtypes.items() if getattr(dtype, "kind", "O") not in _NUMBER_KINDS]
-    try:
-        array = np.asarray(X)
-    except ValueError:  # ragged rows: validation's own message says so
-        return []
-    if array.ndim != 2 or array.dtype.kind in _NUMBER_KINDS:  # complex numbers get validation's own message
-        return []
-    columns = []
-    for j in range(array.shape[1]):
-        try:
-            array[:, j].astype(np.float64)
-        except (TypeError, ValueError):
-            columns.append(str(j))
-    return columns
-
-
-def _validated_X(estimator, X, y="no_validation", **checks):
-    """scikit-learn's ``validate_data``, whose error on text names the columns to encode and how.
-
-    A sparse ``X`` (``OneHotEncoder``'s output, and ``ColumnTransformer``'s
-    where most of its columns are one-hot) comes back as the dense array it
-    stands for: the members are dense networks, trained by Keras and run by
-    the compact runtime on dense rows.
-    """
-    try:
-        # Other sparse formats become CSR first: scikit-learn cannot check DOK or LIL for NaN and infinity.
-        validated = validate_data(estimator, X, y, accept_sparse=("csr", "csc", "coo"),
-                                  dtype=[np.float64, np.float32], **checks)
-    except ValueError as error:
-        columns = _text_columns(X)
-        if not columns:
-            raise
-        shown = ", ".join(columns[:10]) + (f" and {len(columns) - 10} more" if len(columns) > 10 else "")
-        raise ValueError(
-            f"X holds columns that are not numbers: {shown}. Encode them before the ensemble, e.g. "
-            "make_pipeline(make_column_transformer((OneHotEncoder(handle_unknown='ignore'), text_columns), "
-            "remainder=StandardScaler()), estimator)."
-        ) from error
-    if isinstance(validated, tuple):
-        return (_dense(validated[0]), *validated[1:])
-    return _dense(validated)
-
-
-def _dense(X):
-    return X.toarray() if sparse.issparse(X) else X
 
 
 class _BasePrunedEnsemble(_SelectionMixin, _StackingMixin, BaseEstimator):
@@ -285,15 +142,15 @@ class _BasePrunedEnsemble(_SelectionMixin, _StackingMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True  # made dense by _validated_X
+        tags.input_tags.sparse = True  # made dense by validated_X
         return tags
 
     def _validate_inputs(self, X, y, sample_weight, **target_checks):
         """Check the parameters and the data once, after forgetting any earlier fit."""
         self._validate_params()
         self._forget_previous_fit()
-        X, y = _validated_X(self, X, y, **target_checks)
-        _check_float32_range(X, "X")
+        X, y = validated_X(self, X, y, **target_checks)
+        check_float32_range(X, "X")
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
             if not sample_weight.any():
@@ -439,7 +296,7 @@ class _BasePrunedEnsemble(_SelectionMixin, _StackingMixin, BaseEstimator):
         """
         check_is_fitted(self)
         if validate:
-            X = _validated_X(self, X, reset=False)
+            X = validated_X(self, X, reset=False)
         # One pass over X for all members: each block of rows is converted once, in cache.
         return predict_all(self.members_, encode(X, self.input_encoding_)).astype(np.float64)
 
@@ -516,10 +373,10 @@ class _BasePrunedEnsemble(_SelectionMixin, _StackingMixin, BaseEstimator):
         the table (small tables, many noise features), and the combiner weighs
         them all.
         """
-        n_members = _n_members(self.n_members, by_turns)
-        if _is_auto(self.sparsities) and by_turns:
+        n_members = n_members_for(self.n_members, by_turns)
+        if is_auto(self.sparsities) and by_turns:
             sparsities = np.repeat(auto_sparsities(-(-n_members // 2)), 2)[:n_members]
-        elif _is_auto(self.sparsities):
+        elif is_auto(self.sparsities):
             sparsities = auto_sparsities(n_members)
         else:
             sparsities = check_sparsities(self.sparsities)
@@ -528,7 +385,7 @@ class _BasePrunedEnsemble(_SelectionMixin, _StackingMixin, BaseEstimator):
                 f"pruning_start must be < pruning_end, got {self.pruning_start} and {self.pruning_end}"
             )
         hidden = check_hidden_layer_sizes(self.hidden_layer_sizes)
-        if _is_auto(self.input_pruning):
+        if is_auto(self.input_pruning):
             input_prunings = auto_input_pruning(n_features, hidden[0])
         else:
             input_prunings = check_input_pruning(self.input_pruning)

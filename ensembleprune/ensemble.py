@@ -14,17 +14,13 @@ from sklearn.base import RegressorMixin, clone
 from sklearn.utils._param_validation import HasMethods, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import (  # noqa: F401 - the names users and older code import from here
-    AUTO_DENSITIES,
-    LINEAR_MEMBER_SEED,
-    MemberDivergedError,
-    MemberDivergedWarning,
-    _BasePrunedEnsemble,
-    auto_sparsities,
-    weighted_mean_and_std,
-)
+# AUTO_DENSITIES, auto_sparsities, LINEAR_MEMBER_SEED and the exceptions: names older code imports from here.
+from ._auto_members import AUTO_DENSITIES, auto_sparsities  # noqa: F401
+from ._base import LINEAR_MEMBER_SEED, _BasePrunedEnsemble  # noqa: F401
+from ._inputs import weighted_mean_and_std
 from .combiners import convex_meta_learner, ridge_member, squared_errors
 from .conformal import calibration_split, check_confidence, half_widths
+from .exceptions import MemberDivergedError, MemberDivergedWarning  # noqa: F401
 
 
 class PrunedEnsembleRegressor(RegressorMixin, _BasePrunedEnsemble):
@@ -76,7 +72,7 @@ class PrunedEnsembleRegressor(RegressorMixin, _BasePrunedEnsemble):
         members, as ``sparsities`` is. ``"auto"``: features and weights by
         turns (the first member features) when ``X`` has more columns than the
         first hidden layer has units, weights otherwise; see
-        :func:`~ensembleprune._base.auto_input_pruning` (which counts the
+        :func:`~ensembleprune._auto_members.auto_input_pruning` (which counts the
         features, not their encoded columns).
     input_encoding : {"auto"} or None, default="auto"
         ``"auto"``: network members read, beside the features, a

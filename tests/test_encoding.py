@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from ensembleprune import PrunedEnsembleRegressor
-from ensembleprune._base import auto_sparsities
+from ensembleprune._auto_members import auto_sparsities
 from ensembleprune.encoding import (MAX_BINS, MAX_COLUMNS, bins_per_feature, check_encoding, encode, encoded_width,
                                     fit_encoding)
 

@@ -5,7 +5,7 @@ import pytest
 from sklearn.preprocessing import StandardScaler
 
 from ensembleprune import PrunedEnsembleClassifier, PrunedEnsembleRegressor
-from ensembleprune._base import feature_standardization
+from ensembleprune._inputs import feature_standardization
 
 UNITS = np.array([1.0, 1e3, 1e-2, 50.0, 1.0])
 OFFSETS = np.array([0.0, 2e4, -3.0, 1e3, 0.0])

@@ -1,0 +1,58 @@
+"""The rules behind the estimators' "auto" members: how many, how sparse, what their input layers prune.
+
+``_BasePrunedEnsemble._member_specs`` turns them into the members' specs.
+The training's own "auto" rules (``epochs``, ``batch_size``) are in
+``factory.py``, the encoding's (``input_encoding``) in ``encoding.py``.
+"""
+
+import numpy as np
+
+# sparsities="auto": member densities spaced geometrically between these.
+AUTO_DENSITIES = (0.2, 0.005)
+# n_members="auto": members per reading of the inputs.
+AUTO_N_MEMBERS = 4
+
+
+def is_auto(value):
+    return isinstance(value, str) and value == "auto"
+
+
+def auto_sparsities(n_members):
+    """``n_members`` final sparsities whose densities are spaced geometrically from 0.2 to 0.005.
+
+    Wide data with few informative features is fitted best by very sparse
+    members (0.98 and beyond) and other data by denser ones; the spread covers
+    both, and the combiner weighs the members on held-out rows.
+    """
+    if n_members == 1:
+        return np.array([1 - np.sqrt(AUTO_DENSITIES[0] * AUTO_DENSITIES[1])])
+    return np.round(1 - np.geomspace(*AUTO_DENSITIES, num=n_members), 4)
+
+
+def n_members_for(n_members, by_turns):
+    """``n_members="auto"``: four members, or eight where they read the encoded columns by turns."""
+    if is_auto(n_members):
+        return AUTO_N_MEMBERS * (2 if by_turns else 1)
+    return n_members
+
+
+def auto_input_pruning(n_features, first_width):
+    """``input_pruning="auto"``: what each member's input layer prunes, cycled over the members.
+
+    Where the inputs outnumber the first layer's units, members prune whole
+    features and single weights by turns, the first member features. Single
+    weights fail there when few inputs are informative: the floor of live
+    weights keeps about one weight per input, so even the sparsest member
+    reads about half of the inputs (docs/performance.md, "Pruning whole input
+    features"). Wide inputs also start with small weights (He initialization
+    scales them by ``1 / sqrt(n_features)``), so training lifts the rows of
+    informative features above the rest and magnitude can rank features;
+    narrower inputs, whose initial weights outweigh what training adds, keep
+    single-weight pruning in every member. With the "auto" sparsities the
+    feature members are the densest and the third: the sparsest would keep
+    too few features to be of use (2 of 500), and the weight members keep a
+    path for data whose signal is spread over many inputs.
+    """
+    if n_features > first_width:
+        return ("features", "weights")
+    return ("weights",)
