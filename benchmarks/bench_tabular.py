@@ -68,6 +68,7 @@ which reuses this module's split, preprocessing, table and output helpers.
 
 import argparse
 import importlib
+import importlib.metadata
 import importlib.util
 import json
 import os
@@ -509,14 +510,37 @@ def check_variants(parser, variants, models):
 
 
 def environment():
-    """Versions and CPU count, recorded in the JSON."""
+    """Versions, CPU and oneDNN settings, recorded in the JSON.
+
+    The same code and seeds fit other members on another CPU or TensorFlow
+    build: oneDNN picks its kernels by the instruction set
+    (README, "Reproducibility and reliability").
+    """
+    packages = {}
+    for name in ("scipy", "tensorflow", "tf_keras", "tensorflow-model-optimization"):
+        try:
+            packages[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            packages[name] = None
     return {
         "ensembleprune": ensembleprune.__version__,
         "scikit-learn": sklearn.__version__,
         "numpy": np.__version__,
+        **packages,
         "python": platform.python_version(),
         "cpus": os.cpu_count(),
+        "cpu": cpu_model(),
+        "onednn": {name: os.environ.get(name) for name in ("TF_ENABLE_ONEDNN_OPTS", "ONEDNN_MAX_CPU_ISA")},
     }
+
+
+def cpu_model():
+    """The processor's name as Linux reports it (None elsewhere)."""
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            return next((line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")), None)
+    except OSError:
+        return platform.processor() or None
 
 
 def git_state():
