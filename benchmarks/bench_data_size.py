@@ -122,7 +122,7 @@ def main(argv=None):
 
     import_tf()  # before any timing: no fit pays for importing TensorFlow
     report = {"benchmark": "bench_data_size", "git": bench_tabular.git_state(), "test_rows": TEST_ROWS,
-              "forest_rows": args.forest_rows}
+              "forest_rows": args.forest_rows, "environment": bench_tabular.environment()}
     for name in problems:
         task, generate, default_sizes = PROBLEMS[name]
         X, y = generate((sizes or default_sizes)[-1] + TEST_ROWS)

@@ -31,7 +31,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 import bench_small_tables
-from bench_tabular import git_state
+from bench_tabular import environment, git_state
 from ensembleprune import PrunedEnsembleClassifier, PrunedEnsembleRegressor
 
 # make_friedman1's ten inputs, uniform on [0, 1], as if measured in units of these sizes and from these origins.
@@ -89,7 +89,7 @@ def main(argv=None):
     tables = bench_small_tables.chosen_tables(parser, args, REGRESSION, CLASSIFICATION)
     chosen_models = None if args.models is None else set(args.models.split(","))
     report = {"benchmark": "bench_feature_scale", "git": git_state(), "split": "80/20, random_state=0",
-              "scaler": "none but ensemble_scaled's StandardScaler"}
+              "scaler": "none but ensemble_scaled's StandardScaler", "environment": environment()}
     for kind, table in tables.items():
         report[kind] = {name: run_dataset(kind, name, load, chosen_models) for name, load in table.items()}
     print(json.dumps(report, indent=1))

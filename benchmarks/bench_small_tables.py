@@ -48,7 +48,7 @@ from sklearn.preprocessing import StandardScaler
 
 import bench_classification
 import bench_tabular
-from bench_tabular import ROW_LOSSES, _statsmodels_data, git_state
+from bench_tabular import ROW_LOSSES, _statsmodels_data, environment, git_state
 from ensembleprune import PrunedEnsembleClassifier, PrunedEnsembleRegressor
 
 
@@ -173,7 +173,8 @@ def main(argv=None):
     add_table_arguments(parser)
     args = parser.parse_args(argv)
     tables = chosen_tables(parser, args, REGRESSION, CLASSIFICATION)
-    report = {"benchmark": "bench_small_tables", "git": git_state(), "split": "80/20, random_state=0"}
+    report = {"benchmark": "bench_small_tables", "git": git_state(), "split": "80/20, random_state=0",
+              "environment": environment()}
     for kind, table in tables.items():
         report[kind] = {name: run_dataset(kind, name, load) for name, load in table.items()}
     print(json.dumps(report, indent=1))

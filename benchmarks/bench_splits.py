@@ -97,7 +97,7 @@ def main(argv=None):
     from ensembleprune import PrunedEnsembleClassifier, PrunedEnsembleRegressor
 
     report = {"benchmark": "splits", "package": ensembleprune.__file__, "git": bench_tabular.git_state(),
-              "splits": args.splits, "datasets": {}}
+              "splits": args.splits, "environment": bench_tabular.environment(), "datasets": {}}
     for name in args.datasets:
         kind = "regression" if name in REGRESSION else "classification"
         panel, ensemble = ((bench_tabular, PrunedEnsembleRegressor) if kind == "regression"
