@@ -36,6 +36,7 @@ import numpy as np
 
 import ensembleprune._base
 from ensembleprune import PrunedEnsembleRegressor, make_article_regression, save
+from ensembleprune._inputs import feature_standardization
 from ensembleprune._tf import import_tf
 from ensembleprune.presets import ARTICLE as ARTICLE_PRESET
 
@@ -81,6 +82,19 @@ def fit_keeping_keras_members(X, y, hidden, epochs):
         ensembleprune._base.strip = strip
     _, _, tfmot = import_tf()
     return ensemble, [tfmot.strip_pruning(model) for model in keras_members]
+
+
+def keras_inputs(X_train, X):
+    """``X`` as the tf_keras members read it: standardized as in ``fit`` (the compact members take that in)."""
+    center, scale = feature_standardization(X_train)
+    return ((X - center) / scale).astype(np.float32)
+
+
+def max_relative_difference_vs_keras(ensemble, keras_members, X_train, X):
+    """Largest difference of the compact ensemble from the mean of its tf_keras members, over the largest prediction."""
+    expected = np.mean([model.predict(keras_inputs(X_train, X), verbose=0) for model in keras_members], axis=0)[:, 0]
+    got = (ensemble.predict(X) - ensemble.y_mean_[0]) / ensemble.y_scale_[0]
+    return float(np.max(np.abs(got - expected)) / np.max(np.abs(expected)))
 
 
 def dense_numpy_predict(weights, X):
@@ -170,24 +184,23 @@ def main():
     # One row.
     X_all = np.vstack([data.X_train, data.X_val])[:BATCH_ROWS]
     row = X_all[:1]
-    row32 = row.astype(np.float32)
+    row32 = keras_inputs(data.X_train, row)
     compact_row = median_seconds(lambda: ensemble.predict(row), 300)
     keras_predict_row = sum(median_seconds(lambda m=m: m.predict(row32, verbose=0), 20) for m in keras_members)
     keras_call_row = sum(median_seconds(lambda m=m: m(row32, training=False), 50) for m in keras_members)
 
     # 10,000 rows.
-    X32 = X_all.astype(np.float32)
+    X32 = keras_inputs(data.X_train, X_all)
     weights = [[(layer.kernel.numpy(), layer.bias.numpy()) for layer in model.layers if layer.weights]
                for model in keras_members]
     compact_batch = median_seconds(lambda: ensemble.predict(X_all), 5)
     dense_batch = median_seconds(lambda: dense_numpy_predict(weights, X32), 5)
-    X32_t = np.ascontiguousarray(X32.T)
-    plain_csr_batch = median_seconds(lambda: [member.forward(X32_t) for member in ensemble.members_], 3)
+    # The compact members read X as given: their first layers took the standardization in.
+    X_t = np.ascontiguousarray(X_all.astype(np.float32).T)
+    plain_csr_batch = median_seconds(lambda: [member.forward(X_t) for member in ensemble.members_], 3)
 
     # The compact members must predict what the tf_keras members predict.
-    expected = np.mean([model.predict(X32[:1000], verbose=0) for model in keras_members], axis=0)[:, 0]
-    got = (ensemble.predict(X_all[:1000]) - ensemble.y_mean_[0]) / ensemble.y_scale_[0]
-    max_relative_difference = float(np.max(np.abs(got - expected)) / np.max(np.abs(expected)))
+    max_relative_difference = max_relative_difference_vs_keras(ensemble, keras_members, data.X_train, X_all[:1000])
 
     onnx = onnx_figures(ensemble, X_all, compact_row, compact_batch, file_bytes)
     members = ensemble.members_
