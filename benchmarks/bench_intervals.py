@@ -39,7 +39,8 @@ import sys
 import time
 
 import numpy as np
-from bench_tabular import DATASETS, STATSMODELS_DATASETS, check_statsmodels, environment, preprocessor, selection, split
+from bench_tabular import (DATASETS, STATSMODELS_DATASETS, check_statsmodels, environment, git_state, preprocessor,
+                          selection, split)
 from sklearn.base import clone
 from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.pipeline import make_pipeline
@@ -197,7 +198,7 @@ def main(argv=None):
     params = dict(QUICK_PARAMS) if args.quick else {}
     report = {"benchmark": "bench_intervals", "confidence": CONFIDENCE, "quick": args.quick,
               "estimator": repr(clone(PrunedEnsembleRegressor(conformal="split", **params))), "seeds": args.seeds,
-              "datasets": {}, "environment": environment()}
+              "datasets": {}, "environment": environment(), "git": git_state()}
     for name in args.datasets:
         report["datasets"][name] = run_dataset(name, params, args.seeds, args.quick, name in args.cv_plus)
         if args.out:
