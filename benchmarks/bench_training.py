@@ -40,7 +40,7 @@ import numpy as np
 
 from ensembleprune import MemberSpec, PrunedMLPFactory, PruningSchedule, make_article_regression
 from ensembleprune._tf import import_tf
-from ensembleprune.factory import _create_training_variables
+from ensembleprune._member_training import create_training_variables
 from ensembleprune.training_rows import TrainingRows
 
 SPARSITIES = (0.8, 0.9, 0.95, 0.98)
@@ -86,7 +86,7 @@ def dense_fits(X, y, specs, epochs, batch_size):
         layers.append(keras.layers.Dense(1))
         model = keras.Sequential(layers)
         model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="mse")
-        _create_training_variables(model)
+        create_training_variables(model)
         model.fit(rows.dataset(targets, batch_size, spec.seed), epochs=epochs, verbose=0)
 
 

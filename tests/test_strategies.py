@@ -6,10 +6,11 @@ import numpy as np
 import pytest
 
 from ensembleprune import PrunedEnsembleClassifier, PrunedEnsembleRegressor, load, save
-from ensembleprune.factory import PrunedMLPFactory, _pruned_layers
+from ensembleprune.factory import PrunedMLPFactory
 from ensembleprune.member import MemberSpec
 from ensembleprune.schedule import PruningSchedule
 from ensembleprune.strategies import StrategyParams, child_spec, strategy_params
+from ensembleprune.trained import _pruned_layers
 
 TINY = dict(n_members=3, sparsities=[0.5, 0.8, 0.9], hidden_layer_sizes=(16,), epochs=30, batch_size=32,
             random_state=0, linear_member=False)
