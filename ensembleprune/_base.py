@@ -31,7 +31,7 @@ from ._stacking import _StackingMixin
 from ._version import __version__
 from .checkpoint import MemberCheckpoint, fingerprint
 from .compact import predict_all, strip
-from .encoding import encode, fit_encoding
+from .encoding import MAX_BINS, encode, fit_encoding
 from .exceptions import MemberDivergedError, MemberDivergedWarning
 from .factory import PrunedMLPFactory
 from .ledger import CostLedger
@@ -56,7 +56,7 @@ class _BasePrunedEnsemble(_SelectionMixin, _StackingMixin, BaseEstimator):
         "activation": [StrOptions(set(HIDDEN_ACTIVATIONS))],
         "sparsity_allocation": [StrOptions(set(ALLOCATIONS))],
         "input_pruning": [StrOptions({*INPUT_PRUNINGS, "auto"}), list, tuple],
-        "input_encoding": [StrOptions({"auto"}), None],
+        "input_encoding": [StrOptions({"auto"}), Interval(numbers.Integral, 2, None, closed="left"), None],
         "initial_sparsity": [Interval(numbers.Real, 0, 1, closed="left")],
         "pruning_start": [Interval(numbers.Real, 0, 1, closed="left")],
         "pruning_end": [Interval(numbers.Real, 0, 1, closed="right")],
@@ -165,7 +165,9 @@ class _BasePrunedEnsemble(_SelectionMixin, _StackingMixin, BaseEstimator):
         standardization in, so that members read ``X`` as given and no file, ONNX graph or Keras model needs
         a step for it.
         """
-        self.input_encoding_ = fit_encoding(X) if self.input_encoding == "auto" else None
+        self.input_encoding_ = None
+        if self.input_encoding is not None:
+            self.input_encoding_ = fit_encoding(X, MAX_BINS if self.input_encoding == "auto" else self.input_encoding)
         center, scale = feature_standardization(X, sample_weight)
         # In X's dtype, and no name kept for it: the standardized copy lives only until encode has stacked it.
         self._fit_members(encode(X, self.input_encoding_, ((X - center) / scale).astype(X.dtype, copy=False)),

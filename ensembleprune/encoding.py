@@ -20,9 +20,11 @@ keep it in the model file without pickle and in the ONNX graph as four nodes.
 
 import numpy as np
 
-# Quantile bins per feature at most. Gorishniy et al. tune it per data set (up to 64 or more); 8 was the one
-# value tried here, not tuned (docs/performance.md, "Piecewise-linear encoding").
-MAX_BINS = 8
+# Quantile bins per feature at most. Gorishniy et al. tune it per data set (up to 64 or more). 8 until session
+# 24, then 32, the one other value tried: tables of few features whose target turns often along one of them
+# (randhie, modechoice, a yearly series) gained most, and no panel table lost beyond a split's noise
+# (docs/performance.md, "Piecewise-linear encoding" and "32 bins per feature").
+MAX_BINS = 32
 # Added columns at most: a table of many features gets fewer bins per feature, and none past MAX_COLUMNS / 2
 # features (256). It keeps the first layer's kernel of a default member (256 units) within twice the size
 # of its 256 x 256 hidden layer; wide tables are left to whole-feature input pruning instead.
@@ -36,18 +38,21 @@ def bins_per_feature(n_features, max_bins=MAX_BINS, max_columns=MAX_COLUMNS):
     return n_bins if n_bins >= 2 else 0
 
 
-def fit_encoding(X):
+def fit_encoding(X, max_bins=MAX_BINS):
     """The piecewise-linear encoding of ``X``'s columns, or None where no column is encoded.
 
     Parameters
     ----------
     X : ndarray of shape (n_samples, n_features)
+    max_bins : int, default=MAX_BINS
+        Quantile bins per feature at most (fewer where ``MAX_COLUMNS`` would be
+        passed, or the column has fewer distinct values).
 
     Returns
     -------
     dict of ``KEYS`` to 1-D arrays (int64, float32, float32) of one entry per added column, or None
     """
-    n_bins = bins_per_feature(X.shape[1])
+    n_bins = bins_per_feature(X.shape[1], max_bins)
     features, scales, offsets = [], [], []
     for j in range(X.shape[1] if n_bins else 0):
         # Edges at values of the column (a binary column has two, not interpolated ones between them), in

@@ -74,12 +74,15 @@ class PrunedEnsembleRegressor(RegressorMixin, _BasePrunedEnsemble):
         first hidden layer has units, weights otherwise; see
         :func:`~ensembleprune._auto_members.auto_input_pruning` (which counts the
         features, not their encoded columns).
-    input_encoding : {"auto"} or None, default="auto"
+    input_encoding : {"auto"}, int or None, default="auto"
         ``"auto"``: network members read, beside the features, a
         piecewise-linear encoding of each feature of more than two values
         (Gorishniy et al., 2022): one column per quantile bin, 0 below it, 1
         above it, linear in between, from up to 8 bins per feature and 512
-        columns in all (no encoding past 256 features). Networks then fit
+        columns in all (no encoding past 256 features). An int ``>= 2``: the
+        same with up to that many bins per feature (still at most 512 columns),
+        a value to tune in a grid search: more bins fit a target that turns
+        often along one feature, and fewer rows per bin. Networks then fit
         thresholds of single features as trees do. With
         ``strategy="independent"`` the members read it by turns (the first
         member the encoded columns, the second the features alone, ...), each

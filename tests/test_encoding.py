@@ -4,6 +4,7 @@ import dataclasses
 
 import numpy as np
 import pytest
+from sklearn.base import clone
 
 from ensembleprune import PrunedEnsembleRegressor
 from ensembleprune._auto_members import auto_sparsities
@@ -113,3 +114,24 @@ def test_automatic_members_read_each_automatic_sparsity_both_ways_where_the_enco
     model.set_params(n_members=3, sparsities="auto")
     assert [spec.schedule.final_sparsity for spec in model._member_specs("linear", 6, by_turns=True)] == [
         0.8, 0.8, 0.995]
+
+
+def test_an_integer_input_encoding_sets_the_bins_per_feature_within_the_column_budget():
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(300, 3))
+    y = np.sin(4 * X[:, 0]) + X[:, 1]
+    model = PrunedEnsembleRegressor(**TINY, combine="mean", input_encoding=20).fit(X, y)
+    assert np.bincount(model.input_encoding_["features"]).tolist() == [20, 20, 20]
+    assert all(member.n_features_in_ == 3 + 60 for member in model.members_)
+    # Many features: the column budget still caps the bins (512 // 200 = 2 per feature).
+    wide = fit_encoding(rng.normal(size=(50, 200)), max_bins=20)
+    assert len(wide["features"]) == 2 * 200
+    # A grid search clones and sets it like any parameter.
+    assert clone(model).set_params(input_encoding=4).get_params()["input_encoding"] == 4
+
+
+@pytest.mark.parametrize("value", [1, 0, -3, 2.5, "8", True])
+def test_input_encoding_refuses_what_is_not_auto_none_or_at_least_two_bins(value):
+    X, y = np.random.default_rng(0).normal(size=(40, 2)), np.arange(40.0)
+    with pytest.raises(ValueError, match="input_encoding"):
+        PrunedEnsembleRegressor(**TINY, input_encoding=value).fit(X, y)
