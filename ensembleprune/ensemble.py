@@ -78,17 +78,17 @@ class PrunedEnsembleRegressor(RegressorMixin, _BasePrunedEnsemble):
         ``"auto"``: network members read, beside the features, a
         piecewise-linear encoding of each feature of more than two values
         (Gorishniy et al., 2022): one column per quantile bin, 0 below it, 1
-        above it, linear in between, from up to 8 bins per feature and 512
-        columns in all (no encoding past 256 features). An int ``>= 2``: the
-        same with up to that many bins per feature (still at most 512 columns),
-        a value to tune in a grid search: more bins fit a target that turns
-        often along one feature, and fewer rows per bin. Networks then fit
+        above it, linear in between, from up to 32 bins per feature and 512
+        columns in all (no encoding past 256 features). Networks then fit
         thresholds of single features as trees do. With
         ``strategy="independent"`` the members read it by turns (the first
         member the encoded columns, the second the features alone, ...), each
         automatic sparsity both ways, and the combiner weighs both kinds; with
         the other strategies every member reads it. The linear member reads the features only. The bins
-        come from the training rows; ``input_encoding_`` holds them.
+        come from the training rows; ``input_encoding_`` holds them. An int
+        ``>= 2``: the same with up to that many bins per feature (still at
+        most 512 columns), a value to tune in a grid search: more bins fit a
+        target that turns often along one feature, with fewer rows per bin.
         ``None``: the features alone.
     initial_sparsity : float, default=0.0
         Sparsity when pruning starts (capped at each member's final sparsity).
