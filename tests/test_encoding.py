@@ -38,7 +38,7 @@ def test_each_bin_is_zero_below_one_above_and_linear_within():
     np.testing.assert_array_equal(encoded[:, :3], rows)
     np.testing.assert_array_equal(encoded[0, 3:], 0)  # below every bin
     np.testing.assert_array_equal(encoded[2, 3:], 1)  # past every bin: clipped, not extrapolated
-    np.testing.assert_allclose(encoded[1, 3:], [1, 1, 1, 0.25, 0, 0, 0, 0], atol=1e-5)
+    np.testing.assert_allclose(encoded[1, 3:], [1, 1, 1, 0.25] + [0] * (MAX_BINS - 4), atol=1e-5)
 
 
 def test_no_encoding_past_the_budget_or_without_a_column_of_three_values():

@@ -109,7 +109,9 @@ def test_manifest_declares_versions_architecture_combiner_and_every_array(stacke
         array = np.load(io.BytesIO(entries[f"arrays/{name}.npy"]), allow_pickle=False)
         assert [list(array.shape), array.dtype.str] == [spec["shape"], spec["dtype"]]
         assert hashlib.sha256(array.tobytes()).hexdigest() == spec["sha256"]
-    assert manifest["arrays"]["members/0/layers/0/indices"]["dtype"] == "|u1"  # 12 inputs fit in 8 bits
+    # Column indices in the smallest type that holds them: 16 bits for the encoded member's inputs, 8 for 12.
+    assert manifest["arrays"]["members/0/layers/0/indices"]["dtype"] == np.min_scalar_type(n_inputs - 1).str
+    assert manifest["arrays"]["members/1/layers/0/indices"]["dtype"] == "|u1"
     # Arrays are stored as .npy, bit for bit, not as JSON numbers.
     assert manifest["estimator"]["attributes"]["y_mean_"] == {"__type__": "array", "name": "attributes/y_mean_"}
 
