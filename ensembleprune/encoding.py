@@ -20,10 +20,10 @@ keep it in the model file without pickle and in the ONNX graph as four nodes.
 
 import numpy as np
 
-# Quantile bins per feature at most. Gorishniy et al. tune it per data set (up to 64 or more). 8 until session
-# 24, then 32, the one other value tried: tables of few features whose target turns often along one of them
-# (randhie, modechoice, a yearly series) gained most, and no panel table lost beyond a split's noise
-# (docs/performance.md, "Piecewise-linear encoding" and "32 bins per feature").
+# Quantile bins per feature at most. Gorishniy et al. tune it per data set (up to 64 or more). 32 since session
+# 24, 8 before (the only two values tried): real tables whose target turns along one feature gained most
+# (randhie, modechoice, a yearly series), smooth generated targets lost a little (hastie's log-loss about
+# 0.013) (docs/performance.md, "Piecewise-linear encoding" and "32 bins per feature").
 MAX_BINS = 32
 # Added columns at most: a table of many features gets fewer bins per feature, and none past MAX_COLUMNS / 2
 # features (256). It keeps the first layer's kernel of a default member (256 units) within twice the size
