@@ -7,7 +7,13 @@ statsmodels and scikit-learn and that ``bench_tabular.py`` and
 rows, plus generated ones: five small, and nine of 800 to 2,400 training rows
 in shapes the panels lack (few features with a nonlinear target, a target
 linear in a few of them, imbalanced classes, classes that no linear model
-separates, 200 features of which few inform). Every model is a ``StandardScaler`` pipeline,
+separates, 200 features of which few inform). Twelve more, added in session 26 and
+chosen before any of them was run: four real series and tables turned into
+regressions (sunspots and CO2 from their previous values, fertility in 2010 from
+the decade before, cancer deaths from population), and generated shapes that no
+table above has (correlated features, heavy-tailed noise, a step-function
+target, a rolled-up manifold; label noise, circles, XOR, four imbalanced
+classes, overlapping blobs). Every model is a ``StandardScaler`` pipeline,
 fitted on an 80/20 split (``random_state=0``, another split than the panels';
 stratified for classification) and scored on the test rows: R² for
 regression; log-loss, accuracy and ECE for classification; "paired": the
@@ -31,6 +37,8 @@ import traceback
 import numpy as np
 from sklearn.datasets import (
     load_iris,
+    make_blobs,
+    make_circles,
     load_linnerud,
     make_classification,
     make_friedman1,
@@ -41,6 +49,7 @@ from sklearn.datasets import (
     make_moons,
     make_regression,
     make_sparse_uncorrelated,
+    make_swiss_roll,
 )
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
@@ -56,6 +65,44 @@ def _columns(name, target, drop=()):
     """``(X, y)`` of a statsmodels data set: every column but ``target`` (and ``drop``) against ``target``."""
     data = _statsmodels_data(name)
     return data.drop(columns=[target, *drop]).to_numpy(float), data[target].to_numpy()
+
+
+def _lagged(series, n_lags):
+    """``(X, y)``: each value of ``series`` against the ``n_lags`` values before it."""
+    values = np.asarray(series, float)
+    X = np.column_stack([values[lag:len(values) - n_lags + lag] for lag in range(n_lags)])
+    return X, values[n_lags:]
+
+
+def _co2_lagged():
+    """Weekly CO2 at Mauna Loa against its previous 8 weeks (the 59 missing weeks filled from the week before)."""
+    return _lagged(_statsmodels_data("co2")["co2"].ffill(), 8)
+
+
+def _fertility_2010():
+    """Each country's fertility rate in 2010 against its rates in 2000-2009 (countries with all eleven)."""
+    years = _statsmodels_data("fertility")[[str(year) for year in range(2000, 2011)]].dropna()
+    return years.drop(columns="2010").to_numpy(float), years["2010"].to_numpy(float)
+
+
+def _steps(n_samples, n_features, random_state):
+    """A step-function target: a weighted count of the features above their own thresholds, plus noise."""
+    rng = np.random.default_rng(random_state)
+    X = rng.standard_normal((n_samples, n_features))
+    thresholds, weights = rng.uniform(-1, 1, n_features), rng.uniform(0.5, 2, n_features)
+    return X, (X > thresholds) @ weights + 0.3 * rng.standard_normal(n_samples)
+
+
+def _heavy_tailed_friedman(n_samples, random_state):
+    """``make_friedman1`` without its noise, plus Student-t noise of 2 degrees of freedom (infinite variance)."""
+    X, y = make_friedman1(n_samples, 10, noise=0.0, random_state=random_state)
+    return X, y + np.random.default_rng(random_state).standard_t(2, n_samples)
+
+
+def _xor(n_samples, n_features, random_state):
+    """Class 1 where the first two features have the same sign; the others are noise."""
+    X = np.random.default_rng(random_state).standard_normal((n_samples, n_features))
+    return X, (X[:, 0] * X[:, 1] > 0).astype(int)
 
 
 REGRESSION = {
@@ -75,6 +122,16 @@ REGRESSION = {
     "sparse_uncorrelated_1000x20": lambda: make_sparse_uncorrelated(1000, 20, random_state=5),  # linear in 4
     # Between the panels' narrow and wide tables: 200 features (encoded, 2 bins each), 5 informative.
     "friedman1_3000x200": lambda: make_friedman1(3000, 200, noise=1, random_state=11),
+    # Session 26's tables, chosen before any was run.
+    "sunspots_lags": lambda: _lagged(_statsmodels_data("sunspots")["SUNACTIVITY"], 10),  # 309 years
+    "co2_lags": _co2_lagged,  # 2,284 weeks
+    "fertility_2010": _fertility_2010,  # countries
+    "cancer": lambda: _columns("cancer", "cancer"),  # deaths against population, 301 counties
+    "low_rank_2000x30": lambda: make_regression(2000, 30, n_informative=10, effective_rank=5, noise=5,
+                                                random_state=7),
+    "friedman1_t_noise_2000": lambda: _heavy_tailed_friedman(2000, random_state=7),
+    "steps_1500x10": lambda: _steps(1500, 10, random_state=7),
+    "swiss_roll_1500": lambda: make_swiss_roll(1500, noise=0.5, random_state=7),  # the roll's position from 3-D
 }
 CLASSIFICATION = {
     "iris": lambda: load_iris(return_X_y=True),
@@ -90,6 +147,13 @@ CLASSIFICATION = {
     "gaussian_quantiles_1500x6": lambda: make_gaussian_quantiles(n_samples=1500, n_features=6, n_classes=3,
                                                                  random_state=5),
     "make_classification_3000x200": lambda: make_classification(3000, 200, n_informative=10, random_state=11),
+    # Session 26's tables, chosen before any was run.
+    "label_noise_2000x40": lambda: make_classification(2000, 40, n_informative=5, flip_y=0.15, random_state=7),
+    "circles_1000": lambda: make_circles(1000, noise=0.2, factor=0.5, random_state=7),
+    "xor_1500x6": lambda: _xor(1500, 6, random_state=7),
+    "four_classes_imbalanced_3000x30": lambda: make_classification(
+        3000, 30, n_informative=8, n_classes=4, weights=[0.6, 0.25, 0.1, 0.05], random_state=7),
+    "blobs_overlapping_1500x8": lambda: make_blobs(1500, n_features=8, centers=5, cluster_std=3.0, random_state=7),
 }
 
 
