@@ -13,7 +13,9 @@ regressions (sunspots and CO2 from their previous values, fertility in 2010 from
 the decade before, cancer deaths from population), and generated shapes that no
 table above has (correlated features, heavy-tailed noise, a step-function
 target, a rolled-up manifold; label noise, circles, XOR, four imbalanced
-classes, overlapping blobs). Every model is a ``StandardScaler`` pipeline,
+classes, overlapping blobs). Then five noisy ones of 2,500 to 3,000 rows, added
+later in session 26 (chosen before any was run) to judge the one-standard-error
+rule on held-out rows, where a network's small edge and noise look alike. Every model is a ``StandardScaler`` pipeline,
 fitted on an 80/20 split (``random_state=0``, another split than the panels';
 stratified for classification) and scored on the test rows: R² for
 regression; log-loss, accuracy and ECE for classification; "paired": the
@@ -99,6 +101,11 @@ def _heavy_tailed_friedman(n_samples, random_state):
     return X, y + np.random.default_rng(random_state).standard_t(2, n_samples)
 
 
+def _noisier(X, y, noise, random_state):
+    """``(X, y)`` with Gaussian noise of standard deviation ``noise`` added to the target."""
+    return X, y + noise * np.random.default_rng(random_state).standard_normal(len(y))
+
+
 def _xor(n_samples, n_features, random_state):
     """Class 1 where the first two features have the same sign; the others are noise."""
     X = np.random.default_rng(random_state).standard_normal((n_samples, n_features))
@@ -132,6 +139,14 @@ REGRESSION = {
     "friedman1_t_noise_2000": lambda: _heavy_tailed_friedman(2000, random_state=7),
     "steps_1500x10": lambda: _steps(1500, 10, random_state=7),
     "swiss_roll_1500": lambda: make_swiss_roll(1500, noise=0.5, random_state=7),  # the roll's position from 3-D
+    # Session 26, for the one-standard-error rule: noisy targets, linear and not (chosen before any was run).
+    "linear_noisy_3000x40": lambda: make_regression(3000, 40, n_informative=15, effective_rank=8, noise=30,
+                                                    random_state=21),
+    "sparse_uncorrelated_noisy_2500x30": lambda: _noisier(*make_sparse_uncorrelated(2500, 30, random_state=21),
+                                                          noise=3, random_state=21),
+    "friedman1_noisy_3000": lambda: make_friedman1(3000, 10, noise=8, random_state=21),
+    "friedman2_noisy_3000": lambda: make_friedman2(3000, noise=400, random_state=21),
+    "friedman3_noisy_3000": lambda: make_friedman3(3000, noise=0.5, random_state=21),
 }
 CLASSIFICATION = {
     "iris": lambda: load_iris(return_X_y=True),
