@@ -90,7 +90,7 @@ class _BasePrunedEnsemble(_SelectionMixin, _StackingMixin, BaseEstimator):
         pruning_end=0.6,
         pruning_frequency="auto",
         combine="select",
-        linear_member=True,
+        linear_member="prefer",
         final_estimator=None,
         cv=5,
         strategy="independent",

@@ -161,7 +161,7 @@ class PrunedEnsembleClassifier(ClassifierMixin, _BasePrunedEnsemble):
         figures are in ``linear_member_evidence_``): a few dozen held-out rows
         cannot tell a small edge of the networks from noise, and on small
         tables the logistic model is often the better one. ``True`` offers it
-        to the selection only (the regressor's default). Either way, on fewer
+        to the selection only. Either way, on fewer
         than 100 held-out rows (``MIN_HELD_OUT_ROWS``) the members are judged
         out of fold, as the regressor's are: trained again on 5 folds
         (stratified by class where every class has 5 rows), kept only two

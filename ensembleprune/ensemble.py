@@ -102,14 +102,18 @@ class PrunedEnsembleRegressor(RegressorMixin, _BasePrunedEnsemble):
         ``validation_fraction`` of the rows, a weighted mean whose weights are
         in ``member_weights_``; members with weight 0 are dropped.
         ``"stack"``: a meta-learner on out-of-fold predictions.
-    linear_member : {True, "prefer", False}, default=True
+    linear_member : {"prefer", True, False}, default="prefer"
         With ``combine="select"``, also fit a dense linear model (ridge, its
         penalty chosen by leave-one-out) on the members' training rows and
         offer it to the selection as one more member (seed -1, sparsity 0):
         on a linear target the selection takes it, where networks trained by
-        Adam stop short of the least-squares fit. ``"prefer"`` also keeps it
+        Adam stop short of the least-squares fit. ``"prefer"`` then keeps it
         alone unless the selection's held-out loss is lower by more than one
-        standard error of the difference (the one-standard-error rule). On
+        standard error of the row-by-row difference (the one-standard-error
+        rule): the same held-out rows chose the selection's weights and the
+        members' early-stopping epochs, so its loss flatters it, and on a
+        noisy target a small edge of the networks there is noise as often as
+        not. ``True`` offers it to the selection only. On
         fewer than 100 held-out rows (``MIN_HELD_OUT_ROWS``; below 1,000 rows
         at the default ``validation_fraction``) so few rows cannot show
         networks better: the members are trained again on 5 folds
@@ -303,7 +307,7 @@ class PrunedEnsembleRegressor(RegressorMixin, _BasePrunedEnsemble):
         pruning_end=0.6,
         pruning_frequency="auto",
         combine="select",
-        linear_member=True,
+        linear_member="prefer",
         final_estimator=None,
         cv=5,
         strategy="independent",

@@ -306,7 +306,8 @@ def test_the_linear_member_is_kept_alone_unless_the_selection_beats_it_clearly(t
     X, nonlinear_y = tiny_regression
     linear_y = X @ np.linspace(-1, 1, X.shape[1]) + 0.5 * np.random.default_rng(1).normal(size=len(X))
     # A third of 300 rows held out: 100, enough to judge the members on them (fewer go out of fold).
-    prefer = PrunedEnsembleRegressor(**dict(TINY, combine="select", linear_member="prefer", validation_fraction=1 / 3))
+    # linear_member is left at its default, "prefer": the one-standard-error rule.
+    prefer = PrunedEnsembleRegressor(**dict(TINY, combine="select", validation_fraction=1 / 3))
     fits = {"linear": clone(prefer).fit(X, linear_y), "nonlinear": clone(prefer).fit(X, nonlinear_y)}
     linear_seed = base_module.LINEAR_MEMBER_SEED
     for model in fits.values():
