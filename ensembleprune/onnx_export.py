@@ -245,9 +245,16 @@ def _labels(scope, model):
 
 
 def _probe_rows(n_features):
-    """Rows that a linear map's values on fix its coefficients (zero, unit vectors), then rows to check it on."""
+    """Rows that a linear map's values on fix its coefficients (zero, unit vectors), then rows to check it on.
+
+    The rows to check on span both signs and magnitudes from 1e-3 to 1e3 as well as the unit cube: a
+    piecewise-constant model (a tree) can be constant over the cube alone, and member predictions are in
+    the target's units, whatever they are.
+    """
     corners = np.vstack([np.zeros(n_features), np.eye(n_features)])
-    return corners, np.random.default_rng(0).uniform(0, 1, size=(16, n_features))
+    rng = np.random.default_rng(0)
+    wide = rng.choice([-1.0, 1.0], size=(16, n_features)) * 10.0 ** rng.uniform(-3, 3, size=(16, n_features))
+    return corners, np.vstack([rng.uniform(0, 1, size=(16, n_features)), wide])
 
 
 def _not_linear(name, what):

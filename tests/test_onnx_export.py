@@ -274,6 +274,16 @@ def test_a_non_linear_meta_learner_is_refused(model_file, tmp_path):
     assert list(tmp_path.iterdir()) == []  # no part of a file
 
 
+@pytest.mark.parametrize("n_members", [1, 3])
+def test_a_tree_constant_over_the_unit_cube_is_not_taken_for_linear(n_members):
+    # Member predictions in the target's units (about 100 ± 50): every split of the tree lies outside
+    # [0, 1], where it is constant, so only probe rows beyond the cube show it is not linear.
+    predictions = np.random.default_rng(0).normal(100, 50, size=(40, n_members))
+    tree = DecisionTreeRegressor(max_depth=3).fit(predictions, np.arange(40.0))
+    with pytest.raises(ValueError, match="not linear in the member predictions"):
+        linear_form(tree, n_members)
+
+
 def test_a_pipeline_step_without_converter_is_named():
     from sklearn.preprocessing import SplineTransformer
 
@@ -297,8 +307,9 @@ def test_an_unfitted_model_is_refused():
 @pytest.fixture(scope="module")
 def model_file(tmp_path_factory, diabetes):
     X, y = diabetes
-    # A quarter of the rows held out: 110, enough to judge the members on them (not out of fold).
-    model = PrunedEnsembleRegressor(combine="select", validation_fraction=0.25, **TINY).fit(X, y)
+    # A quarter of the rows held out: 110, enough to judge the members on them (not out of fold). The ridge
+    # member offered only (not "prefer"), so that networks are kept beside it and the file has several members.
+    model = PrunedEnsembleRegressor(combine="select", validation_fraction=0.25, linear_member=True, **TINY).fit(X, y)
     path = tmp_path_factory.mktemp("model") / "model.epz"
     save(model, path)
     return path, model
