@@ -29,7 +29,7 @@ from sklearn.metrics import r2_score
 from sklearn.pipeline import make_pipeline
 
 # Regression data sets from the regression panel, classification ones from the classification panel.
-REGRESSION = ("diabetes", "star98", "grunfeld", "small_friedman")
+REGRESSION = ("diabetes", "star98", "grunfeld", "small_friedman", "fair", "randhie")
 CLASSIFICATION = ("breast_cancer", "wine", "anes96")
 PEERS = {"regression": ("ridge", "mlp"), "classification": ("logreg", "mlp")}
 
