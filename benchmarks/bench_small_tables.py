@@ -7,15 +7,16 @@ statsmodels and scikit-learn and that ``bench_tabular.py`` and
 rows, plus generated ones: five small, and nine of 800 to 2,400 training rows
 in shapes the panels lack (few features with a nonlinear target, a target
 linear in a few of them, imbalanced classes, classes that no linear model
-separates, 200 features of which few inform). Twelve more, added in session 26 and
-chosen before any of them was run: four real series and tables turned into
+separates, 200 features of which few inform). Thirteen more, added in session 26
+and chosen before any of them was run: four real series and tables turned into
 regressions (sunspots and CO2 from their previous values, fertility in 2010 from
 the decade before, cancer deaths from population), and generated shapes that no
 table above has (correlated features, heavy-tailed noise, a step-function
 target, a rolled-up manifold; label noise, circles, XOR, four imbalanced
 classes, overlapping blobs). Then five noisy ones of 2,500 to 3,000 rows, added
 later in session 26 (chosen before any was run) to judge the one-standard-error
-rule on held-out rows, where a network's small edge and noise look alike. Every model is a ``StandardScaler`` pipeline,
+rule on held-out rows, where a network's small edge and noise look alike. Every
+model is a ``StandardScaler`` pipeline,
 fitted on an 80/20 split (``random_state=0``, another split than the panels';
 stratified for classification) and scored on the test rows: R² for
 regression; log-loss, accuracy and ECE for classification; "paired": the
@@ -39,9 +40,9 @@ import traceback
 import numpy as np
 from sklearn.datasets import (
     load_iris,
+    load_linnerud,
     make_blobs,
     make_circles,
-    load_linnerud,
     make_classification,
     make_friedman1,
     make_friedman2,
