@@ -23,7 +23,7 @@ test: $(STAMP)
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -n 2 --dist worksteal -m "not slow"
 
-# The tabular benchmark reads real data sets from the files statsmodels installs.
+# The benchmarks read real data sets from the files statsmodels, vega_datasets and plotly install.
 $(BENCH_STAMP): $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[bench]"
 	touch $(BENCH_STAMP)

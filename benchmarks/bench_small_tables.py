@@ -15,8 +15,11 @@ table above has (correlated features, heavy-tailed noise, a step-function
 target, a rolled-up manifold; label noise, circles, XOR, four imbalanced
 classes, overlapping blobs). Then five noisy ones of 2,500 to 3,000 rows, added
 later in session 26 (chosen before any was run) to judge the one-standard-error
-rule on held-out rows, where a network's small edge and noise look alike. Every
-model is a ``StandardScaler`` pipeline,
+rule on held-out rows, where a network's small edge and noise look alike. Nine
+real tables more, added in session 27 and chosen before any was run, from the
+files that ``vega_datasets`` and ``plotly`` install (``packaged_tables.py``:
+cars, gapminder, tips, barley and Seattle's weather, five regressions and four
+classifications). Every model is a ``StandardScaler`` pipeline,
 fitted on an 80/20 split (``random_state=0``, another split than the panels';
 stratified for classification) and scored on the test rows: R² for
 regression; log-loss, accuracy and ECE for classification; "paired": the
@@ -60,6 +63,7 @@ from sklearn.preprocessing import StandardScaler
 
 import bench_classification
 import bench_tabular
+import packaged_tables
 from bench_tabular import ROW_LOSSES, _statsmodels_data, environment, git_state
 from ensembleprune import PrunedEnsembleClassifier, PrunedEnsembleRegressor
 
@@ -148,6 +152,7 @@ REGRESSION = {
     "friedman1_noisy_3000": lambda: make_friedman1(3000, 10, noise=8, random_state=21),
     "friedman2_noisy_3000": lambda: make_friedman2(3000, noise=400, random_state=21),
     "friedman3_noisy_3000": lambda: make_friedman3(3000, noise=0.5, random_state=21),
+    **packaged_tables.REGRESSION,  # session 27's, chosen before any was run
 }
 CLASSIFICATION = {
     "iris": lambda: load_iris(return_X_y=True),
@@ -170,6 +175,7 @@ CLASSIFICATION = {
     "four_classes_imbalanced_3000x30": lambda: make_classification(
         3000, 30, n_informative=8, n_classes=4, weights=[0.6, 0.25, 0.1, 0.05], random_state=7),
     "blobs_overlapping_1500x8": lambda: make_blobs(1500, n_features=8, centers=5, cluster_std=3.0, random_state=7),
+    **packaged_tables.CLASSIFICATION,  # session 27's, chosen before any was run
 }
 
 
