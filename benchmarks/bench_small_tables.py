@@ -19,7 +19,9 @@ rule on held-out rows, where a network's small edge and noise look alike. Nine
 real tables more, added in session 27 and chosen before any was run, from the
 files that ``vega_datasets`` and ``plotly`` install (``packaged_tables.py``:
 cars, gapminder, tips, barley and Seattle's weather, five regressions and four
-classifications). Every model is a ``StandardScaler`` pipeline,
+classifications), and four generated ones with more features than training
+rows (1,000 features, 240 to 480 training rows). Every model is a
+``StandardScaler`` pipeline,
 fitted on an 80/20 split (``random_state=0``, another split than the panels';
 stratified for classification) and scored on the test rows: R² for
 regression; log-loss, accuracy and ECE for classification; "paired": the
@@ -153,6 +155,9 @@ REGRESSION = {
     "friedman2_noisy_3000": lambda: make_friedman2(3000, noise=400, random_state=21),
     "friedman3_noisy_3000": lambda: make_friedman3(3000, noise=0.5, random_state=21),
     **packaged_tables.REGRESSION,  # session 27's, chosen before any was run
+    # Session 27's wide and short tables (more features than rows), chosen before any was run.
+    "friedman1_300x1000": lambda: make_friedman1(300, 1000, noise=1, random_state=31),
+    "linear_300x1000": lambda: make_regression(300, 1000, n_informative=20, noise=10, random_state=31),
 }
 CLASSIFICATION = {
     "iris": lambda: load_iris(return_X_y=True),
@@ -176,6 +181,8 @@ CLASSIFICATION = {
         3000, 30, n_informative=8, n_classes=4, weights=[0.6, 0.25, 0.1, 0.05], random_state=7),
     "blobs_overlapping_1500x8": lambda: make_blobs(1500, n_features=8, centers=5, cluster_std=3.0, random_state=7),
     **packaged_tables.CLASSIFICATION,  # session 27's, chosen before any was run
+    "make_classification_400x1000": lambda: make_classification(400, 1000, n_informative=10, random_state=31),
+    "xor_600x1000": lambda: _xor(600, 1000, random_state=31),
 }
 
 
