@@ -216,7 +216,20 @@ class MagnitudePruning(pruning_impl.Pruning):
     pruned fit of the article's model markedly slower than a dense one
     (docs/performance.md has the measurements). Bisection finds the same
     threshold, so the same mask, in 32 vectorized counting passes.
+
+    With ``initial_kernel`` (a layer that prunes whole input features), the
+    features are ranked by how far training has moved their row of the kernel
+    from ``initial_kernel``, its value when training began, rather than by the
+    row's magnitude (movement pruning, Sanh et al., 2020). He initialization
+    gives every row a random magnitude, and on a few hundred rows training
+    moves the informative rows by less than that spread, so magnitude keeps
+    features at random there; the distance moved ranks them (docs/performance.md,
+    "Input features ranked by movement").
     """
+
+    def __init__(self, *args, initial_kernel=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._initial_kernel = initial_kernel
 
     def _update_mask(self, weights):
         if weights.dtype != tf.float32:
@@ -234,11 +247,23 @@ class MagnitudePruning(pruning_impl.Pruning):
     def _maybe_update_block_mask(self, weights):
         # A block of one whole kernel row (one input feature): tfmot pools it to
         # shape (n_in, 1), squeezes that to rank 1 and then fails to expand it.
-        if self._block_size != [1, int(weights.shape[-1])] or weights.shape.ndims != 2:
+        if not _is_row_block(self._block_size, weights.shape):
             return super()._maybe_update_block_mask(weights)
-        row_magnitudes = tf.math.reduce_mean(tf.math.abs(weights), axis=1, keepdims=True)
-        threshold, row_mask = self._update_mask(row_magnitudes)
+        if self._initial_kernel is None:
+            row_scores = tf.math.reduce_mean(tf.math.abs(weights), axis=1, keepdims=True)
+        else:
+            # A pruned row is zero, so it has "moved" by its initial magnitude: the live
+            # rows' mask keeps it out, as its zero magnitude would.
+            (_, mask, _), = self._pruning_vars
+            moved = tf.math.reduce_mean(tf.math.abs(weights - self._initial_kernel), axis=1, keepdims=True)
+            row_scores = moved * mask[:, :1]
+        threshold, row_mask = self._update_mask(row_scores)
         return threshold, tf.broadcast_to(row_mask, tf.shape(weights))
+
+
+def _is_row_block(block_size, kernel_shape):
+    """Whether ``block_size`` makes each block one whole row of a 2-D kernel with more than one column."""
+    return kernel_shape.ndims == 2 and kernel_shape[-1] > 1 and list(block_size) == [1, int(kernel_shape[-1])]
 
 
 class PruneLowMagnitude(pruning_wrapper.PruneLowMagnitude):
@@ -252,6 +277,12 @@ class PruneLowMagnitude(pruning_wrapper.PruneLowMagnitude):
 
     def build(self, input_shape):
         super().build(input_shape)
+        self.initial_kernel = None
+        if self.prunes_whole_inputs:
+            kernel = self.layer.kernel
+            self.initial_kernel = self.add_weight(
+                "initial_kernel", shape=kernel.shape, dtype=kernel.dtype, trainable=False,
+                initializer=lambda shape, dtype: tf.identity(kernel))
         self.pruning_obj = MagnitudePruning(
             training_step_fn=lambda: self.pruning_step,
             pruning_vars=self.pruning_vars,
@@ -259,7 +290,13 @@ class PruneLowMagnitude(pruning_wrapper.PruneLowMagnitude):
             block_size=self.block_size,
             block_pooling_type=self.block_pooling_type,
             sparsity_m_by_n=self.sparsity_m_by_n,
+            initial_kernel=self.initial_kernel,
         )
+
+    @property
+    def prunes_whole_inputs(self):
+        """Whether each block is one whole kernel row of several weights: one input feature kept or pruned."""
+        return _is_row_block(self.block_size, self.layer.kernel.shape)
 
 
 def inherit(parent_layers, child_layers, sparsities, seed=None):
@@ -280,6 +317,9 @@ def inherit(parent_layers, child_layers, sparsities, seed=None):
         values["kernel"] = values["kernel"] * values["mask"]
         for name, variable in _pruning_variables(child).items():
             variable.assign(values[name])
+        if child.initial_kernel is not None:
+            # The child's training begins at its parent's kernel: its features' movement counts from there.
+            child.initial_kernel.assign(values["kernel"])
 
 
 def _pruning_variables(layer):
