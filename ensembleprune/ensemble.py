@@ -66,8 +66,9 @@ class PrunedEnsembleRegressor(RegressorMixin, _BasePrunedEnsemble):
     input_pruning : {"auto", "weights", "features"} or sequence of them, default="auto"
         What pruning removes from each member's input layer: single weights,
         as in the other layers, or whole input features (every weight of one
-        input, ranked by their mean magnitude: tfmot's block sparsity, one
-        block per feature), in the fraction the allocation gives that layer, so
+        input, ranked by how far training has moved them from their initial
+        values: tfmot's block sparsity, one block per feature), in the
+        fraction the allocation gives that layer, so
         that sparser members read fewer features. A sequence is cycled over the
         members, as ``sparsities`` is. ``"auto"``: features and weights by
         turns (the first member features) when ``X`` has more columns than the

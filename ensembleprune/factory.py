@@ -185,7 +185,7 @@ class PrunedMLPFactory:
             )
             blocks = {}
             if index == 0 and spec.input_pruning == "features":
-                # One block per input feature: the block's mean magnitude decides whether the feature stays.
+                # One block per input feature: how far training moved the block decides whether the feature stays.
                 blocks = {"block_size": (1, width), "block_pooling_type": "AVG"}
             x = PruneLowMagnitude(dense, pruning_schedule=schedule, name=f"{name}_pruned_{index}", **blocks)(x)
         return x

@@ -70,8 +70,10 @@ class MemberSpec:
     input_pruning : {"weights", "features"}, default="weights"
         What pruning removes from the input layer: its smallest weights, one
         by one, as in every other layer; or whole input features, the rows of
-        its kernel of smallest mean magnitude (tfmot's block sparsity, one
-        block per feature). The layer keeps the same fraction either way.
+        its kernel that training has moved least from their initial values
+        (tfmot's block sparsity, one block per feature, ranked by movement:
+        ``_training.MagnitudePruning``). The layer keeps the same fraction
+        either way.
     input_columns : int or None, default=None
         The member reads only the first ``input_columns`` columns of its inputs
         (the features, not their encoded columns: see ``input_encoding``);

@@ -95,6 +95,23 @@ def test_a_feature_pruned_layer_keeps_its_kernel_as_built_and_the_others_keep_no
     assert not np.allclose(first.initial_kernel.numpy(), first.layer.kernel.numpy())
 
 
+def test_a_child_counts_its_features_movement_from_its_parents_kernel():
+    from ensembleprune._training import inherit
+    from ensembleprune.trained import _pruned_layers
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(100, 40))
+    factory = PrunedMLPFactory(epochs=3, batch_size=32)
+    parent = factory.fit_one(X, X[:, :1], MemberSpec(0, PruningSchedule(0.5), (16,), input_pruning="features"))
+    child = factory.build(MemberSpec(1, PruningSchedule(0.9), (16,), input_pruning="features"), 40, 1, 100)
+    inherit(_pruned_layers(parent.model), _pruned_layers(child), parent.layer_sparsity)
+    first = _pruned_layers(child)[0]
+    np.testing.assert_array_equal(first.initial_kernel.numpy(), first.layer.kernel.numpy())
+    parent_first = _pruned_layers(parent.model)[0]
+    np.testing.assert_array_equal(first.initial_kernel.numpy(),
+                                  parent_first.layer.kernel.numpy() * parent_first.pruning_vars[0][1].numpy())
+
+
 @pytest.mark.parametrize("target", ["linear", "friedman_like"])
 def test_feature_pruning_keeps_the_informative_inputs_among_few(target):
     # 4 of 12 inputs carry the target. He initialization gives each input's row a
