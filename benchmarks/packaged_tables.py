@@ -34,6 +34,11 @@ def _cars():
     return cars.assign(Year=cars["Year"].dt.year)
 
 
+def _gapminder():
+    """Gapminder's country-years, without the country's name and codes."""
+    return _plotly("gapminder").drop(columns=["country", "iso_alpha", "iso_num"])
+
+
 def _seattle_weather():
     """Seattle's daily weather, 2012-2015: the date reduced to its month."""
     weather = _vega("seattle_weather")
@@ -52,13 +57,12 @@ def cars_origin():
 
 def gapminder_life_expectancy():
     """Life expectancy of 142 countries every five years, 1952-2007, against year, population, GDP per head and continent."""
-    data = _plotly("gapminder").drop(columns=["country", "iso_alpha", "iso_num"])
-    return _split(data, "lifeExp", ["continent"])
+    return _split(_gapminder(), "lifeExp", ["continent"])
 
 
 def gapminder_continent():
     """The continent of a country-year against its year, life expectancy, population and GDP per head."""
-    return _split(_plotly("gapminder").drop(columns=["country", "iso_alpha", "iso_num"]), "continent")
+    return _split(_gapminder(), "continent")
 
 
 def tips_tip():

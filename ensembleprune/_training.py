@@ -278,8 +278,9 @@ class PruneLowMagnitude(pruning_wrapper.PruneLowMagnitude):
     def build(self, input_shape):
         super().build(input_shape)
         self.initial_kernel = None
-        if self.prunes_whole_inputs:
-            kernel = self.layer.kernel
+        kernel = self.layer.kernel
+        if _is_row_block(self.block_size, kernel.shape):
+            # Whole input features are ranked by how far their rows moved from the kernel as built.
             self.initial_kernel = self.add_weight(
                 "initial_kernel", shape=kernel.shape, dtype=kernel.dtype, trainable=False,
                 initializer=lambda shape, dtype: tf.identity(kernel))
@@ -292,11 +293,6 @@ class PruneLowMagnitude(pruning_wrapper.PruneLowMagnitude):
             sparsity_m_by_n=self.sparsity_m_by_n,
             initial_kernel=self.initial_kernel,
         )
-
-    @property
-    def prunes_whole_inputs(self):
-        """Whether each block is one whole kernel row of several weights: one input feature kept or pruned."""
-        return _is_row_block(self.block_size, self.layer.kernel.shape)
 
 
 def inherit(parent_layers, child_layers, sparsities, seed=None):

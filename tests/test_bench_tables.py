@@ -11,6 +11,7 @@ import bench_small_tables  # noqa: E402
 
 BENCH_EXTRA = {"statsmodels", "vega_datasets", "plotly"}
 
+
 def test_lagged_pairs_each_value_with_the_values_before_it():
     X, y = bench_small_tables._lagged(np.arange(10.0) ** 2, 3)
     assert X.shape == (7, 3) and y.shape == (7,)
