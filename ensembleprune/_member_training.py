@@ -29,6 +29,7 @@ def train_fused(factory, X, y, members, weights, validation_data, on_trained, pa
     _, keras, _ = import_tf()
     keras.utils.set_random_seed(members[0].seed)
     fused = fused_model(factory, X.shape[1], y.shape[1], len(X), members, parents, parent_masks)
+    reserve_screened(factory, X, y, members, fused.member_models)
     names = fused.names
     watches = [
         _MemberWatch(_log_key(name, len(names), validation=True), _pruned_layers(model),
@@ -112,6 +113,27 @@ def fused_model(factory, n_features, n_outputs, n_samples, members, parents, par
     return fused
 
 
+def reserve_screened(factory, X, y, members, models):
+    """In each member that prunes whole input features, reserve those its training rows' screen finds.
+
+    ``X`` is the training rows (``TrainingRows``), held-out rows excluded, so
+    that early stopping and the combiner judge members on rows the screen
+    never saw.
+    """
+    from ._screening import screened_features
+    from ._training import reserve_features
+
+    screens = {}  # by the number of input columns the member reads
+    for spec, model in zip(members, models):
+        layer = _pruned_layers(model)[0]
+        if getattr(layer, "reserved_rows", None) is None:
+            continue
+        width = int(layer.reserved_rows.shape[0])
+        if width not in screens:
+            screens[width] = screened_features(X.X[:, :width], y, X.rows)
+        reserve_features(layer, screens[width], factory.layer_finals(spec, X.shape[1], y.shape[1])[0])
+
+
 def _starting_sparsities(factory, members, parents, parent_masks, n_features, n_outputs):
     """Each member's sparsity per layer when its training starts (None: the schedule's own)."""
     if parents is None:
@@ -164,6 +186,7 @@ def fit_prepared(factory, X, y, spec, sample_weight, validation_data, progress_b
     _, keras, _ = import_tf()
     keras.utils.set_random_seed(spec.seed)
     model = factory.build(spec, X.shape[1], y.shape[1], len(X))
+    reserve_screened(factory, X, y, [spec], [model])
     watch = _MemberWatch("val_loss", _pruned_layers(model), factory._pruning_end_epoch(spec, len(X)))
     create_training_variables(model)
     targets = [y] if sample_weight is None else [y, np.asarray(sample_weight, np.float32)]

@@ -224,12 +224,15 @@ class MagnitudePruning(pruning_impl.Pruning):
     gives every row a random magnitude, and on a few hundred rows training
     moves the informative rows by less than that spread, so magnitude keeps
     features at random there; the distance moved ranks them (docs/performance.md,
-    "Input features ranked by movement").
+    "Input features ranked by movement"). Rows marked in ``reserved_rows``
+    (features a marginal screen found, ``_screening.py``) rank above every
+    other, so they are kept whatever their movement.
     """
 
-    def __init__(self, *args, initial_kernel=None, **kwargs):
+    def __init__(self, *args, initial_kernel=None, reserved_rows=None, **kwargs):
         super().__init__(*args, **kwargs)
         self._initial_kernel = initial_kernel
+        self._reserved_rows = reserved_rows
 
     def _update_mask(self, weights):
         if weights.dtype != tf.float32:
@@ -257,6 +260,8 @@ class MagnitudePruning(pruning_impl.Pruning):
             (_, mask, _), = self._pruning_vars
             moved = tf.math.reduce_mean(tf.math.abs(weights - self._initial_kernel), axis=1, keepdims=True)
             row_scores = moved * mask[:, :1]
+            if self._reserved_rows is not None:
+                row_scores = tf.where(self._reserved_rows > 0, 2 * tf.reduce_max(row_scores) + 1, row_scores)
         threshold, row_mask = self._update_mask(row_scores)
         return threshold, tf.broadcast_to(row_mask, tf.shape(weights))
 
@@ -277,13 +282,16 @@ class PruneLowMagnitude(pruning_wrapper.PruneLowMagnitude):
 
     def build(self, input_shape):
         super().build(input_shape)
-        self.initial_kernel = None
+        self.initial_kernel = self.reserved_rows = None
         kernel = self.layer.kernel
         if _is_row_block(self.block_size, kernel.shape):
-            # Whole input features are ranked by how far their rows moved from the kernel as built.
+            # Whole input features are ranked by how far their rows moved from the kernel as built,
+            # after the features the training rows' screen reserves (``reserve_features``; none until then).
             self.initial_kernel = self.add_weight(
                 "initial_kernel", shape=kernel.shape, dtype=kernel.dtype, trainable=False,
                 initializer=lambda shape, dtype: tf.identity(kernel))
+            self.reserved_rows = self.add_weight(
+                "reserved_rows", shape=(kernel.shape[0], 1), dtype=kernel.dtype, trainable=False, initializer="zeros")
         self.pruning_obj = MagnitudePruning(
             training_step_fn=lambda: self.pruning_step,
             pruning_vars=self.pruning_vars,
@@ -292,7 +300,26 @@ class PruneLowMagnitude(pruning_wrapper.PruneLowMagnitude):
             block_pooling_type=self.block_pooling_type,
             sparsity_m_by_n=self.sparsity_m_by_n,
             initial_kernel=self.initial_kernel,
+            reserved_rows=self.reserved_rows,
         )
+
+
+def reserve_features(layer, screened, final_sparsity):
+    """Keep the ``screened`` features (most significant first) in a layer that prunes whole features.
+
+    At most half of the features the layer keeps at ``final_sparsity`` are
+    reserved, so that the other half is still chosen by movement (a screen of
+    one feature at a time misses interactions). Layers that prune single
+    weights are left as they are.
+    """
+    if getattr(layer, "reserved_rows", None) is None:
+        return
+    n_features = int(layer.reserved_rows.shape[0])
+    # The number of rows kept at the end, rounded as MagnitudePruning rounds it.
+    n_kept = max(int(np.round(n_features * (1 - final_sparsity))), 1)
+    reserved = np.zeros((n_features, 1), np.float32)
+    reserved[np.asarray(screened)[np.asarray(screened) < n_features][: n_kept // 2]] = 1
+    layer.reserved_rows.assign(reserved)
 
 
 def inherit(parent_layers, child_layers, sparsities, seed=None):
