@@ -44,11 +44,10 @@ def auto_input_pruning(n_features, first_width):
     weights fail there when few inputs are informative: the floor of live
     weights keeps about one weight per input, so even the sparsest member
     reads about half of the inputs (docs/performance.md, "Pruning whole input
-    features"). Wide inputs also start with small weights (He initialization
-    scales them by ``1 / sqrt(n_features)``), so training lifts the rows of
-    informative features above the rest and magnitude can rank features;
-    narrower inputs, whose initial weights outweigh what training adds, keep
-    single-weight pruning in every member. With the "auto" sparsities the
+    features"). Features are ranked by a marginal screen and by how far
+    training moved their weights (``_training.MagnitudePruning``); narrower
+    inputs keep single-weight pruning in every member, where whole features
+    were never measured against it. With the "auto" sparsities the
     feature members are the densest and the third: the sparsest would keep
     too few features to be of use (2 of 500), and the weight members keep a
     path for data whose signal is spread over many inputs.

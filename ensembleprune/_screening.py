@@ -21,8 +21,10 @@ from scipy import stats
 # Quartiles: enough bins for a U shape, few enough that each holds a quarter of the rows.
 SCREEN_BINS = 4
 SCREEN_FDR = 0.1
-# Columns screened at a time, to bound the memory of the quartile codes.
-_COLUMN_BLOCK = 256
+# Rows screened at most (evenly spaced beyond): plenty to find an effect that matters.
+SCREEN_ROWS = 50_000
+# Values screened at a time (rows times columns), to bound the memory of the quartile codes.
+_BLOCK_VALUES = 2_000_000
 
 
 def screened_features(X, y, rows=None):
@@ -35,7 +37,8 @@ def screened_features(X, y, rows=None):
         Each output (a class's indicator for a classifier) is tested, and a
         feature's p-value is its smallest over the outputs, times their number.
     rows : array of int, default=None
-        The rows of ``X`` to screen (all when None), aligned with ``y``.
+        The rows of ``X`` to screen (all when None), aligned with ``y``. Of
+        more than ``SCREEN_ROWS`` rows, that many evenly spaced are screened.
 
     Returns
     -------
@@ -44,21 +47,21 @@ def screened_features(X, y, rows=None):
     there are too few rows to test).
     """
     y = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
+    rows = np.arange(len(y)) if rows is None else np.asarray(rows)
+    if len(y) > SCREEN_ROWS:
+        every = np.linspace(0, len(y) - 1, SCREEN_ROWS).astype(np.int64)
+        rows, y = rows[every], y[every]
     n_samples, n_features = len(y), X.shape[1]
     if n_samples <= 2 * SCREEN_BINS:
         return np.array([], dtype=np.int64)
+    width = max(1, _BLOCK_VALUES // n_samples)
     p_values = np.concatenate([
-        _p_values(_block(X, rows, start, min(start + _COLUMN_BLOCK, n_features)), y)
-        for start in range(0, n_features, _COLUMN_BLOCK)
+        _p_values(np.asarray(X[rows, start:start + width], dtype=np.float64), y)
+        for start in range(0, n_features, width)
     ])
     order = np.argsort(p_values, kind="stable")
     passing = np.flatnonzero(p_values[order] <= SCREEN_FDR * np.arange(1, n_features + 1) / n_features)
     return order[: passing[-1] + 1] if passing.size else order[:0]
-
-
-def _block(X, rows, start, stop):
-    block = X[:, start:stop] if rows is None else X[rows, start:stop]
-    return np.asarray(block, dtype=np.float64)
 
 
 def _p_values(X, y):

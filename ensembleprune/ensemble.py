@@ -67,7 +67,8 @@ class PrunedEnsembleRegressor(RegressorMixin, _BasePrunedEnsemble):
         What pruning removes from each member's input layer: single weights,
         as in the other layers, or whole input features (every weight of one
         input, ranked by how far training has moved them from their initial
-        values: tfmot's block sparsity, one block per feature), in the
+        values, after the features a marginal screen of the training rows
+        finds: tfmot's block sparsity, one block per feature), in the
         fraction the allocation gives that layer, so
         that sparser members read fewer features. A sequence is cycled over the
         members, as ``sparsities`` is. ``"auto"``: features and weights by

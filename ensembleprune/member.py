@@ -72,8 +72,9 @@ class MemberSpec:
         by one, as in every other layer; or whole input features, the rows of
         its kernel that training has moved least from their initial values
         (tfmot's block sparsity, one block per feature, ranked by movement:
-        ``_training.MagnitudePruning``). The layer keeps the same fraction
-        either way.
+        ``_training.MagnitudePruning``), except the features a marginal screen
+        of the training rows finds, up to half of those kept
+        (``_screening.py``). The layer keeps the same fraction either way.
     input_columns : int or None, default=None
         The member reads only the first ``input_columns`` columns of its inputs
         (the features, not their encoded columns: see ``input_encoding``);

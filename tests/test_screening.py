@@ -91,3 +91,14 @@ def test_the_screen_sees_the_training_rows_not_the_held_out_ones(monkeypatch):
     (n_rows, rows), = seen  # one screen, for the one member that prunes features
     held_out = factory.validation_rows(100, [0, 1])
     assert n_rows == 80 and len(rows) == 80 and not set(rows) & set(held_out)
+
+
+def test_the_screen_reads_evenly_spaced_rows_of_a_long_table(monkeypatch):
+    from ensembleprune import _screening
+
+    X, y = _even_effect(seed=4)
+    monkeypatch.setattr(_screening, "SCREEN_ROWS", 100)
+    every = np.linspace(0, 299, 100).astype(np.int64)
+    monkeypatch.setattr(_screening, "_BLOCK_VALUES", 1000)  # ten columns at a time
+    np.testing.assert_array_equal(screened_features(X, y), screened_features(X[every], y[every]))
+    assert 7 in screened_features(X, y)
