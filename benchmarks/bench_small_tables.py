@@ -20,7 +20,12 @@ real tables more, added in session 27 and chosen before any was run, from the
 files that ``vega_datasets`` and ``plotly`` install (``packaged_tables.py``:
 cars, gapminder, tips, barley and Seattle's weather, five regressions and four
 classifications), and four generated ones with more features than training
-rows (1,000 features, 240 to 480 training rows). Every model is a
+rows (1,000 features, 240 to 480 training rows). Three more wide and short ones,
+added in session 28 and chosen before any was run, to check its marginal
+screen of features away from the table that called for it: correlated
+features (a linear target on a low-rank design), an additive target of even
+and odd effects, and classes carried by 5 informative and 40 redundant
+features. Every model is a
 ``StandardScaler`` pipeline,
 fitted on an 80/20 split (``random_state=0``, another split than the panels';
 stratified for classification) and scored on the test rows: R² for
@@ -113,6 +118,14 @@ def _noisier(X, y, noise, random_state):
     return X, y + noise * np.random.default_rng(random_state).standard_normal(len(y))
 
 
+def _even_and_odd(n_samples, n_features, random_state):
+    """An additive target of two even effects (cos, |x|), two odd ones and noise, in the first four features."""
+    rng = np.random.default_rng(random_state)
+    X = rng.uniform(-1, 1, (n_samples, n_features))
+    y = 2 * np.cos(np.pi * X[:, 0]) + 2 * np.abs(X[:, 1]) + 2 * X[:, 2] + np.sin(np.pi * X[:, 3])
+    return X, y + 0.3 * rng.standard_normal(n_samples)
+
+
 def _xor(n_samples, n_features, random_state):
     """Class 1 where the first two features have the same sign; the others are noise."""
     X = np.random.default_rng(random_state).standard_normal((n_samples, n_features))
@@ -158,6 +171,10 @@ REGRESSION = {
     # Session 27's wide and short tables (more features than rows), chosen before any was run.
     "friedman1_300x1000": lambda: make_friedman1(300, 1000, noise=1, random_state=31),
     "linear_300x1000": lambda: make_regression(300, 1000, n_informative=20, noise=10, random_state=31),
+    # Session 28's, chosen before any was run.
+    "correlated_300x1000": lambda: make_regression(300, 1000, n_informative=10, effective_rank=30, noise=5,
+                                                   random_state=41),
+    "even_and_odd_400x600": lambda: _even_and_odd(400, 600, random_state=41),
 }
 CLASSIFICATION = {
     "iris": lambda: load_iris(return_X_y=True),
@@ -183,6 +200,8 @@ CLASSIFICATION = {
     **packaged_tables.CLASSIFICATION,  # session 27's, chosen before any was run
     "make_classification_400x1000": lambda: make_classification(400, 1000, n_informative=10, random_state=31),
     "xor_600x1000": lambda: _xor(600, 1000, random_state=31),
+    "redundant_400x1000": lambda: make_classification(400, 1000, n_informative=5, n_redundant=40,
+                                                      random_state=41),  # session 28's
 }
 
 

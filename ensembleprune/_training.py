@@ -317,8 +317,9 @@ def reserve_features(layer, screened, final_sparsity):
     n_features = int(layer.reserved_rows.shape[0])
     # The number of rows kept at the end, rounded as MagnitudePruning rounds it.
     n_kept = max(int(np.round(n_features * (1 - final_sparsity))), 1)
+    screened = np.asarray(screened, dtype=np.int64)
     reserved = np.zeros((n_features, 1), np.float32)
-    reserved[np.asarray(screened)[np.asarray(screened) < n_features][: n_kept // 2]] = 1
+    reserved[screened[screened < n_features][: n_kept // 2]] = 1
     layer.reserved_rows.assign(reserved)
 
 
