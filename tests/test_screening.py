@@ -102,3 +102,16 @@ def test_the_screen_reads_evenly_spaced_rows_of_a_long_table(monkeypatch):
     monkeypatch.setattr(_screening, "_BLOCK_VALUES", 1000)  # ten columns at a time
     np.testing.assert_array_equal(screened_features(X, y), screened_features(X[every], y[every]))
     assert 7 in screened_features(X, y)
+
+
+def test_a_child_of_a_trained_parent_reserves_the_screened_features_too():
+    from ensembleprune.trained import _pruned_layers
+
+    X, y = _even_effect()
+    factory = PrunedMLPFactory(epochs=20, batch_size=32, learning_rate=3e-3)
+    features = dict(sparsity_allocation="uniform", input_pruning="features")
+    parent = factory.fit_one(X, y, MemberSpec(0, PruningSchedule(0.5), (64, 64), **features))
+    child, = factory.train(X, y, [MemberSpec(1, PruningSchedule(1 - 4 / 300), (64, 64), **features)], parents=[parent])
+    first = _pruned_layers(child.model)[0]
+    assert set(np.flatnonzero(first.reserved_rows.numpy())) == {3, 7}
+    assert {3, 7} <= set(np.flatnonzero(first.pruning_vars[0][1].numpy().any(axis=1)))
