@@ -126,7 +126,7 @@ def reserve_screened(factory, X, y, members, models):
     screens = {}  # by the number of input columns the member reads
     for spec, model in zip(members, models):
         layer = _pruned_layers(model)[0]
-        if getattr(layer, "reserved_rows", None) is None:
+        if layer.reserved_rows is None:
             continue
         width = int(layer.reserved_rows.shape[0])
         if width not in screens:

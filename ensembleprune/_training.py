@@ -260,8 +260,8 @@ class MagnitudePruning(pruning_impl.Pruning):
             (_, mask, _), = self._pruning_vars
             moved = tf.math.reduce_mean(tf.math.abs(weights - self._initial_kernel), axis=1, keepdims=True)
             row_scores = moved * mask[:, :1]
-            if self._reserved_rows is not None:
-                row_scores = tf.where(self._reserved_rows > 0, 2 * tf.reduce_max(row_scores) + 1, row_scores)
+        if self._reserved_rows is not None:
+            row_scores = tf.where(self._reserved_rows > 0, 2 * tf.reduce_max(row_scores) + 1, row_scores)
         threshold, row_mask = self._update_mask(row_scores)
         return threshold, tf.broadcast_to(row_mask, tf.shape(weights))
 
@@ -312,7 +312,7 @@ def reserve_features(layer, screened, final_sparsity):
     one feature at a time misses interactions). Layers that prune single
     weights are left as they are.
     """
-    if getattr(layer, "reserved_rows", None) is None:
+    if layer.reserved_rows is None:
         return
     n_features = int(layer.reserved_rows.shape[0])
     # The number of rows kept at the end, rounded as MagnitudePruning rounds it.
