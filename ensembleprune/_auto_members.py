@@ -36,7 +36,7 @@ def n_members_for(n_members, by_turns):
     return n_members
 
 
-def auto_input_pruning(n_features, first_width):
+def auto_input_pruning(n_features, first_width, one_parent=False):
     """``input_pruning="auto"``: what each member's input layer prunes, cycled over the members.
 
     Where the inputs outnumber the first layer's units, members prune whole
@@ -51,7 +51,13 @@ def auto_input_pruning(n_features, first_width):
     feature members are the densest and the third: the sparsest would keep
     too few features to be of use (2 of 500), and the weight members keep a
     path for data whose signal is spread over many inputs.
+
+    With ``one_parent`` (the strategies whose members descend from one
+    network) the turns start with weights: every child inherits its parent's
+    input mask, so a parent that kept few features would take them from every
+    member (docs/performance.md, "One-parent strategies: the parent prunes
+    single weights").
     """
     if n_features > first_width:
-        return ("features", "weights")
+        return ("weights", "features") if one_parent else ("features", "weights")
     return ("weights",)

@@ -388,7 +388,7 @@ class _BasePrunedEnsemble(_SelectionMixin, _StackingMixin, BaseEstimator):
             )
         hidden = check_hidden_layer_sizes(self.hidden_layer_sizes)
         if is_auto(self.input_pruning):
-            input_prunings = auto_input_pruning(n_features, hidden[0])
+            input_prunings = auto_input_pruning(n_features, hidden[0], one_parent=self.strategy != "independent")
         else:
             input_prunings = check_input_pruning(self.input_pruning)
         rng = check_random_state(self.random_state)

@@ -72,8 +72,9 @@ class PrunedEnsembleRegressor(RegressorMixin, _BasePrunedEnsemble):
         fraction the allocation gives that layer, so
         that sparser members read fewer features. A sequence is cycled over the
         members, as ``sparsities`` is. ``"auto"``: features and weights by
-        turns (the first member features) when ``X`` has more columns than the
-        first hidden layer has units, weights otherwise; see
+        turns (the first member features; with the one-parent strategies the
+        first member, their parent, weights) when ``X`` has more columns than
+        the first hidden layer has units, weights otherwise; see
         :func:`~ensembleprune._auto_members.auto_input_pruning` (which counts the
         features, not their encoded columns).
     input_encoding : {"auto"}, int or None, default="auto"

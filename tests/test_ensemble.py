@@ -174,6 +174,11 @@ def test_auto_input_pruning_prunes_features_and_weights_by_turns_only_on_wide_in
     assert [spec.input_pruning for spec in narrow._member_specs("linear", X.shape[1])] == ["weights"] * 3
     explicit = narrow.set_params(input_pruning=["weights", "features"], hidden_layer_sizes=(16,))
     assert [spec.input_pruning for spec in explicit._member_specs("linear", 10)] == ["weights", "features", "weights"]
+    # The one-parent strategies start with weights: every child inherits the first member's input mask.
+    for strategy in ("prune_and_tune", "snapshots"):
+        one_parent = PrunedEnsembleRegressor(**dict(params, n_members=3, strategy=strategy))
+        assert [spec.input_pruning for spec in one_parent._member_specs("linear", 40)] == ["weights", "features",
+                                                                                            "weights"]
 
 
 def test_wrong_feature_count_at_predict(fitted, tiny_regression):
