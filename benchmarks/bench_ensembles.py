@@ -39,7 +39,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_tabular import DATASETS, environment, split  # noqa: E402
+from bench_tabular import DATASETS, environment, git_state, split  # noqa: E402
 
 from ensembleprune import PrunedEnsembleRegressor, make_article_regression  # noqa: E402
 from ensembleprune._auto_members import auto_sparsities  # noqa: E402
@@ -167,6 +167,7 @@ def main(argv=None):
         report["datasets"][name] = {"source": source, "n_train": len(y_train), "n_test": len(y_test),
                                     "n_features": X_train.shape[1], "results": results}
     report["environment"] = environment()
+    report["git"] = git_state()
     text = json.dumps(report, indent=2)
     print(text)
     if args.out:
