@@ -11,6 +11,9 @@ import numpy as np
 AUTO_DENSITIES = (0.2, 0.005)
 # n_members="auto": members per reading of the inputs.
 AUTO_N_MEMBERS = 4
+# On wide inputs, the one more member that reads only the features a marginal screen finds takes the
+# sparsity of this automatic member (the third of four: 0.9829, the feature member weighed most on wide data).
+SCREENED_SPARSITY_OF = 2
 
 
 def is_auto(value):
@@ -29,11 +32,42 @@ def auto_sparsities(n_members):
     return np.round(1 - np.geomspace(*AUTO_DENSITIES, num=n_members), 4)
 
 
-def n_members_for(n_members, by_turns):
-    """``n_members="auto"``: four members, or eight where they read the encoded columns by turns."""
+def n_members_for(n_members, by_turns, screened=False):
+    """``n_members="auto"``: four members, or eight where they read the encoded columns by turns; one more if ``screened``."""
     if is_auto(n_members):
-        return AUTO_N_MEMBERS * (2 if by_turns else 1)
+        return AUTO_N_MEMBERS * (2 if by_turns else 1) + int(screened)
     return n_members
+
+
+def member_sparsities(n_members, by_turns, screened):
+    """``sparsities="auto"`` for ``n_members`` members (``n_members_for``'s), the ``screened`` one last.
+
+    By turns, each sparsity is given to two members in a row, so that it is
+    read both ways.
+    """
+    n_others = n_members - int(screened)
+    if by_turns:
+        sparsities = np.repeat(auto_sparsities(-(-n_others // 2)), 2)[:n_others]
+    else:
+        sparsities = auto_sparsities(n_others)
+    if screened:
+        sparsities = np.append(sparsities, auto_sparsities(AUTO_N_MEMBERS)[SCREENED_SPARSITY_OF])
+    return sparsities
+
+
+def adds_screened_member(n_members, input_pruning, n_features, first_width, one_parent):
+    """Whether ``n_members="auto"`` adds a member that reads only the screened features (``"screened"``).
+
+    On inputs wider than the first layer, where members prune whole features:
+    those members keep the screened features beside others chosen by how far
+    training moved them, and on a few hundred rows the others are mostly
+    noise; a member that reads the screened features alone fits a target of
+    few features much better, and the combiner weighs it against the rest
+    (docs/performance.md, "A member that reads the screened features alone").
+    Not for the one-parent strategies, whose children share their parent's
+    input mask.
+    """
+    return (is_auto(n_members) and is_auto(input_pruning) and n_features > first_width and not one_parent)
 
 
 def auto_input_pruning(n_features, first_width, one_parent=False):

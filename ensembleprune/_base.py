@@ -24,7 +24,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
-from ._auto_members import auto_input_pruning, auto_sparsities, is_auto, n_members_for
+from ._auto_members import adds_screened_member, auto_input_pruning, is_auto, member_sparsities, n_members_for
 from ._inputs import check_float32_range, feature_standardization, validated_X
 from ._selection import MIN_HELD_OUT_ROWS, MIN_ROWS, _SelectionMixin, held_out_rows
 from ._stacking import _StackingMixin
@@ -373,22 +373,26 @@ class _BasePrunedEnsemble(_SelectionMixin, _StackingMixin, BaseEstimator):
         and ``sparsities="auto"`` gives each sparsity to two members in a row,
         so that it is read both ways: which reading suits a sparsity depends on
         the table (small tables, many noise features), and the combiner weighs
-        them all.
+        them all. On inputs wider than the first layer, ``n_members="auto"``
+        adds one member that reads only the features a marginal screen finds
+        (``_auto_members.adds_screened_member``).
         """
-        n_members = n_members_for(self.n_members, by_turns)
-        if is_auto(self.sparsities) and by_turns:
-            sparsities = np.repeat(auto_sparsities(-(-n_members // 2)), 2)[:n_members]
-        elif is_auto(self.sparsities):
-            sparsities = auto_sparsities(n_members)
+        hidden = check_hidden_layer_sizes(self.hidden_layer_sizes)
+        one_parent = self.strategy != "independent"
+        screened = adds_screened_member(self.n_members, self.input_pruning, n_features, hidden[0], one_parent)
+        n_members = n_members_for(self.n_members, by_turns, screened)
+        if is_auto(self.sparsities):
+            sparsities = member_sparsities(n_members, by_turns, screened)
         else:
             sparsities = check_sparsities(self.sparsities)
         if self.pruning_start >= self.pruning_end:
             raise ValueError(
                 f"pruning_start must be < pruning_end, got {self.pruning_start} and {self.pruning_end}"
             )
-        hidden = check_hidden_layer_sizes(self.hidden_layer_sizes)
         if is_auto(self.input_pruning):
-            input_prunings = auto_input_pruning(n_features, hidden[0], one_parent=self.strategy != "independent")
+            cycle = auto_input_pruning(n_features, hidden[0], one_parent)
+            others = tuple(cycle[k % len(cycle)] for k in range(n_members - screened))
+            input_prunings = others + ("screened",) * screened
         else:
             input_prunings = check_input_pruning(self.input_pruning)
         rng = check_random_state(self.random_state)

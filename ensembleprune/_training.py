@@ -226,13 +226,16 @@ class MagnitudePruning(pruning_impl.Pruning):
     features at random there; the distance moved ranks them (docs/performance.md,
     "Input features ranked by movement"). Rows marked in ``reserved_rows``
     (features a marginal screen found, ``_screening.py``) rank above every
-    other, so they are kept whatever their movement.
+    other, so they are kept whatever their movement. With ``reserved_only``
+    the layer keeps the reserved rows and no other, whatever its schedule
+    asks, wherever any row is reserved.
     """
 
-    def __init__(self, *args, initial_kernel=None, reserved_rows=None, **kwargs):
+    def __init__(self, *args, initial_kernel=None, reserved_rows=None, reserved_only=False, **kwargs):
         super().__init__(*args, **kwargs)
         self._initial_kernel = initial_kernel
         self._reserved_rows = reserved_rows
+        self._reserved_only = reserved_only
 
     def _update_mask(self, weights):
         if weights.dtype != tf.float32:
@@ -263,6 +266,9 @@ class MagnitudePruning(pruning_impl.Pruning):
         if self._reserved_rows is not None:
             row_scores = tf.where(self._reserved_rows > 0, 2 * tf.reduce_max(row_scores) + 1, row_scores)
         threshold, row_mask = self._update_mask(row_scores)
+        if self._reserved_only:
+            reserved = tf.cast(self._reserved_rows > 0, row_mask.dtype)
+            row_mask = tf.where(tf.reduce_any(self._reserved_rows > 0), reserved, row_mask)
         return threshold, tf.broadcast_to(row_mask, tf.shape(weights))
 
 
@@ -272,7 +278,19 @@ def _is_row_block(block_size, kernel_shape):
 
 
 class PruneLowMagnitude(pruning_wrapper.PruneLowMagnitude):
-    """tfmot's ``PruneLowMagnitude`` wrapper using :class:`MagnitudePruning`."""
+    """tfmot's ``PruneLowMagnitude`` wrapper using :class:`MagnitudePruning`.
+
+    ``reserved_only`` (a layer that prunes whole input features): the layer
+    reads only the features reserved for it (``reserve_features``), from the
+    first step on, where any is reserved.
+    """
+
+    def __init__(self, layer, reserved_only=False, **kwargs):
+        super().__init__(layer, **kwargs)
+        self.reserved_only = bool(reserved_only)
+
+    def get_config(self):
+        return {**super().get_config(), "reserved_only": self.reserved_only}
 
     # tfmot's call has no Python control flow on tensors (it uses tf.cond), so
     # AutoGraph has nothing to convert; skipping it saves tracing time.
@@ -301,6 +319,7 @@ class PruneLowMagnitude(pruning_wrapper.PruneLowMagnitude):
             sparsity_m_by_n=self.sparsity_m_by_n,
             initial_kernel=self.initial_kernel,
             reserved_rows=self.reserved_rows,
+            reserved_only=self.reserved_only,
         )
 
 
@@ -309,8 +328,10 @@ def reserve_features(layer, screened, final_sparsity):
 
     At most half of the features the layer keeps at ``final_sparsity`` are
     reserved, so that the other half is still chosen by movement (a screen of
-    one feature at a time misses interactions). Layers that prune single
-    weights are left as they are.
+    one feature at a time misses interactions). A ``reserved_only`` layer
+    reserves every screened feature and, where there is any, reads those
+    alone from now on: the other rows are masked and zeroed at once. Layers
+    that prune single weights are left as they are.
     """
     if layer.reserved_rows is None:
         return
@@ -318,9 +339,15 @@ def reserve_features(layer, screened, final_sparsity):
     # The number of rows kept at the end, rounded as MagnitudePruning rounds it.
     n_kept = max(int(np.round(n_features * (1 - final_sparsity))), 1)
     screened = np.asarray(screened, dtype=np.int64)
+    screened = screened[screened < n_features]
     reserved = np.zeros((n_features, 1), np.float32)
-    reserved[screened[screened < n_features][: n_kept // 2]] = 1
+    reserved[screened if layer.reserved_only else screened[: n_kept // 2]] = 1
     layer.reserved_rows.assign(reserved)
+    if layer.reserved_only and screened.size:
+        variables = _pruning_variables(layer)
+        mask = np.broadcast_to(reserved, variables["mask"].shape)
+        variables["mask"].assign(mask)
+        variables["kernel"].assign(variables["kernel"].numpy() * mask)
 
 
 def inherit(parent_layers, child_layers, sparsities, seed=None):

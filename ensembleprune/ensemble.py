@@ -35,7 +35,11 @@ class PrunedEnsembleRegressor(RegressorMixin, _BasePrunedEnsemble):
     n_members : int or "auto", default="auto"
         Number of network members. ``"auto"``: 4, or 8 where they read the
         encoded columns by turns (``input_encoding``), so that each of the
-        four automatic sparsities is read both with and without them.
+        four automatic sparsities is read both with and without them. Where
+        ``input_pruning="auto"`` prunes whole features (more columns than the
+        first hidden layer has units) and ``strategy="independent"``, one
+        more, which reads only the features a marginal screen of the training
+        rows finds (``"screened"``), at the third automatic sparsity.
     sparsities : sequence of float or "auto", default="auto"
         Final sparsities in [0, 1); member ``i`` gets ``sparsities[i % len(sparsities)]``.
         ``"auto"`` spaces the members' densities geometrically from 0.2 to
@@ -63,14 +67,16 @@ class PrunedEnsembleRegressor(RegressorMixin, _BasePrunedEnsemble):
         every layer (tfmot's way), hidden layers only with the output layer
         dense, or Erdős–Rényi (wide layers pruned hardest); see
         :func:`~ensembleprune.factory.layer_sparsities`.
-    input_pruning : {"auto", "weights", "features"} or sequence of them, default="auto"
+    input_pruning : {"auto", "weights", "features", "screened"} or sequence of them, default="auto"
         What pruning removes from each member's input layer: single weights,
         as in the other layers, or whole input features (every weight of one
         input, ranked by how far training has moved them from their initial
         values, after the features a marginal screen of the training rows
         finds: tfmot's block sparsity, one block per feature), in the
         fraction the allocation gives that layer, so
-        that sparser members read fewer features. A sequence is cycled over the
+        that sparser members read fewer features. ``"screened"``: every
+        feature but those the screen finds, from the first step on (where
+        it finds none, as ``"features"``). A sequence is cycled over the
         members, as ``sparsities`` is. ``"auto"``: features and weights by
         turns (the first member features; with the one-parent strategies the
         first member, their parent, weights) when ``X`` has more columns than

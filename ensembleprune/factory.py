@@ -184,9 +184,10 @@ class PrunedMLPFactory:
                 name=f"{name}_dense_{index}",
             )
             blocks = {}
-            if index == 0 and spec.input_pruning == "features":
+            if index == 0 and spec.input_pruning in ("features", "screened"):
                 # One block per input feature: how far training moved the block decides whether the feature stays.
-                blocks = {"block_size": (1, width), "block_pooling_type": "AVG"}
+                blocks = {"block_size": (1, width), "block_pooling_type": "AVG",
+                          "reserved_only": spec.input_pruning == "screened"}
             x = PruneLowMagnitude(dense, pruning_schedule=schedule, name=f"{name}_pruned_{index}", **blocks)(x)
         return x
 

@@ -14,8 +14,9 @@ ARTICLE_HIDDEN_LAYER_SIZES = (1024, 1024)
 HIDDEN_ACTIVATIONS = ("relu", "tanh", "sigmoid", "elu", "linear")
 # A member's last layer and the loss it trains on: regression, binary and multiclass classification.
 OUTPUT_LOSSES = {"linear": "mse", "sigmoid": "binary_crossentropy", "softmax": "categorical_crossentropy"}
-# What the input layer's pruning removes: single weights, or whole input features (rows of its kernel).
-INPUT_PRUNINGS = ("weights", "features")
+# What the input layer's pruning removes: single weights, whole input features (rows of its kernel), or all
+# features but those a marginal screen finds.
+INPUT_PRUNINGS = ("weights", "features", "screened")
 
 
 def check_sparsities(sparsities):
@@ -67,7 +68,7 @@ class MemberSpec:
     output_activation : {"linear", "sigmoid", "softmax"}, default="linear"
         Activation of the output layer, which sets the training loss: mean
         squared error, binary or categorical cross-entropy (``OUTPUT_LOSSES``).
-    input_pruning : {"weights", "features"}, default="weights"
+    input_pruning : {"weights", "features", "screened"}, default="weights"
         What pruning removes from the input layer: its smallest weights, one
         by one, as in every other layer; or whole input features, the rows of
         its kernel that training has moved least from their initial values
@@ -75,6 +76,9 @@ class MemberSpec:
         ``_training.MagnitudePruning``), except the features a marginal screen
         of the training rows finds, up to half of those kept
         (``_screening.py``). The layer keeps the same fraction either way.
+        Or ``"screened"``: only the features the screen finds, from the first
+        step on, every weight of theirs (the layer's schedule then sets
+        nothing); where the screen finds none, as ``"features"``.
     input_columns : int or None, default=None
         The member reads only the first ``input_columns`` columns of its inputs
         (the features, not their encoded columns: see ``input_encoding``);

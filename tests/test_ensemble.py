@@ -14,6 +14,7 @@ from sklearn.preprocessing import StandardScaler
 
 from ensembleprune import CompactMLP, PrunedEnsembleRegressor, PrunedMLPFactory
 from ensembleprune import _base as base_module
+from ensembleprune._auto_members import auto_sparsities
 from ensembleprune._selection import OUT_OF_FOLD_STANDARD_ERRORS, SELECTION_FOLDS
 from ensembleprune.combiners import effective_rows, ridge_member
 from ensembleprune.options import TrainingOptions, estimator_defaults, option_names
@@ -174,6 +175,13 @@ def test_auto_input_pruning_prunes_features_and_weights_by_turns_only_on_wide_in
     assert [spec.input_pruning for spec in narrow._member_specs("linear", X.shape[1])] == ["weights"] * 3
     explicit = narrow.set_params(input_pruning=["weights", "features"], hidden_layer_sizes=(16,))
     assert [spec.input_pruning for spec in explicit._member_specs("linear", 10)] == ["weights", "features", "weights"]
+    # n_members="auto" on wide inputs: one more member reads only the screened features, at the third sparsity.
+    auto = PrunedEnsembleRegressor(**dict(params, n_members="auto", sparsities="auto")).set_params(input_pruning="auto")
+    specs = auto._member_specs("linear", 40)
+    assert [spec.input_pruning for spec in specs] == ["features", "weights", "features", "weights", "screened"]
+    assert [spec.final_sparsity for spec in specs] == [*auto_sparsities(4), auto_sparsities(4)[2]]
+    assert len(auto.set_params(hidden_layer_sizes=(64,))._member_specs("linear", 40)) == 4
+    assert len(auto.set_params(hidden_layer_sizes=(16,), strategy="snapshots")._member_specs("linear", 40)) == 4
     # The one-parent strategies start with weights: every child inherits the first member's input mask.
     for strategy in ("prune_and_tune", "snapshots"):
         one_parent = PrunedEnsembleRegressor(**dict(params, n_members=3, strategy=strategy))

@@ -115,3 +115,26 @@ def test_a_child_of_a_trained_parent_reserves_the_screened_features_too():
     first = _pruned_layers(child.model)[0]
     assert set(np.flatnonzero(first.reserved_rows.numpy())) == {3, 7}
     assert {3, 7} <= set(np.flatnonzero(first.pruning_vars[0][1].numpy().any(axis=1)))
+
+
+def test_a_screened_member_reads_the_screened_features_alone_from_the_first_step(monkeypatch):
+    from ensembleprune import _screening
+    from ensembleprune._training import reserve_features
+    from ensembleprune.compact import strip
+    from ensembleprune.trained import _pruned_layers
+
+    X, y = _even_effect()
+    screened = screened_features(X, y)
+    factory = PrunedMLPFactory(epochs=6, batch_size=32, learning_rate=3e-3)
+    # The schedule's first mask update comes at half of training; the screen masks the other features before it.
+    spec = MemberSpec(0, PruningSchedule(0.5, begin=0.5), (32,), input_pruning="screened")
+    first = _pruned_layers(factory.build(spec, X.shape[1], 1, len(X)))[0]
+    reserve_features(first, screened, 0.5)
+    start_mask = first.pruning_vars[0][1].numpy()
+    assert set(np.flatnonzero(start_mask.any(axis=1))) == set(screened)
+    assert not first.layer.kernel.numpy()[start_mask[:, 0] == 0].any()
+    used = strip(factory.fit_one(X, y, spec).model).used_features_
+    assert {3, 7} <= set(used) <= set(screened)
+    # Where the screen finds nothing, the member prunes whole features as "features" does: half of them here.
+    monkeypatch.setattr(_screening, "screened_features", lambda X, y, rows=None: np.array([], dtype=np.int64))
+    assert strip(factory.fit_one(X, y, spec).model).used_features_.size == 150
