@@ -33,7 +33,7 @@ def auto_sparsities(n_members):
 
 
 def n_members_for(n_members, by_turns, screened=False):
-    """``n_members="auto"``: four members, or eight where they read the encoded columns by turns; one more if ``screened``."""
+    """``n_members="auto"``: four members, eight where they read the encoded columns by turns; +1 if ``screened``."""
     if is_auto(n_members):
         return AUTO_N_MEMBERS * (2 if by_turns else 1) + int(screened)
     return n_members
@@ -67,7 +67,7 @@ def adds_screened_member(n_members, input_pruning, n_features, first_width, one_
     Not for the one-parent strategies, whose children share their parent's
     input mask.
     """
-    return (is_auto(n_members) and is_auto(input_pruning) and n_features > first_width and not one_parent)
+    return is_auto(n_members) and is_auto(input_pruning) and n_features > first_width and not one_parent
 
 
 def auto_input_pruning(n_features, first_width, one_parent=False):

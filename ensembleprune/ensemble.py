@@ -75,8 +75,9 @@ class PrunedEnsembleRegressor(RegressorMixin, _BasePrunedEnsemble):
         finds: tfmot's block sparsity, one block per feature), in the
         fraction the allocation gives that layer, so
         that sparser members read fewer features. ``"screened"``: every
-        feature but those the screen finds, from the first step on (where
-        it finds none, as ``"features"``). A sequence is cycled over the
+        feature but those the screen finds is pruned from the first step on,
+        and those are kept whole (where it finds none, as ``"features"``).
+        A sequence is cycled over the
         members, as ``sparsities`` is. ``"auto"``: features and weights by
         turns (the first member features; with the one-parent strategies the
         first member, their parent, weights) when ``X`` has more columns than

@@ -213,7 +213,16 @@ class MemberStore:
         # The member keeps the seed it was trained with, which differs from
         # this fit's draw when random_state is not an integer.
         spec = spec if seed is None else dataclasses.replace(spec, seed=seed)
-        return factory.restore(spec, weights, *self.shape, history, best_epoch)
+        try:
+            return factory.restore(spec, weights, *self.shape, history, best_epoch)
+        except ValueError as error:
+            # The fingerprint matched, so the file is this fit's; its arrays are not those of the network this
+            # version builds (an earlier version kept fewer in a layer that prunes whole features).
+            raise ValueError(
+                f"the checkpoint's member {self.stage}-{name} holds {len(weights)} weight arrays that do not fit the "
+                f"network this version of ensembleprune builds for it ({error}); it was most likely written by an "
+                "earlier version. Delete the checkpoint_dir folder, or give another one, to train afresh."
+            ) from None
 
     def save(self, name, member):
         if self.checkpoint is not None:

@@ -59,3 +59,20 @@ def test_atomic_write_leaves_nothing_when_writing_fails(tmp_path):
         atomic_write(target, fail)
     assert json.loads(target.read_text()) == {"old": True}
     assert [p.name for p in tmp_path.iterdir()] == ["file.json"]
+
+
+def test_a_member_saved_with_other_weight_arrays_is_refused_clearly(tmp_path):
+    from ensembleprune import MemberSpec, PrunedMLPFactory, PruningSchedule
+    from ensembleprune.strategies import MemberStore
+
+    spec = MemberSpec(0, PruningSchedule(0.5), (8,), input_pruning="features")
+    factory = PrunedMLPFactory(epochs=2, batch_size=16)
+    weights = factory.build(spec, 12, 1, 40).get_weights()
+    checkpoint = MemberCheckpoint(tmp_path, "abc")
+    store = MemberStore(checkpoint, "full", (12, 1, 40))
+    # One array fewer than the network has, as in the files of members that prune whole features before 6978a79.
+    checkpoint.save("full-member0", weights[:-1], {"loss": [1.0]}, 0, seed=0)
+    with pytest.raises(ValueError, match="earlier version.*Delete the checkpoint_dir"):
+        store.load("member0", spec, factory)
+    checkpoint.save("full-member0", weights, {"loss": [1.0]}, 0, seed=0)
+    assert store.load("member0", spec, factory).spec == spec
