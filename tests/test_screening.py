@@ -138,3 +138,24 @@ def test_a_screened_member_reads_the_screened_features_alone_from_the_first_step
     # Where the screen finds nothing, the member prunes whole features as "features" does: half of them here.
     monkeypatch.setattr(_screening, "screened_features", lambda X, y, rows=None: np.array([], dtype=np.int64))
     assert strip(factory.fit_one(X, y, spec).model).used_features_.size == 150
+
+
+def test_an_ensemble_with_a_screened_member_saves_loads_and_exports(tmp_path):
+    from ensembleprune import PrunedEnsembleRegressor, load, save
+
+    X, y = _even_effect(n_rows=240, n_features=60)
+    model = PrunedEnsembleRegressor(n_members=2, input_pruning=["features", "screened"], hidden_layer_sizes=(16,),
+                                    sparsities=(0.8,), epochs=30, learning_rate=3e-3, combine="mean",
+                                    linear_member=False, input_encoding=None, random_state=0).fit(X, y[:, 0])
+    # The screened member reads the few features the screen passes (3 and 7 among them); the other, those it keeps.
+    screened, features = model.members_[1].used_features_, model.members_[0].used_features_
+    assert {3, 7} <= set(screened) and screened.size < 10 and not np.array_equal(screened, features)
+    save(model, tmp_path / "model.epz")
+    np.testing.assert_allclose(load(tmp_path / "model.epz").predict(X), model.predict(X), rtol=1e-6)
+    ort = pytest.importorskip("onnxruntime")
+    pytest.importorskip("skl2onnx")
+    from ensembleprune import to_onnx
+
+    session = ort.InferenceSession(to_onnx(model).SerializeToString(), providers=["CPUExecutionProvider"])
+    got = session.run(None, {session.get_inputs()[0].name: X.astype(np.float32)})[0]
+    np.testing.assert_allclose(got.ravel(), model.predict(X), rtol=1e-4, atol=1e-4)
