@@ -391,8 +391,11 @@ class _BasePrunedEnsemble(_SelectionMixin, _StackingMixin, BaseEstimator):
             )
         if is_auto(self.input_pruning):
             cycle = auto_input_pruning(n_features, hidden[0], one_parent)
-            others = tuple(cycle[k % len(cycle)] for k in range(n_members - screened))
-            input_prunings = others + ("screened",) * screened
+            # By turns in the order of sparsity with one parent, whose least sparse member is the parent (the first
+            # snapshot); in the order of the members otherwise.
+            finals = sparsities[np.arange(n_members - screened) % sparsities.size]
+            order = np.argsort(np.argsort(finals, kind="stable"), kind="stable") if one_parent else range(len(finals))
+            input_prunings = tuple(cycle[k % len(cycle)] for k in order) + ("screened",) * screened
         else:
             input_prunings = check_input_pruning(self.input_pruning)
         rng = check_random_state(self.random_state)

@@ -159,8 +159,8 @@ class _Run:
         trained = self._restored(children, names, self.factory)
         missing = [k for k in range(len(specs)) if k not in trained]
         if missing:
-            lowest = min(spec.final_sparsity for spec in specs)
-            parent_spec = dataclasses.replace(specs[0], schedule=specs[0].schedule.with_final_sparsity(lowest))
+            # The parent is the least sparse member's spec (its seed, its input pruning), as the first snapshot is.
+            parent_spec = specs[int(np.argmin([spec.final_sparsity for spec in specs]))]
             parent = self.store.load("parent", parent_spec, self.factory)
             if parent is None:
                 parent = self._train("parent", self.factory, [parent_spec], [0], ["parent"])[0]

@@ -182,11 +182,14 @@ def test_auto_input_pruning_prunes_features_and_weights_by_turns_only_on_wide_in
     assert [spec.final_sparsity for spec in specs] == [*auto_sparsities(4), auto_sparsities(4)[2]]
     assert len(auto.set_params(hidden_layer_sizes=(64,))._member_specs("linear", 40)) == 4
     assert len(auto.set_params(hidden_layer_sizes=(16,), strategy="snapshots")._member_specs("linear", 40)) == 4
-    # The one-parent strategies start with weights: every child inherits the first member's input mask.
+    # The one-parent strategies start with weights: every child inherits the least sparse member's input mask
+    # (the parent's, the first snapshot's), whatever the order of the sparsities.
     for strategy in ("prune_and_tune", "snapshots"):
         one_parent = PrunedEnsembleRegressor(**dict(params, n_members=3, strategy=strategy))
         assert [spec.input_pruning for spec in one_parent._member_specs("linear", 40)] == ["weights", "features",
                                                                                             "weights"]
+        falling = one_parent.set_params(n_members=4, sparsities=(0.9, 0.8, 0.7, 0.5))._member_specs("linear", 40)
+        assert [spec.input_pruning for spec in falling] == ["features", "weights", "features", "weights"]
 
 
 def test_wrong_feature_count_at_predict(fitted, tiny_regression):
