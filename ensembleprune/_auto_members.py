@@ -70,8 +70,8 @@ def adds_screened_member(n_members, input_pruning, n_features, first_width, one_
     return is_auto(n_members) and is_auto(input_pruning) and n_features > first_width and not one_parent
 
 
-def auto_input_pruning(n_features, first_width, one_parent=False):
-    """``input_pruning="auto"``: what each member's input layer prunes, cycled over the members.
+def auto_input_pruning(n_features, first_width, finals, one_parent=False):
+    """``input_pruning="auto"``: what the input layer of each member of final sparsities ``finals`` prunes.
 
     Where the inputs outnumber the first layer's units, members prune whole
     features and single weights by turns, the first member features. Single
@@ -87,11 +87,15 @@ def auto_input_pruning(n_features, first_width, one_parent=False):
     path for data whose signal is spread over many inputs.
 
     With ``one_parent`` (the strategies whose members descend from one
-    network) the turns start with weights: every child inherits its parent's
-    input mask, so a parent that kept few features would take them from every
-    member (docs/performance.md, "One-parent strategies: the parent prunes
-    single weights").
+    network) the turns go in the order of sparsity and start with weights:
+    the least sparse member is the parent (the first snapshot), and every
+    child inherits its input mask, so a parent that kept few features would
+    take them from every member (docs/performance.md, "One-parent
+    strategies: the parent prunes single weights").
     """
-    if n_features > first_width:
-        return ("weights", "features") if one_parent else ("features", "weights")
-    return ("weights",)
+    if n_features <= first_width:
+        return ("weights",) * len(finals)
+    if one_parent:
+        ranks = np.argsort(np.argsort(finals, kind="stable"), kind="stable")
+        return tuple(("weights", "features")[rank % 2] for rank in ranks)
+    return tuple(("features", "weights")[index % 2] for index in range(len(finals)))

@@ -385,24 +385,21 @@ class _BasePrunedEnsemble(_SelectionMixin, _StackingMixin, BaseEstimator):
             sparsities = member_sparsities(n_members, by_turns, screened)
         else:
             sparsities = check_sparsities(self.sparsities)
+        finals = sparsities[np.arange(n_members) % sparsities.size]  # each member's
         if self.pruning_start >= self.pruning_end:
             raise ValueError(
                 f"pruning_start must be < pruning_end, got {self.pruning_start} and {self.pruning_end}"
             )
         if is_auto(self.input_pruning):
-            cycle = auto_input_pruning(n_features, hidden[0], one_parent)
-            # By turns in the order of sparsity with one parent, whose least sparse member is the parent (the first
-            # snapshot); in the order of the members otherwise.
-            finals = sparsities[np.arange(n_members - screened) % sparsities.size]
-            order = np.argsort(np.argsort(finals, kind="stable"), kind="stable") if one_parent else range(len(finals))
-            input_prunings = tuple(cycle[k % len(cycle)] for k in order) + ("screened",) * screened
+            others = auto_input_pruning(n_features, hidden[0], finals[:n_members - screened], one_parent)
+            input_prunings = others + ("screened",) * screened
         else:
             input_prunings = check_input_pruning(self.input_pruning)
         rng = check_random_state(self.random_state)
         seeds = rng.randint(0, _MAX_SEED, size=n_members)
         specs = []
         for index, seed in enumerate(seeds):
-            final = float(sparsities[index % sparsities.size])
+            final = float(finals[index])
             schedule = PruningSchedule(
                 final_sparsity=final,
                 initial_sparsity=min(float(self.initial_sparsity), final),
