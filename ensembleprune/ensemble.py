@@ -73,15 +73,15 @@ class PrunedEnsembleRegressor(RegressorMixin, _BasePrunedEnsemble):
         input, ranked by how far training has moved them from their initial
         values, after the features a marginal screen of the training rows
         finds: tfmot's block sparsity, one block per feature), in the
-        fraction the allocation gives that layer, so
-        that sparser members read fewer features. ``"screened"``: every
-        feature but those the screen finds is pruned from the first step on,
-        and those are kept whole (where it finds none, as ``"features"``).
-        A sequence is cycled over the
-        members, as ``sparsities`` is. ``"auto"``: features and weights by
-        turns (the first member features; with the one-parent strategies the
-        first member, their parent, weights) when ``X`` has more columns than
-        the first hidden layer has units, weights otherwise; see
+        fraction the allocation gives that layer, so that sparser members
+        read fewer features. ``"screened"``: every feature but those the
+        screen finds is pruned from the first step on, and those are kept
+        whole (where it finds none, as ``"features"``). A sequence is cycled
+        over the members, as ``sparsities`` is. ``"auto"``: features and
+        weights by turns (the first member features; with the one-parent
+        strategies, in the order of sparsity, the least sparse member, their
+        parent, weights) when ``X`` has more columns than the first hidden
+        layer has units, weights otherwise; see
         :func:`~ensembleprune._auto_members.auto_input_pruning` (which counts the
         features, not their encoded columns).
     input_encoding : {"auto"}, int or None, default="auto"
